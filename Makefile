@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iommufd-rs. The module itself is built by Kbuild (see Kbuild); this file
+# drives set-up, the test kernel, the VM and the tests:
+#
+#   make run      set up, build everything, boot, load, run the demo
+#   make check    every test: lint, the runner, the selftests in the VM
+#   make vm RUN='cmd'  [IOMMUFD_IMPL=rust|c|none]  run cmd in the test VM
+#
+# Everything expensive is cached in ~/.cache/iommufd-rs (IOMMUFD_RS_CACHE).
+
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+SHELL := /bin/bash
+RUN ?= true
+
+.PHONY: all setup kernel module tests lint check run vm clean
+
+all: module tests
+
+setup:
+	@scripts/setup.sh
+
+kernel: setup
+	@scripts/build-kernel.sh >/dev/null
+
+module: kernel
+	@scripts/build-module.sh
+
+tests: kernel
+	@scripts/build-tests.sh
+
+lint: kernel
+	@scripts/lint.sh all
+
+vm: module tests
+	@scripts/vm.sh '$(subst ','\'',$(RUN))'
+
+run: module tests
+	@scripts/vm.sh 'build/samples/iommufd_demo'
+
+check: module tests
+	@scripts/check.sh
+
+clean:
+	rm -rf build
+	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.symvers' -o -name 'modules.order' \
+		-o -name '*.rmeta' -o -name '.*.d' \) -type f -delete
+endif

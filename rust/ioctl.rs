@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The iommufd ioctl table.
+//!
+//! A command number that is not in the table, including one with our type and
+//! number but other direction or size bits, is `ENOTTY` before userspace
+//! memory is touched. Known commands go through [`UserCmdBuf`], which applies
+//! the size rules shared by every iommufd command.
+
+use kernel::prelude::*;
+
+use crate::{
+    ictx::Ictx,
+    ioas,
+    uapi::{
+        IommuDestroy,
+        IOMMU_DESTROY,
+        IOMMU_IOAS_ALLOC, //
+    },
+    ucmd::{
+        UserCmd,
+        UserCmdBuf, //
+    },
+};
+
+/// The handler of one command: the context, the user buffer (to respond
+/// through) and the command as read in.
+type Handler<T> = fn(&Ictx, &UserCmdBuf, T) -> Result;
+
+fn run<T: UserCmd>(ictx: &Ictx, arg: usize, handler: Handler<T>) -> Result {
+    let buf = UserCmdBuf::new(arg)?;
+    let cmd = buf.read::<T>()?;
+    handler(ictx, &buf, cmd)
+}
+
+/// Runs ioctl `cmd` with argument `arg` on `ictx`.
+pub(crate) fn dispatch(ictx: &Ictx, cmd: u32, arg: usize) -> Result {
+    match cmd {
+        IOMMU_DESTROY => run(ictx, arg, destroy),
+        IOMMU_IOAS_ALLOC => run(ictx, arg, ioas::alloc_ioctl),
+        _ => Err(ENOTTY),
+    }
+}
+
+/// `IOMMU_DESTROY`.
+fn destroy(ictx: &Ictx, _buf: &UserCmdBuf, cmd: IommuDestroy) -> Result {
+    ictx.objects.destroy(cmd.id)
+}

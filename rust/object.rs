@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The per-file object table.
+//!
+//! Every object an iommufd file creates lives here under a small integer id,
+//! allocated lowest-free from 1 to `i32::MAX` as upstream's `xa_alloc` does.
+//!
+//! Publication has two phases: [`ObjectTable::reserve`] takes an id for a
+//! fully built object and returns a [`Pending`] guard; the ioctl may still
+//! fail (typically while writing the id back to userspace), and dropping the
+//! guard then releases the id. Only [`Pending::publish`], which cannot fail,
+//! makes the object visible to lookups.
+//!
+//! Each object counts its users: one for the table and one per live
+//! [`ObjRef`]. An object is destroyed only when the table holds the last user,
+//! so anything that refers to an object keeps it alive and makes
+//! `IOMMU_DESTROY` fail with `EBUSY`.
+
+use core::ops::Deref;
+use kernel::{
+    alloc::flags::GFP_KERNEL_ACCOUNT,
+    maple_tree::MapleTreeAlloc,
+    prelude::*,
+    sync::{
+        atomic::{
+            Atomic,
+            Full,
+            Relaxed, //
+        },
+        Arc,
+    },
+};
+
+use crate::ioas::Ioas;
+
+/// The highest object id, as `xa_limit_31b`.
+const ID_MAX: usize = i32::MAX as usize;
+
+/// What an object is.
+pub(crate) enum ObjectKind {
+    /// An I/O address space.
+    Ioas(Arc<Ioas>),
+}
+
+/// An object of the table.
+pub(crate) struct Object {
+    id: u32,
+    /// One for the table and one per [`ObjRef`]; zero once destruction has
+    /// begun, after which no new reference can be taken.
+    users: Atomic<i32>,
+    kind: ObjectKind,
+}
+
+impl Object {
+    /// Takes a user reference unless destruction has already begun.
+    fn try_get(&self) -> bool {
+        let mut cur = self.users.load(Relaxed);
+        loop {
+            if cur == 0 {
+                return false;
+            }
+            let Some(next) = cur.checked_add(1) else {
+                return false;
+            };
+            match self.users.cmpxchg(cur, next, Full) {
+                Ok(_) => return true,
+                Err(seen) => cur = seen,
+            }
+        }
+    }
+
+    /// Begins destruction if the table holds the only user.
+    fn try_retire(&self) -> bool {
+        self.users.cmpxchg(1, 0, Full).is_ok()
+    }
+}
+
+/// A slot of the table.
+enum Entry {
+    /// The id is taken by an object that is not published yet.
+    Reserved,
+    /// A published object.
+    Live(Arc<Object>),
+}
+
+/// A type of object that can be looked up by id.
+pub(crate) trait ObjectType: Sized {
+    /// Returns the object as `Self`, or `None` if it is of another type.
+    fn cast(kind: &ObjectKind) -> Option<&Arc<Self>>;
+}
+
+/// A counted reference to an object of type `T`.
+///
+/// While it lives the object cannot be destroyed; dropping it is the "put".
+pub(crate) struct ObjRef<T> {
+    obj: Arc<Object>,
+    inner: Arc<T>,
+}
+
+impl<T> ObjRef<T> {
+    /// The id of the referenced object.
+    #[expect(dead_code)]
+    pub(crate) fn id(&self) -> u32 {
+        self.obj.id
+    }
+}
+
+impl<T> Deref for ObjRef<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> Drop for ObjRef<T> {
+    fn drop(&mut self) {
+        self.obj.users.fetch_sub(1, Full);
+    }
+}
+
+/// The objects of one iommufd file.
+#[pin_data(PinnedDrop)]
+pub(crate) struct ObjectTable {
+    #[pin]
+    ids: MapleTreeAlloc<KBox<Entry>>,
+}
+
+/// An object whose id is reserved but which lookups cannot see yet.
+///
+/// Dropping it without [`Pending::publish`] releases the id and the object.
+pub(crate) struct Pending<'a> {
+    table: &'a ObjectTable,
+    obj: Arc<Object>,
+    published: bool,
+}
+
+impl Pending<'_> {
+    /// The id the object will be published under.
+    pub(crate) fn id(&self) -> u32 {
+        self.obj.id
+    }
+
+    /// Makes the object visible to lookups. Cannot fail.
+    pub(crate) fn publish(mut self) {
+        let mut guard = self.table.ids.lock();
+        if let Some(entry) = guard.load(self.obj.id as usize) {
+            *entry = Entry::Live(self.obj.clone());
+            self.published = true;
+        }
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.published {
+            // The entry is `Reserved`: erasing it only gives the id back.
+            drop(self.table.ids.erase(self.obj.id as usize));
+        }
+    }
+}
+
+impl ObjectTable {
+    /// Creates an empty table.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            ids <- MapleTreeAlloc::new(),
+        })
+    }
+
+    /// Reserves an id for `kind`. The object stays invisible until the
+    /// returned guard is published.
+    pub(crate) fn reserve(&self, kind: ObjectKind) -> Result<Pending<'_>> {
+        let entry = KBox::new(Entry::Reserved, GFP_KERNEL_ACCOUNT)?;
+        let index = self
+            .ids
+            .alloc_range(1, entry, 1..=ID_MAX, GFP_KERNEL_ACCOUNT)
+            .map_err(Error::from)?;
+        let built = u32::try_from(index)
+            .map_err(|_| EOVERFLOW)
+            .and_then(|id| {
+                let obj = Object {
+                    id,
+                    users: Atomic::new(1),
+                    kind,
+                };
+                Ok(Arc::new(obj, GFP_KERNEL_ACCOUNT)?)
+            });
+        match built {
+            Ok(obj) => Ok(Pending {
+                table: self,
+                obj,
+                published: false,
+            }),
+            Err(e) => {
+                drop(self.ids.erase(index));
+                Err(e)
+            }
+        }
+    }
+
+    /// Looks up object `id` as a `T`. Unknown ids, unpublished objects,
+    /// objects being destroyed and objects of another type are all `ENOENT`.
+    pub(crate) fn get<T: ObjectType>(&self, id: u32) -> Result<ObjRef<T>> {
+        let mut guard = self.ids.lock();
+        let Some(entry) = guard.load(id as usize) else {
+            return Err(ENOENT);
+        };
+        let Entry::Live(obj) = &*entry else {
+            return Err(ENOENT);
+        };
+        let inner = T::cast(&obj.kind).ok_or(ENOENT)?;
+        if !obj.try_get() {
+            return Err(ENOENT);
+        }
+        Ok(ObjRef {
+            obj: obj.clone(),
+            inner: inner.clone(),
+        })
+    }
+
+    /// Destroys object `id`: `ENOENT` if there is none, `EBUSY` while
+    /// anything else holds a reference to it.
+    pub(crate) fn destroy(&self, id: u32) -> Result {
+        {
+            let mut guard = self.ids.lock();
+            let Some(entry) = guard.load(id as usize) else {
+                return Err(ENOENT);
+            };
+            let Entry::Live(obj) = &*entry else {
+                return Err(ENOENT);
+            };
+            if !obj.try_retire() {
+                return Err(EBUSY);
+            }
+        }
+        // The object is retired: no lookup can take it any more, and the
+        // teardown runs outside the tree's spinlock.
+        drop(self.ids.erase(id as usize));
+        Ok(())
+    }
+
+    /// Retires and removes the first object at or after `start` that nothing
+    /// else uses. Returns its id, or `None` (and whether any object was seen)
+    /// when there is none.
+    fn retire_next_leaf(&self, start: usize) -> (Option<usize>, bool) {
+        let mut seen = false;
+        let found = {
+            let mut guard = self.ids.lock();
+            let mut mas = guard.ma_state(start, ID_MAX);
+            let mut found = None;
+            while let Some(entry) = mas.find(ID_MAX) {
+                seen = true;
+                if let Entry::Live(obj) = &*entry {
+                    if obj.try_retire() {
+                        found = Some(obj.id as usize);
+                        break;
+                    }
+                }
+            }
+            found
+        };
+        if let Some(id) = found {
+            drop(self.ids.erase(id));
+        }
+        (found, seen)
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for ObjectTable {
+    fn drop(self: Pin<&mut Self>) {
+        // Objects refer to each other: destroy the ones nothing uses, and
+        // repeat until the table is empty, so that every object goes before
+        // what it depends on.
+        loop {
+            let mut destroyed = 0usize;
+            let mut any = false;
+            let mut start = 1;
+            loop {
+                let (found, seen) = self.retire_next_leaf(start);
+                any |= seen;
+                let Some(id) = found else {
+                    break;
+                };
+                destroyed += 1;
+                start = id + 1;
+            }
+            if !any {
+                break;
+            }
+            if destroyed == 0 {
+                // A reference cycle, which is a bug here. The tree's own drop
+                // still frees what is left.
+                pr_err!("objects still in use at close\n");
+                break;
+            }
+        }
+    }
+}

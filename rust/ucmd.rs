@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The iommufd ioctl contract, shared by every command.
+//!
+//! Every iommufd command is `_IO(';', nr)`, so the size encoded in the command
+//! number is zero and carries no information. Instead the first `u32` of the
+//! argument is the size of the struct as userspace knows it. It is read once;
+//! a size below the command's last mandatory field is `EINVAL`; the common
+//! prefix is copied in and any byte userspace sent beyond our struct must be
+//! zero, else `E2BIG`; the answer is written back truncated to the user's size.
+
+use core::mem::size_of;
+use kernel::{
+    prelude::*,
+    transmute::{
+        AsBytes,
+        FromBytes, //
+    },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
+
+/// A command struct of the iommufd uAPI.
+pub(crate) trait UserCmd: FromBytes + AsBytes + Default {
+    /// The smallest size userspace may pass: the end of the last mandatory
+    /// field. Fields after it were added later and read as zero when absent.
+    const MIN_SIZE: usize;
+}
+
+/// Implements [`UserCmd`] for a uAPI struct whose last mandatory field is
+/// `$last` of type `$ty`.
+macro_rules! user_cmd {
+    ($($t:ty => $last:ident: $ty:ty),* $(,)?) => {
+        $(
+            impl $crate::ucmd::UserCmd for $t {
+                const MIN_SIZE: usize =
+                    ::core::mem::offset_of!($t, $last) + ::core::mem::size_of::<$ty>();
+            }
+        )*
+    };
+}
+pub(crate) use user_cmd;
+
+/// One ioctl invocation: the user buffer and the size userspace declared.
+pub(crate) struct UserCmdBuf {
+    ptr: usize,
+    user_size: usize,
+}
+
+/// The bytes of a user's trailing, unknown fields are checked this many at a
+/// time.
+const ZERO_CHECK_CHUNK: usize = 64;
+
+impl UserCmdBuf {
+    /// Reads the declared size of the struct at `arg`.
+    pub(crate) fn new(arg: usize) -> Result<Self> {
+        let size: u32 = UserSlice::new(UserPtr::from_addr(arg), size_of::<u32>())
+            .reader()
+            .read()?;
+        Ok(Self {
+            ptr: arg,
+            user_size: usize::try_from(size).map_err(|_| EOVERFLOW)?,
+        })
+    }
+
+    /// Copies the command in, following `copy_struct_from_user` semantics.
+    pub(crate) fn read<T: UserCmd>(&self) -> Result<T> {
+        if self.user_size < T::MIN_SIZE {
+            return Err(EINVAL);
+        }
+        let ours = size_of::<T>();
+        let mut reader = UserSlice::new(UserPtr::from_addr(self.ptr), self.user_size).reader();
+        let mut cmd = T::default();
+        let common = self.user_size.min(ours);
+        reader.read_slice(&mut cmd.as_bytes_mut()[..common])?;
+
+        // Whatever userspace knows beyond our struct must be zero.
+        let mut chunk = [0u8; ZERO_CHECK_CHUNK];
+        while !reader.is_empty() {
+            let n = reader.len().min(ZERO_CHECK_CHUNK);
+            reader.read_slice(&mut chunk[..n])?;
+            if chunk[..n].iter().any(|&b| b != 0) {
+                return Err(E2BIG);
+            }
+        }
+        Ok(cmd)
+    }
+
+    /// Writes `cmd` back, no more than the size userspace declared.
+    pub(crate) fn respond<T: UserCmd>(&self, cmd: &T) -> Result {
+        let bytes = cmd.as_bytes();
+        let n = self.user_size.min(bytes.len());
+        UserSlice::new(UserPtr::from_addr(self.ptr), n)
+            .writer()
+            .write_slice(&bytes[..n])
+    }
+}

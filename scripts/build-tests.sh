@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the test programs the VM runs: our C selftests (kselftest harness),
+# our Rust selftests, the samples and upstream's iommufd selftest, all
+# against the uAPI headers of the test kernel. Outputs go to build/.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+KBUILD=$(kernel_build)
+SRC=$(kernel_src)
+[ -e "$KBUILD/.complete" ] || die "no test kernel at $KBUILD (run make kernel)"
+OUT=$REPO/build
+KHDR="-isystem $KBUILD/usr/include"
+mkdir -p "$OUT"
+
+make -s -C "$REPO/selftests/iommufd_rs" LIBMK="$SRC/tools/testing/selftests/lib.mk" \
+	OUTPUT="$OUT/selftests/iommufd_rs" KHDR_INCLUDES="$KHDR" CC=gcc
+
+make -s -C "$REPO/samples" OUTPUT="$OUT/samples" KHDR_INCLUDES="$KHDR" CC=gcc
+
+cargo build --quiet --release --offline \
+	--manifest-path "$REPO/selftests/iommufd_rs/rust/Cargo.toml" \
+	--target-dir "$CACHE/cargo-target"
+install -m 0755 "$CACHE/cargo-target/release/iommufd_rs_uapi_rs" \
+	"$OUT/selftests/iommufd_rs/iommufd_rs_uapi_rs"
+
+# Upstream's selftest, built from the kernel tree without writing into it.
+make -s -C "$SRC/tools/testing/selftests/iommu" OUTPUT="$OUT/upstream/iommu" \
+	KHDR_INCLUDES="$KHDR" CC=gcc "$OUT/upstream/iommu/iommufd" 2>&1 |
+	grep -v 'warning: ' || true
+[ -x "$OUT/upstream/iommu/iommufd" ] || die "upstream iommufd selftest did not build"

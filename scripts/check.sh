@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: lint, the runner's own tests, and every selftest in the test
+# VM, against iommufd_rs.ko and against the C iommufd.ko of the same kernel.
+# Ends with one line "N passed, N failed" over everything counted.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+
+RESULTS=$(mktemp)
+trap 'rm -f "$RESULTS"' EXIT
+pass=0
+fail=0
+record() { # record NAME OK? [detail]
+	if [ "$2" = 0 ]; then
+		pass=$((pass + 1))
+		echo "check: PASS $1${3:+ ($3)}"
+	else
+		fail=$((fail + 1))
+		echo "check: FAIL $1${3:+ ($3)}"
+	fi
+}
+
+t0=$(date +%s)
+for l in $(scripts/lint.sh --list); do
+	scripts/lint.sh "$l"
+	record "lint:$l" $?
+done
+
+# The runner itself: a status goes through, and a kernel warning fails a run.
+scripts/vm.sh true >/dev/null 2>&1
+record "vm: true passes" $?
+scripts/vm.sh false >/dev/null 2>&1
+[ $? -ne 0 ]
+record "vm: false fails" $?
+KBUILD=$(kernel_build)
+make -s -C "$KBUILD" M="$REPO/scripts/vm-warn" "${KMAKE_ARGS[@]}" modules >/dev/null
+IOMMUFD_IMPL=none scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" >"$RESULTS.warn" 2>&1
+warn_rc=$?
+[ $warn_rc -ne 0 ] && grep -q 'deliberate warning' "$RESULTS.warn"
+record "vm: a kernel WARNING fails the run" $? "exit $warn_rc"
+rm -f "$RESULTS.warn"
+
+# One boot per implementation; every TAP program reports a RESULT line.
+guest_tests() {
+	local impl=$1
+	cat <<-EOS
+		rc=0
+		scripts/guest-tap.sh $impl:iommufd_rs_uapi build/selftests/iommufd_rs/iommufd_rs_uapi || rc=1
+		scripts/guest-tap.sh $impl:iommufd_rs_uapi_rs build/selftests/iommufd_rs/iommufd_rs_uapi_rs || rc=1
+		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
+		exit \$rc
+	EOS
+}
+for impl in rust c; do
+	log=$(mktemp)
+	IOMMUFD_IMPL=$impl scripts/vm.sh "$(guest_tests $impl)" 2>&1 | tee "$log"
+	vm_rc=${PIPESTATUS[0]}
+	counted_fail=0
+	while read -r kind label rest; do
+		p=$(sed -n 's/.*pass=\([0-9]*\).*/\1/p' <<<"$rest")
+		f=$(sed -n 's/.*fail=\([0-9]*\).*/\1/p' <<<"$rest")
+		s=$(sed -n 's/.*skip=\([0-9]*\).*/\1/p' <<<"$rest")
+		if [ "$kind" = RESULT ]; then
+			pass=$((pass + p))
+			fail=$((fail + f))
+			counted_fail=$((counted_fail + f))
+			echo "check: $label: $p passed, $f failed, $s skipped" >>"$RESULTS"
+		else
+			echo "check: $label (reported, not counted): $p passed, $f failed, $s skipped of $((p + f + s))" >>"$RESULTS"
+		fi
+	done < <(grep -E '^(RESULT|INFO) ' "$log")
+	# A failing boot with no failing test is a kernel report or a crash.
+	if [ "$vm_rc" -ne 0 ] && [ "$counted_fail" -eq 0 ]; then
+		record "vm($impl): clean kernel log and exit" 1 "exit $vm_rc"
+	else
+		record "vm($impl): clean kernel log and exit" 0
+	fi
+	rm -f "$log"
+done
+
+echo
+cat "$RESULTS"
+echo "check: took $(($(date +%s) - t0)) s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared settings for the build and VM scripts. Sourced, not run.
+#
+# Everything expensive lives in a cache outside the repository, keyed so that a
+# change of kernel, configuration or toolchain builds afresh and nothing stale
+# is ever reused.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${IOMMUFD_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-rs}
+
+KERNEL_PKG=linux-source-7.3
+KERNEL_TARBALL=/usr/src/$KERNEL_PKG.tar.xz
+
+# Bump when the way the kernel is built changes in a way the key cannot see.
+KERNEL_RECIPE=1
+
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+RUSTC=/usr/bin/rustc
+BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
+KMAKE_ARGS=(LLVM=-19 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN")
+
+die() {
+	echo "$(basename "$0"): $*" >&2
+	exit 1
+}
+
+kernel_pkg_version() {
+	dpkg-query -W -f='${Version}' "$KERNEL_PKG" 2>/dev/null ||
+		die "$KERNEL_PKG is not installed (run scripts/setup.sh)"
+}
+
+# The source tree, unpacked once per package version.
+kernel_src() {
+	echo "$CACHE/src/$KERNEL_PKG-$(kernel_pkg_version)/$KERNEL_PKG"
+}
+
+# The key of a kernel build: the source package, our configuration and the
+# upstream selftest configuration merged with it, and the toolchain versions.
+kernel_key() {
+	{
+		echo "recipe $KERNEL_RECIPE"
+		echo "source $(kernel_pkg_version)"
+		cat "$REPO/selftests/iommufd_rs/config"
+		"$RUSTC" --version
+		clang-19 --version | head -n 1
+		"$BINDGEN" --version
+	} | sha256sum | cut -c1-16
+}
+
+# The build directory of the kernel for the current key.
+kernel_build() {
+	echo "$CACHE/kernel/$(kernel_pkg_version)-$(kernel_key)"
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lint steps, each runnable alone:  scripts/lint.sh STEP   (--list names them)
+#   clippy           the module built with CLIPPY=1, no warning allowed
+#   rustfmt          rustfmt --check with the kernel's .rustfmt.toml
+#   checkpatch       scripts/checkpatch.pl --strict on our sources
+#   c-werror         the C selftests and samples built with -Wall -Werror
+#   selftests-clippy cargo clippy on the Rust selftests, warnings denied
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+
+STEPS="clippy rustfmt checkpatch c-werror selftests-clippy"
+[ "${1:-}" != --list ] || { echo "$STEPS"; exit 0; }
+
+rust_sources() { git ls-files -co --exclude-standard 'rust/*.rs' 'selftests/**/*.rs'; }
+c_sources() { git ls-files -co --exclude-standard '*.c' '*.h'; }
+
+case "${1:-all}" in
+clippy)
+	CLIPPY=1 WERROR=1 scripts/build-module.sh
+	;;
+rustfmt)
+	rustfmt --check --edition 2021 --config-path "$(kernel_src)/.rustfmt.toml" \
+		$(rust_sources)
+	;;
+checkpatch)
+	perl "$(kernel_src)/scripts/checkpatch.pl" --strict --no-tree --terse \
+		--show-types --ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f \
+		$(rust_sources) $(c_sources) Kbuild
+	;;
+c-werror)
+	scripts/build-tests.sh
+	;;
+selftests-clippy)
+	cargo clippy --quiet --offline --release \
+		--manifest-path selftests/iommufd_rs/rust/Cargo.toml \
+		--target-dir "$CACHE/cargo-target" -- -D warnings
+	;;
+all)
+	rc=0
+	for s in $STEPS; do
+		"$0" "$s" || { echo "lint: $s failed"; rc=1; }
+	done
+	exit $rc
+	;;
+*)
+	die "unknown step $1 (one of: $STEPS)"
+	;;
+esac

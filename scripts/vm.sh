@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the cached test kernel in QEMU and run one command in it as root.
+#
+#   scripts/vm.sh 'command'
+#
+# IOMMUFD_IMPL=rust (default) loads iommufd_rs.ko, IOMMUFD_IMPL=c the kernel's
+# own iommufd.ko, IOMMUFD_IMPL=none nothing. The command runs in the host's
+# root filesystem (read-only, with tmpfs on /tmp), from the current directory,
+# and the script exits with its status. The run fails if the kernel log shows
+# a warning, BUG, oops, sanitizer or lockdep report, or if the module cannot
+# be removed afterwards. VM_ACCEL=kvm opts into KVM (TCG by default).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 1 ] || die "usage: $0 'command'"
+CMD=$1
+KBUILD=$(kernel_build)
+[ -e "$KBUILD/.complete" ] || die "no test kernel at $KBUILD (run make kernel)"
+KVER=$(cat "$KBUILD/include/config/kernel.release")
+
+case "${IOMMUFD_IMPL:-rust}" in
+rust) MODULE=$REPO/iommufd_rs.ko ;;
+c) MODULE=$KBUILD/modroot/lib/modules/$KVER/kernel/drivers/iommu/iommufd/iommufd.ko ;;
+none) MODULE= ;;
+*) die "IOMMUFD_IMPL must be rust, c or none" ;;
+esac
+[ -z "$MODULE" ] || [ -e "$MODULE" ] || die "$MODULE not built"
+
+# The initramfs: busybox and our init, rebuilt when either changes.
+VMDIR=$CACHE/vm
+mkdir -p "$VMDIR"
+initrd_key=$({ cat "$REPO/scripts/vm-init"; sha256sum /bin/busybox; } | sha256sum | cut -c1-16)
+INITRD=$VMDIR/initramfs-$initrd_key.cpio.gz
+if [ ! -e "$INITRD" ]; then
+	staging=$(mktemp -d)
+	mkdir -p "$staging"/{bin,proc,sys,dev,host}
+	cp /bin/busybox "$staging/bin/busybox"
+	install -m 0755 "$REPO/scripts/vm-init" "$staging/init"
+	(cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.tmp"
+	mv "$INITRD.tmp" "$INITRD"
+	rm -rf "$staging"
+fi
+
+RUNDIR=$(mktemp -d "$VMDIR/run.XXXXXX")
+trap 'rm -rf "$RUNDIR"' EXIT
+{
+	echo "cd $(printf '%q' "$PWD") || exit 1"
+	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	echo "export HOME=/root TERM=dumb LANG=C.UTF-8"
+	echo "export IOMMUFD_IMPL=${IOMMUFD_IMPL:-rust} IOMMUFD_RS_KBUILD=$(printf '%q' "$KBUILD")"
+	printf '%s\n' "$CMD"
+} >"$RUNDIR/run.sh"
+
+accel=tcg
+if [ "${VM_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ]; then
+	accel=kvm
+fi
+
+append="console=ttyS0 panic=-1 quiet intel_iommu=on hugepages=64"
+append+=" vm.run=$RUNDIR/run.sh vm.module=$MODULE"
+
+LOG=$RUNDIR/console.log
+set +e
+timeout --foreground "${VM_TIMEOUT:-3000}" \
+	qemu-system-x86_64 \
+	-machine q35,accel=$accel -cpu max -smp "$(nproc)" -m "${VM_MEM:-2G}" \
+	-display none -monitor none -serial stdio -no-reboot \
+	-device intel-iommu,x-scalable-mode=on,x-pasid-mode=on \
+	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$INITRD" -append "$append" \
+	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+	</dev/null 2>&1 | tr -d '\r' | tee "$LOG" | grep -v '^IOMMUFD_RS_VM_RC='
+qemu_rc=${PIPESTATUS[0]}
+set -e
+
+rc=$(sed -n 's/^IOMMUFD_RS_VM_RC=\([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
+if [ -z "$rc" ]; then
+	echo "vm: the guest ended without reporting a status (qemu exit $qemu_rc)" >&2
+	exit 125
+fi
+exit "$rc"

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The iommufd ioctl contract common to every command: how the struct size is
+ * read and checked, how ids are allocated per file, how objects are destroyed
+ * and what closing a file does. These hold for the C iommufd.ko as well,
+ * which is how the tests themselves are checked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+
+#include "kselftest_harness.h"
+
+#define PAGE_SZ 4096
+
+static int ioas_alloc(int fd, __u32 *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int rc = ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
+
+	if (!rc)
+		*id = cmd.out_ioas_id;
+	return rc;
+}
+
+static int destroy(int fd, __u32 id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOMMU_DESTROY, &cmd);
+}
+
+FIXTURE(uapi)
+{
+	int fd;
+};
+
+FIXTURE_SETUP(uapi)
+{
+	self->fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(uapi)
+{
+	close(self->fd);
+}
+
+TEST(devnode)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat("/dev/iommu", &st));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	ASSERT_EQ(0660, st.st_mode & 0777);
+}
+
+TEST_F(uapi, ioas_alloc_ids)
+{
+	__u32 a = 0, b = 0;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &a));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &b));
+	/* ids start at 1 in a new file and are handed out lowest first */
+	ASSERT_EQ(1, a);
+	ASSERT_EQ(2, b);
+}
+
+TEST_F(uapi, ioas_alloc_flags)
+{
+	struct iommu_ioas_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = 1,
+		.out_ioas_id = 0xdead,
+	};
+	unsigned int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		cmd.flags = 1U << bit;
+		ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
+		ASSERT_EQ(EOPNOTSUPP, errno);
+		/* a failed command reports nothing */
+		ASSERT_EQ(0xdead, cmd.out_ioas_id);
+	}
+	/* nothing was created: the next id is still the first */
+	cmd.flags = 0;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
+	ASSERT_EQ(1, cmd.out_ioas_id);
+}
+
+TEST_F(uapi, size_below_minimum)
+{
+	struct iommu_ioas_alloc alloc = { .out_ioas_id = 0xdead };
+	struct iommu_destroy dst = { .id = 1 };
+	__u32 id;
+
+	for (alloc.size = 0; alloc.size < sizeof(alloc); alloc.size++) {
+		ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, &alloc));
+		ASSERT_EQ(EINVAL, errno);
+		ASSERT_EQ(0xdead, alloc.out_ioas_id);
+	}
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	for (dst.size = 0; dst.size < sizeof(dst); dst.size++) {
+		ASSERT_EQ(-1, ioctl(self->fd, IOMMU_DESTROY, &dst));
+		ASSERT_EQ(EINVAL, errno);
+	}
+	/* the object survived the malformed destroys */
+	ASSERT_EQ(0, destroy(self->fd, id));
+}
+
+TEST_F(uapi, size_above_struct)
+{
+	struct {
+		struct iommu_ioas_alloc cmd;
+		__u8 tail[64];
+		__u32 guard;
+	} big;
+	size_t i;
+
+	/* a newer userspace's zeroed extra fields are accepted */
+	memset(&big, 0, sizeof(big));
+	big.guard = 0x5a5a5a5a;
+	big.cmd.size = sizeof(big.cmd) + sizeof(big.tail);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOC, &big));
+	ASSERT_EQ(1, big.cmd.out_ioas_id);
+	for (i = 0; i < sizeof(big.tail); i++)
+		ASSERT_EQ(0, big.tail[i]);
+	ASSERT_EQ(0x5a5a5a5a, big.guard);
+
+	/* any non-zero byte past the kernel's struct is E2BIG */
+	for (i = 0; i < sizeof(big.tail); i += 7) {
+		memset(&big, 0, sizeof(big));
+		big.cmd.size = sizeof(big.cmd) + sizeof(big.tail);
+		big.cmd.out_ioas_id = 0xdead;
+		big.tail[i] = 1;
+		ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, &big));
+		ASSERT_EQ(E2BIG, errno);
+		ASSERT_EQ(0xdead, big.cmd.out_ioas_id);
+	}
+	/* a non-zero byte beyond the declared size is not looked at */
+	memset(&big, 0, sizeof(big));
+	big.cmd.size = sizeof(big.cmd) + 8;
+	big.tail[8] = 1;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOC, &big));
+	ASSERT_EQ(2, big.cmd.out_ioas_id);
+	ASSERT_EQ(1, big.tail[8]);
+}
+
+TEST_F(uapi, size_is_read_once_from_user)
+{
+	/* a struct that ends where its mapping ends: a larger size faults */
+	__u8 *map = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iommu_ioas_alloc *cmd;
+
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + PAGE_SZ, PAGE_SZ));
+	cmd = (void *)(map + PAGE_SZ - sizeof(*cmd));
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->size = sizeof(*cmd);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOC, cmd));
+	ASSERT_EQ(1, cmd->out_ioas_id);
+
+	cmd->size = sizeof(*cmd) + 4;
+	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, cmd));
+	ASSERT_EQ(EFAULT, errno);
+
+	/* a huge declared size is checked for zeroes, not trusted */
+	cmd->size = 0xffffffff;
+	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, cmd));
+	ASSERT_EQ(EFAULT, errno);
+	munmap(map, PAGE_SZ);
+}
+
+TEST_F(uapi, bad_pointer)
+{
+	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, NULL));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_DESTROY, (void *)8));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+TEST_F(uapi, unknown_commands)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	const unsigned long cmds[] = {
+		_IO(IOMMUFD_TYPE, 0x7f),
+		_IO(IOMMUFD_TYPE, 0xff),
+		_IO(IOMMUFD_TYPE, 0xc0),
+		/* our type and number with size or direction bits */
+		_IOWR(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC,
+		      struct iommu_ioas_alloc),
+		_IOR(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY, struct iommu_destroy),
+		/* another type with our number */
+		_IO('x', IOMMUFD_CMD_IOAS_ALLOC),
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		ASSERT_EQ(-1, ioctl(self->fd, cmds[i], &cmd));
+		ASSERT_EQ(ENOTTY, errno);
+	}
+	/* none of them created an object */
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
+	ASSERT_EQ(1, cmd.out_ioas_id);
+}
+
+TEST_F(uapi, destroy)
+{
+	__u32 a, b, c;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &a));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &b));
+	ASSERT_EQ(0, destroy(self->fd, a));
+
+	/* destroying twice */
+	ASSERT_EQ(-1, destroy(self->fd, a));
+	ASSERT_EQ(ENOENT, errno);
+
+	/* ids that never existed */
+	ASSERT_EQ(-1, destroy(self->fd, 0));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, destroy(self->fd, b + 1));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, destroy(self->fd, 0x7fffffff));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, destroy(self->fd, 0x80000000));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, destroy(self->fd, 0xffffffff));
+	ASSERT_EQ(ENOENT, errno);
+
+	/* a freed id is reused, lowest first */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &c));
+	ASSERT_EQ(a, c);
+	ASSERT_EQ(0, destroy(self->fd, b));
+	ASSERT_EQ(0, destroy(self->fd, c));
+}
+
+TEST_F(uapi, destroy_unknown_flags_free_fields)
+{
+	/* a larger destroy with zeroed tail is fine, a set tail is E2BIG */
+	struct {
+		struct iommu_destroy cmd;
+		__u32 extra;
+	} big = { .cmd = { .size = sizeof(big) } };
+	__u32 id;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	big.cmd.id = id;
+	big.extra = 1;
+	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_DESTROY, &big));
+	ASSERT_EQ(E2BIG, errno);
+	big.extra = 0;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_DESTROY, &big));
+	ASSERT_EQ(-1, destroy(self->fd, id));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+TEST_F(uapi, ids_are_per_file)
+{
+	int fd2 = open("/dev/iommu", O_RDWR);
+	__u32 a, b;
+
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &a));
+	/* the other file has no objects */
+	ASSERT_EQ(-1, destroy(fd2, a));
+	ASSERT_EQ(ENOENT, errno);
+	/* and its own numbering */
+	ASSERT_EQ(0, ioas_alloc(fd2, &b));
+	ASSERT_EQ(a, b);
+	ASSERT_EQ(0, destroy(fd2, b));
+	ASSERT_EQ(-1, destroy(fd2, b));
+	ASSERT_EQ(ENOENT, errno);
+	/* the first file's object is untouched */
+	ASSERT_EQ(0, destroy(self->fd, a));
+	close(fd2);
+}
+
+TEST(close_with_live_objects)
+{
+	int round, i;
+
+	for (round = 0; round < 3; round++) {
+		int fd = open("/dev/iommu", O_RDWR);
+		__u32 id;
+
+		ASSERT_LE(0, fd);
+		for (i = 0; i < 2000; i++) {
+			ASSERT_EQ(0, ioas_alloc(fd, &id));
+			ASSERT_EQ(i + 1, id);
+		}
+		/* leave holes, so that close sees a sparse table */
+		for (i = 1; i <= 2000; i += 3)
+			ASSERT_EQ(0, destroy(fd, i));
+		ASSERT_EQ(0, close(fd));
+	}
+}
+
+#define THREADS 4
+#define PER_THREAD 500
+
+static void *alloc_destroy_thread(void *arg)
+{
+	int fd = *(int *)arg;
+	__u32 ids[PER_THREAD];
+	int i;
+
+	for (i = 0; i < PER_THREAD; i++)
+		if (ioas_alloc(fd, &ids[i]))
+			return (void *)1;
+	for (i = 0; i < PER_THREAD; i++)
+		if (destroy(fd, ids[i]))
+			return (void *)2;
+	return NULL;
+}
+
+TEST_F(uapi, concurrent_alloc_destroy)
+{
+	pthread_t t[THREADS];
+	void *ret;
+	__u32 id;
+	int i;
+
+	for (i = 0; i < THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, alloc_destroy_thread,
+					    &self->fd));
+	for (i = 0; i < THREADS; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], &ret));
+		/* every id a thread got was its own to destroy */
+		ASSERT_EQ(NULL, ret);
+	}
+	/* everything was destroyed: numbering starts over */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	ASSERT_EQ(1, id);
+}
+
+TEST_HARNESS_MAIN
