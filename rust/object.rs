@@ -99,7 +99,7 @@ pub(crate) struct ObjRef<T> {
 
 impl<T> ObjRef<T> {
     /// The id of the referenced object.
-    #[expect(dead_code)]
+    #[expect(dead_code, reason = "lookups are used by the IOAS ioctls")]
     pub(crate) fn id(&self) -> u32 {
         self.obj.id
     }
@@ -125,6 +125,20 @@ pub(crate) struct ObjectTable {
     #[pin]
     ids: MapleTreeAlloc<KBox<Entry>>,
 }
+
+// SAFETY: `MapleTree` takes its internal spinlock for every access, so the
+// tree may be used from any thread, and what it stores, `KBox<Entry>`, is
+// `Send + Sync` (checked below). The kernel's `MapleTree` does not declare
+// this itself yet.
+unsafe impl Send for ObjectTable {}
+
+// SAFETY: As above: every method of the table goes through the tree's lock.
+unsafe impl Sync for ObjectTable {}
+
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<KBox<Entry>>();
+};
 
 /// An object whose id is reserved but which lookups cannot see yet.
 ///
@@ -176,16 +190,14 @@ impl ObjectTable {
             .ids
             .alloc_range(1, entry, 1..=ID_MAX, GFP_KERNEL_ACCOUNT)
             .map_err(Error::from)?;
-        let built = u32::try_from(index)
-            .map_err(|_| EOVERFLOW)
-            .and_then(|id| {
-                let obj = Object {
-                    id,
-                    users: Atomic::new(1),
-                    kind,
-                };
-                Ok(Arc::new(obj, GFP_KERNEL_ACCOUNT)?)
-            });
+        let built = u32::try_from(index).map_err(|_| EOVERFLOW).and_then(|id| {
+            let obj = Object {
+                id,
+                users: Atomic::new(1),
+                kind,
+            };
+            Ok(Arc::new(obj, GFP_KERNEL_ACCOUNT)?)
+        });
         match built {
             Ok(obj) => Ok(Pending {
                 table: self,
@@ -201,6 +213,7 @@ impl ObjectTable {
 
     /// Looks up object `id` as a `T`. Unknown ids, unpublished objects,
     /// objects being destroyed and objects of another type are all `ENOENT`.
+    #[expect(dead_code, reason = "lookups are used by the IOAS ioctls")]
     pub(crate) fn get<T: ObjectType>(&self, id: u32) -> Result<ObjRef<T>> {
         let mut guard = self.ids.lock();
         let Some(entry) = guard.load(id as usize) else {

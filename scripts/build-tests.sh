@@ -12,7 +12,7 @@ SRC=$(kernel_src)
 [ -e "$KBUILD/.complete" ] || die "no test kernel at $KBUILD (run make kernel)"
 OUT=$REPO/build
 KHDR="-isystem $KBUILD/usr/include"
-mkdir -p "$OUT"
+mkdir -p "$OUT/selftests/iommufd_rs" "$OUT/samples" "$OUT/upstream/iommu"
 
 make -s -C "$REPO/selftests/iommufd_rs" LIBMK="$SRC/tools/testing/selftests/lib.mk" \
 	OUTPUT="$OUT/selftests/iommufd_rs" KHDR_INCLUDES="$KHDR" CC=gcc

@@ -38,7 +38,7 @@ KBUILD=$(kernel_build)
 make -s -C "$KBUILD" M="$REPO/scripts/vm-warn" "${KMAKE_ARGS[@]}" modules >/dev/null
 IOMMUFD_IMPL=none scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" >"$RESULTS.warn" 2>&1
 warn_rc=$?
-[ $warn_rc -ne 0 ] && grep -q 'deliberate warning' "$RESULTS.warn"
+[ $warn_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.warn"
 record "vm: a kernel WARNING fails the run" $? "exit $warn_rc"
 rm -f "$RESULTS.warn"
 

@@ -21,7 +21,7 @@ totals=$(grep -E '^# Totals: ' "$out" | tail -n 1)
 if [ -z "$totals" ]; then
 	echo "$kind $label pass=0 fail=1 skip=0 exit=$rc secs=$took"
 else
-	p=$(sed -n 's/.*pass:\([0-9]*\).*/\1/p' <<<"$totals")
+	p=$(sed -n 's/.* pass:\([0-9]*\).*/\1/p' <<<"$totals")
 	f=$(sed -n 's/.* fail:\([0-9]*\).*/\1/p' <<<"$totals")
 	s=$(sed -n 's/.* skip:\([0-9]*\).*/\1/p' <<<"$totals")
 	e=$(sed -n 's/.* error:\([0-9]*\).*/\1/p' <<<"$totals")

@@ -37,6 +37,7 @@ declare -A PKG_FILE=(
 	[libcap-dev]=/usr/include/sys/capability.h
 	[libnuma-dev]=/usr/include/numa.h
 	[rsync]=/usr/bin/rsync
+	[kmod]=/usr/bin/kmod
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
 )
 
@@ -58,7 +59,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	log "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
+	aptlog=$(mktemp)
+	trap 'rm -f "$aptlog"' EXIT
+	apt_get() {
+		apt-get -y -qq --no-install-recommends "$@" >"$aptlog" 2>&1 ||
+			{ cat "$aptlog" >&2; return 1; }
+	}
+	apt_get update
 	bpo=()
 	normal=()
 	for p in "${missing[@]}"; do
@@ -68,12 +75,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 		*) normal+=("$p") ;;
 		esac
 	done
-	[ ${#normal[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${normal[@]}" >/dev/null
+	[ ${#normal[@]} -eq 0 ] || apt_get install "${normal[@]}"
 	# Install each backport with its suite as the target release, so that
 	# its dependencies may come from the same suite.
 	for p in "${bpo[@]}"; do
-		if ! apt-get install -y -qq --no-install-recommends \
-			-t "${p#*/}" "${p%%/*}" >/dev/null; then
+		if ! apt_get install -t "${p#*/}" "${p%%/*}"; then
 			if [ "${p%%/*}" = linux-source-7.3 ]; then
 				echo "setup: linux-source-7.3 is not served; the target kernel is Linux 7.3 and no other is substituted" >&2
 			fi

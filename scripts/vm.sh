@@ -48,7 +48,7 @@ trap 'rm -rf "$RUNDIR"' EXIT
 {
 	echo "cd $(printf '%q' "$PWD") || exit 1"
 	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	echo "export HOME=/root TERM=dumb LANG=C.UTF-8"
+	echo "export HOME=/tmp TERM=dumb LANG=C.UTF-8"
 	echo "export IOMMUFD_IMPL=${IOMMUFD_IMPL:-rust} IOMMUFD_RS_KBUILD=$(printf '%q' "$KBUILD")"
 	printf '%s\n' "$CMD"
 } >"$RUNDIR/run.sh"

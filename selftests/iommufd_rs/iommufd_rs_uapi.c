@@ -205,7 +205,7 @@ TEST_F(uapi, unknown_commands)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		ASSERT_EQ(-1, ioctl(self->fd, cmds[i], &cmd));
 		ASSERT_EQ(ENOTTY, errno);
 	}

@@ -23,7 +23,10 @@ pub type Errno = i32;
 impl Iommufd {
     pub fn open() -> io::Result<Self> {
         Ok(Self {
-            file: OpenOptions::new().read(true).write(true).open("/dev/iommu")?,
+            file: OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/iommu")?,
         })
     }
 

@@ -82,7 +82,9 @@ fn size_below_minimum() -> TestResult {
         check_eq!(EINVAL, fd.ioctl(IOMMU_IOAS_ALLOC, &mut cmd));
         check_eq!(0xdead, cmd.out_ioas_id);
     }
-    let id = fd.ioas_alloc().map_err(|e| Failure(format!("alloc: {e}")))?;
+    let id = fd
+        .ioas_alloc()
+        .map_err(|e| Failure(format!("alloc: {e}")))?;
     for size in 0..size32::<IommuDestroy>() {
         let mut cmd = IommuDestroy { size, id };
         check_eq!(EINVAL, fd.ioctl(IOMMU_DESTROY, &mut cmd));
@@ -133,7 +135,12 @@ fn unknown_commands() -> TestResult {
         io(IOMMUFD_TYPE, 0x7f),
         io(IOMMUFD_TYPE, 0xff),
         io(IOMMUFD_TYPE, 0xc0),
-        ioc(IOC_READ | IOC_WRITE, IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC, sz),
+        ioc(
+            IOC_READ | IOC_WRITE,
+            IOMMUFD_TYPE,
+            IOMMUFD_CMD_IOAS_ALLOC,
+            sz,
+        ),
         ioc(IOC_WRITE, IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY, 8),
         io(b'x', IOMMUFD_CMD_IOAS_ALLOC),
     ];
@@ -153,14 +160,21 @@ fn bad_pointer() -> TestResult {
     check_eq!(EFAULT, fd.ioctl_raw(IOMMU_IOAS_ALLOC, std::ptr::null_mut()));
     check_eq!(EFAULT, fd.ioctl_raw(IOMMU_DESTROY, 16usize as *mut c_void));
     // An unknown command fails before the pointer is looked at.
-    check_eq!(ENOTTY, fd.ioctl_raw(io(IOMMUFD_TYPE, 0xff), std::ptr::null_mut()));
+    check_eq!(
+        ENOTTY,
+        fd.ioctl_raw(io(IOMMUFD_TYPE, 0xff), std::ptr::null_mut())
+    );
     Ok(())
 }
 
 fn destroy_twice_and_unknown() -> TestResult {
     let fd = open()?;
-    let a = fd.ioas_alloc().map_err(|e| Failure(format!("alloc: {e}")))?;
-    let b = fd.ioas_alloc().map_err(|e| Failure(format!("alloc: {e}")))?;
+    let a = fd
+        .ioas_alloc()
+        .map_err(|e| Failure(format!("alloc: {e}")))?;
+    let b = fd
+        .ioas_alloc()
+        .map_err(|e| Failure(format!("alloc: {e}")))?;
     check_eq!(0, fd.destroy(a));
     check_eq!(ENOENT, fd.destroy(a));
     for id in [0, b + 1, 0x7fff_ffff, 0x8000_0000, u32::MAX] {
