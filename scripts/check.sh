@@ -71,6 +71,17 @@ for impl in rust c; do
 			echo "check: $label (reported, not counted): $p passed, $f failed, $s skipped of $((p + f + s))" >>"$RESULTS"
 		fi
 	done < <(grep -E '^(RESULT|INFO) ' "$log")
+	if [ "$impl" = c ]; then
+		# The C baseline: upstream's selftest must complete, and fail
+		# nothing beyond the known list.
+		xfail=selftests/iommufd_rs/upstream-c.xfail
+		ran=$(grep -c '^INFO c:upstream_iommufd ' "$log")
+		unexpected=$(sed -n 's/^FAILED c:upstream_iommufd //p' "$log" |
+			grep -vxF -f <(grep -v '^#' "$xfail") | tr '\n' ' ')
+		[ "$ran" -eq 1 ] && [ -z "$unexpected" ]
+		record "upstream iommufd selftest vs C iommufd.ko: only known failures" $? \
+			"${unexpected:+unexpected: $unexpected}"
+	fi
 	# A failing boot with no failing test is a kernel report or a crash.
 	if [ "$vm_rc" -ne 0 ] && [ "$counted_fail" -eq 0 ]; then
 		record "vm($impl): clean kernel log and exit" 1 "exit $vm_rc"
