@@ -10,6 +10,10 @@ use kernel::{
         MiscDeviceRegistration, //
     },
     prelude::*,
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    },
 };
 
 use crate::{
@@ -23,6 +27,21 @@ use crate::{
 pub(crate) struct Ictx {
     #[pin]
     pub(crate) objects: ObjectTable,
+    /// `IOMMU_OPTION_RLIMIT_MODE`: charge pins to the process's mm rather
+    /// than to the user.
+    account_per_process: Atomic<bool>,
+}
+
+impl Ictx {
+    /// Whether pins are charged per process (`RLIMIT_MODE` 1).
+    pub(crate) fn account_per_process(&self) -> bool {
+        self.account_per_process.load(Relaxed)
+    }
+
+    /// Sets the rlimit mode; the caller checked that the file is empty.
+    pub(crate) fn set_account_per_process(&self, on: bool) {
+        self.account_per_process.store(on, Relaxed);
+    }
 }
 
 #[vtable]
@@ -33,6 +52,7 @@ impl MiscDevice for Ictx {
         KBox::try_pin_init(
             try_pin_init!(Self {
                 objects <- ObjectTable::new(),
+                account_per_process: Atomic::new(false),
             }),
             GFP_KERNEL_ACCOUNT,
         )

@@ -1,29 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! I/O address spaces.
+//! I/O address spaces and their ioctls.
 //!
-//! An IOAS is the set of IOVA -> user memory mappings that domains attached
-//! to it follow. This first version only has an identity: the mappings come
-//! with `IOMMU_IOAS_MAP` in a later patch.
+//! An IOAS is the set of IOVA -> memory mappings that the domains attached to
+//! it follow. The handlers check their arguments in upstream's order, so that
+//! every input gets the errno the C iommufd gives it.
 
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
+    fs::file::LocalFile,
+    new_mutex,
     prelude::*,
-    sync::Arc, //
+    sync::{
+        aref::ARef,
+        Arc,
+        Mutex, //
+    },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
 };
 
 use crate::{
     ictx::Ictx,
+    io_pagetable::{
+        IoPagetable,
+        PagesSlice,
+        IOMMU_READ,
+        IOMMU_WRITE, //
+    },
+    iova::{
+        self,
+        IovaRange, //
+    },
     object::{
         ObjectKind,
         ObjectType, //
     },
-    uapi::IommuIoasAlloc,
+    pages::{
+        Pages,
+        Source, //
+    },
+    uapi::{
+        IommuIoasAlloc,
+        IommuIoasAllowIovas,
+        IommuIoasCopy,
+        IommuIoasIovaRanges,
+        IommuIoasMap,
+        IommuIoasMapFile,
+        IommuIoasUnmap,
+        IommuIovaRange,
+        IOMMU_IOAS_MAP_FIXED_IOVA,
+        IOMMU_IOAS_MAP_READABLE,
+        IOMMU_IOAS_MAP_WRITEABLE, //
+    },
     ucmd::UserCmdBuf,
 };
 
 /// An I/O address space.
-pub(crate) struct Ioas {}
+#[pin_data]
+pub(crate) struct Ioas {
+    #[pin]
+    pub(crate) iopt: Mutex<IoPagetable>,
+}
 
 impl ObjectType for Ioas {
     fn cast(kind: &ObjectKind) -> Option<&Arc<Self>> {
@@ -38,7 +78,12 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasAlloc
     if cmd.flags != 0 {
         return Err(EOPNOTSUPP);
     }
-    let ioas = Arc::new(Ioas {}, GFP_KERNEL_ACCOUNT)?;
+    let ioas = Arc::pin_init(
+        pin_init!(Ioas {
+            iopt <- new_mutex!(IoPagetable::new()),
+        }),
+        GFP_KERNEL_ACCOUNT,
+    )?;
     let pending = ictx.objects.reserve(ObjectKind::Ioas(ioas))?;
     cmd.out_ioas_id = pending.id();
     // Userspace learns the id before anyone can look it up; if it cannot be
@@ -46,4 +91,233 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasAlloc
     buf.respond(&cmd)?;
     pending.publish();
     Ok(())
+}
+
+/// The address of element `index` of a user array at `base`.
+fn user_elem<T>(base: u64, index: usize) -> Result<UserPtr> {
+    let offset = index.checked_mul(core::mem::size_of::<T>()).ok_or(EFAULT)?;
+    let addr = usize::try_from(base)
+        .ok()
+        .and_then(|b| b.checked_add(offset))
+        .ok_or(EFAULT)?;
+    Ok(UserPtr::from_addr(addr))
+}
+
+/// `IOMMU_IOAS_IOVA_RANGES`.
+pub(crate) fn iova_ranges_ioctl(
+    ictx: &Ictx,
+    buf: &UserCmdBuf,
+    mut cmd: IommuIoasIovaRanges,
+) -> Result {
+    if cmd.reserved != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
+    let (ranges, alignment) = {
+        let iopt = ioas.iopt.lock();
+        (iopt.free_ranges()?, iopt.iova_alignment())
+    };
+    let max = cmd.num_iovas as usize;
+    for (i, r) in ranges.iter().take(max).enumerate() {
+        let elem = IommuIovaRange {
+            start: r.start,
+            last: r.last,
+        };
+        UserSlice::new(user_elem::<IommuIovaRange>(cmd.allowed_iovas, i)?, 16)
+            .writer()
+            .write(&elem)?;
+    }
+    cmd.num_iovas = u32::try_from(ranges.len()).map_err(|_| EOVERFLOW)?;
+    cmd.out_iova_alignment = alignment;
+    buf.respond(&cmd)?;
+    if ranges.len() > max {
+        return Err(EMSGSIZE);
+    }
+    Ok(())
+}
+
+/// `IOMMU_IOAS_ALLOW_IOVAS`.
+pub(crate) fn allow_iovas_ioctl(
+    ictx: &Ictx,
+    _buf: &UserCmdBuf,
+    cmd: IommuIoasAllowIovas,
+) -> Result {
+    if cmd.reserved != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
+    let n = cmd.num_iovas as usize;
+    let mut ranges = KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
+    for i in 0..n {
+        let r: IommuIovaRange =
+            UserSlice::new(user_elem::<IommuIovaRange>(cmd.allowed_iovas, i)?, 16)
+                .reader()
+                .read()?;
+        if r.start >= r.last {
+            return Err(EINVAL);
+        }
+        ranges.push(
+            IovaRange {
+                start: r.start,
+                last: r.last,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?;
+    }
+    iova::sort_allow_list(&mut ranges)?;
+    let mut iopt = ioas.iopt.lock();
+    iopt.set_allowed(ranges)
+}
+
+/// Converts map flags to `IOMMU_READ` / `IOMMU_WRITE`.
+fn map_prot(flags: u32) -> Result<u32> {
+    let mut prot = 0;
+    if flags & IOMMU_IOAS_MAP_WRITEABLE != 0 {
+        prot |= IOMMU_WRITE;
+    }
+    if flags & IOMMU_IOAS_MAP_READABLE != 0 {
+        prot |= IOMMU_READ;
+    }
+    if prot == 0 {
+        return Err(EINVAL);
+    }
+    Ok(prot)
+}
+
+/// Every map flag.
+const MAP_FLAGS: u32 =
+    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
+
+/// The IOVA to map at, if the caller fixed it.
+fn fixed_iova(flags: u32, iova: u64) -> Option<u64> {
+    (flags & IOMMU_IOAS_MAP_FIXED_IOVA != 0).then_some(iova)
+}
+
+/// Maps the whole of a new `Pages` into `ioas`.
+fn map_new_pages(
+    ioas: &Ioas,
+    pages: Arc<Pages>,
+    start_byte: u64,
+    length: u64,
+    fixed: Option<u64>,
+    prot: u32,
+) -> Result<u64> {
+    let mut slices = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT)?;
+    slices.push(
+        PagesSlice {
+            pages,
+            start_byte,
+            length,
+        },
+        GFP_KERNEL_ACCOUNT,
+    )?;
+    ioas.iopt.lock().map(slices, length, fixed, prot)
+}
+
+/// `IOMMU_IOAS_MAP`.
+pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasMap) -> Result {
+    if cmd.flags & !MAP_FLAGS != 0 || cmd.reserved != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    if cmd.iova == u64::MAX || cmd.length == u64::MAX {
+        return Err(EOVERFLOW);
+    }
+    let prot = map_prot(cmd.flags)?;
+    let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
+    cmd.user_va.checked_add(cmd.length).ok_or(EOVERFLOW)?;
+    let task = kernel::current!();
+    let mm = ARef::from(&**task.mm().ok_or(EINVAL)?);
+    let (pages, start_byte) =
+        Pages::new(cmd.user_va, cmd.length, prot & IOMMU_WRITE != 0, |uptr| {
+            Source::User { uptr, mm }
+        })?;
+    cmd.iova = map_new_pages(
+        &ioas,
+        pages,
+        start_byte,
+        cmd.length,
+        fixed_iova(cmd.flags, cmd.iova),
+        prot,
+    )?;
+    buf.respond(&cmd)
+}
+
+/// `IOMMU_IOAS_MAP_FILE`.
+pub(crate) fn map_file_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasMapFile) -> Result {
+    if cmd.flags & !MAP_FLAGS != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    if cmd.iova == u64::MAX || cmd.length == u64::MAX {
+        return Err(EOVERFLOW);
+    }
+    let prot = map_prot(cmd.flags)?;
+    let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
+    IovaRange::from_len(cmd.start, cmd.length)?;
+    // A negative fd is no fd: it fails like a closed one.
+    let fd = u32::try_from(cmd.fd).map_err(|_| EBADF)?;
+    let file = LocalFile::fget(fd)?;
+    // SAFETY: This runs in an ioctl, which holds no `fdget_pos` on this
+    // thread; only read, write and lseek take one.
+    let file = unsafe { LocalFile::assume_no_fdget_pos(file) };
+    let (pages, start_byte) =
+        Pages::new(cmd.start, cmd.length, prot & IOMMU_WRITE != 0, |start| {
+            Source::File { start, file }
+        })?;
+    cmd.iova = map_new_pages(
+        &ioas,
+        pages,
+        start_byte,
+        cmd.length,
+        fixed_iova(cmd.flags, cmd.iova),
+        prot,
+    )?;
+    buf.respond(&cmd)
+}
+
+/// `IOMMU_IOAS_COPY`.
+pub(crate) fn copy_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasCopy) -> Result {
+    if cmd.flags & !MAP_FLAGS != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    if cmd.length == u64::MAX || cmd.src_iova == u64::MAX || cmd.dst_iova == u64::MAX {
+        return Err(EOVERFLOW);
+    }
+    let prot = map_prot(cmd.flags)?;
+    let slices = {
+        let src = ictx.objects.get::<Ioas>(cmd.src_ioas_id)?;
+        let range = IovaRange::from_len(cmd.src_iova, cmd.length)?;
+        let slices = src.iopt.lock().slices(range)?;
+        slices
+    };
+    let dst = ictx.objects.get::<Ioas>(cmd.dst_ioas_id)?;
+    cmd.dst_iova = dst.iopt.lock().map(
+        slices,
+        cmd.length,
+        fixed_iova(cmd.flags, cmd.dst_iova),
+        prot,
+    )?;
+    buf.respond(&cmd)
+}
+
+/// `IOMMU_IOAS_UNMAP`.
+pub(crate) fn unmap_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasUnmap) -> Result {
+    let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
+    let unmapped = if cmd.iova == 0 && cmd.length == u64::MAX {
+        ioas.iopt.lock().unmap(IovaRange {
+            start: 0,
+            last: u64::MAX,
+        })?
+    } else {
+        if cmd.iova == u64::MAX || cmd.length == u64::MAX {
+            return Err(EOVERFLOW);
+        }
+        let range = IovaRange::from_len(cmd.iova, cmd.length)?;
+        let unmapped = ioas.iopt.lock().unmap(range)?;
+        if unmapped == 0 {
+            return Err(ENOENT);
+        }
+        unmapped
+    };
+    cmd.length = unmapped;
+    buf.respond(&cmd)
 }

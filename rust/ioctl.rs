@@ -12,10 +12,20 @@ use kernel::prelude::*;
 use crate::{
     ictx::Ictx,
     ioas,
+    option,
+    selftest, //
     uapi::{
         IommuDestroy,
         IOMMU_DESTROY,
-        IOMMU_IOAS_ALLOC, //
+        IOMMU_IOAS_ALLOC,
+        IOMMU_IOAS_ALLOW_IOVAS,
+        IOMMU_IOAS_COPY,
+        IOMMU_IOAS_IOVA_RANGES,
+        IOMMU_IOAS_MAP,
+        IOMMU_IOAS_MAP_FILE,
+        IOMMU_IOAS_UNMAP,
+        IOMMU_OPTION,
+        IOMMU_TEST_CMD, //
     },
     ucmd::{
         UserCmd,
@@ -38,6 +48,14 @@ pub(crate) fn dispatch(ictx: &Ictx, cmd: u32, arg: usize) -> Result {
     match cmd {
         IOMMU_DESTROY => run(ictx, arg, destroy),
         IOMMU_IOAS_ALLOC => run(ictx, arg, ioas::alloc_ioctl),
+        IOMMU_IOAS_ALLOW_IOVAS => run(ictx, arg, ioas::allow_iovas_ioctl),
+        IOMMU_IOAS_COPY => run(ictx, arg, ioas::copy_ioctl),
+        IOMMU_IOAS_IOVA_RANGES => run(ictx, arg, ioas::iova_ranges_ioctl),
+        IOMMU_IOAS_MAP => run(ictx, arg, ioas::map_ioctl),
+        IOMMU_IOAS_MAP_FILE => run(ictx, arg, ioas::map_file_ioctl),
+        IOMMU_IOAS_UNMAP => run(ictx, arg, ioas::unmap_ioctl),
+        IOMMU_OPTION => run(ictx, arg, option::option_ioctl),
+        IOMMU_TEST_CMD => run(ictx, arg, selftest::test_cmd_ioctl),
         _ => Err(ENOTTY),
     }
 }

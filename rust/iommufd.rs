@@ -9,11 +9,17 @@
 
 use kernel::prelude::*;
 
+mod glue;
 mod ictx;
+mod io_pagetable;
 mod ioas;
 mod ioctl;
+mod iova;
 mod miscdev;
 mod object;
+mod option;
+mod pages;
+mod selftest;
 mod uapi;
 mod ucmd;
 

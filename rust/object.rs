@@ -211,9 +211,15 @@ impl ObjectTable {
         }
     }
 
+    /// Whether the table holds no object, published or not.
+    pub(crate) fn is_empty(&self) -> bool {
+        let mut guard = self.ids.lock();
+        let mut mas = guard.ma_state(0, ID_MAX);
+        mas.find(ID_MAX).is_none()
+    }
+
     /// Looks up object `id` as a `T`. Unknown ids, unpublished objects,
     /// objects being destroyed and objects of another type are all `ENOENT`.
-    #[expect(dead_code, reason = "lookups are used by the IOAS ioctls")]
     pub(crate) fn get<T: ObjectType>(&self, id: u32) -> Result<ObjRef<T>> {
         let mut guard = self.ids.lock();
         let Some(entry) = guard.load(id as usize) else {

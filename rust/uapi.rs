@@ -28,6 +28,38 @@ pub(crate) const IOMMUFD_CMD_BASE: u32 = 0x80;
 pub(crate) const IOMMU_DESTROY: u32 = _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE);
 /// `IOMMU_IOAS_ALLOC`: create an I/O address space.
 pub(crate) const IOMMU_IOAS_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x81);
+/// `IOMMU_IOAS_ALLOW_IOVAS`: restrict automatic IOVA allocation.
+pub(crate) const IOMMU_IOAS_ALLOW_IOVAS: u32 = _IO(IOMMUFD_TYPE, 0x82);
+/// `IOMMU_IOAS_COPY`: map pages already mapped in an IOAS again.
+pub(crate) const IOMMU_IOAS_COPY: u32 = _IO(IOMMUFD_TYPE, 0x83);
+/// `IOMMU_IOAS_IOVA_RANGES`: report the usable IOVA ranges.
+pub(crate) const IOMMU_IOAS_IOVA_RANGES: u32 = _IO(IOMMUFD_TYPE, 0x84);
+/// `IOMMU_IOAS_MAP`: map user memory.
+pub(crate) const IOMMU_IOAS_MAP: u32 = _IO(IOMMUFD_TYPE, 0x85);
+/// `IOMMU_IOAS_UNMAP`: unmap whole areas.
+pub(crate) const IOMMU_IOAS_UNMAP: u32 = _IO(IOMMUFD_TYPE, 0x86);
+/// `IOMMU_OPTION`: get or set an option of the file or of an object.
+pub(crate) const IOMMU_OPTION: u32 = _IO(IOMMUFD_TYPE, 0x87);
+/// `IOMMU_IOAS_MAP_FILE`: map a range of a file (memfd).
+pub(crate) const IOMMU_IOAS_MAP_FILE: u32 = _IO(IOMMUFD_TYPE, 0x8f);
+/// `IOMMU_TEST_CMD`: the selftest command of `iommufd_test.h`.
+pub(crate) const IOMMU_TEST_CMD: u32 = _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32);
+
+/// `IOMMU_IOAS_MAP_FIXED_IOVA`: map at the given IOVA.
+pub(crate) const IOMMU_IOAS_MAP_FIXED_IOVA: u32 = 1 << 0;
+/// `IOMMU_IOAS_MAP_WRITEABLE`: the device may write.
+pub(crate) const IOMMU_IOAS_MAP_WRITEABLE: u32 = 1 << 1;
+/// `IOMMU_IOAS_MAP_READABLE`: the device may read.
+pub(crate) const IOMMU_IOAS_MAP_READABLE: u32 = 1 << 2;
+
+/// `IOMMU_OPTION_RLIMIT_MODE`: account pins per user (0) or per process (1).
+pub(crate) const IOMMU_OPTION_RLIMIT_MODE: u32 = 0;
+/// `IOMMU_OPTION_HUGE_PAGES`: whether an IOAS may use huge pages.
+pub(crate) const IOMMU_OPTION_HUGE_PAGES: u32 = 1;
+/// `IOMMU_OPTION_OP_SET`.
+pub(crate) const IOMMU_OPTION_OP_SET: u16 = 0;
+/// `IOMMU_OPTION_OP_GET`.
+pub(crate) const IOMMU_OPTION_OP_GET: u16 = 1;
 
 /// Argument of `IOMMU_DESTROY`.
 #[repr(C)]
@@ -44,6 +76,157 @@ pub(crate) struct IommuIoasAlloc {
     pub(crate) size: u32,
     pub(crate) flags: u32,
     pub(crate) out_ioas_id: u32,
+}
+
+/// `struct iommu_iova_range`: an inclusive IOVA range.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IommuIovaRange {
+    pub(crate) start: u64,
+    pub(crate) last: u64,
+}
+
+/// Argument of `IOMMU_IOAS_IOVA_RANGES`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuIoasIovaRanges {
+    pub(crate) size: u32,
+    pub(crate) ioas_id: u32,
+    pub(crate) num_iovas: u32,
+    pub(crate) reserved: u32,
+    pub(crate) allowed_iovas: u64,
+    pub(crate) out_iova_alignment: u64,
+}
+
+/// Argument of `IOMMU_IOAS_ALLOW_IOVAS`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuIoasAllowIovas {
+    pub(crate) size: u32,
+    pub(crate) ioas_id: u32,
+    pub(crate) num_iovas: u32,
+    pub(crate) reserved: u32,
+    pub(crate) allowed_iovas: u64,
+}
+
+/// Argument of `IOMMU_IOAS_MAP`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuIoasMap {
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
+    pub(crate) ioas_id: u32,
+    pub(crate) reserved: u32,
+    pub(crate) user_va: u64,
+    pub(crate) length: u64,
+    pub(crate) iova: u64,
+}
+
+/// Argument of `IOMMU_IOAS_MAP_FILE`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuIoasMapFile {
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
+    pub(crate) ioas_id: u32,
+    pub(crate) fd: i32,
+    pub(crate) start: u64,
+    pub(crate) length: u64,
+    pub(crate) iova: u64,
+}
+
+/// Argument of `IOMMU_IOAS_COPY`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuIoasCopy {
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
+    pub(crate) dst_ioas_id: u32,
+    pub(crate) src_ioas_id: u32,
+    pub(crate) length: u64,
+    pub(crate) dst_iova: u64,
+    pub(crate) src_iova: u64,
+}
+
+/// Argument of `IOMMU_IOAS_UNMAP`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuIoasUnmap {
+    pub(crate) size: u32,
+    pub(crate) ioas_id: u32,
+    pub(crate) iova: u64,
+    pub(crate) length: u64,
+}
+
+/// Argument of `IOMMU_OPTION`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuOption {
+    pub(crate) size: u32,
+    pub(crate) option_id: u32,
+    pub(crate) op: u16,
+    pub(crate) reserved: u16,
+    pub(crate) object_id: u32,
+    pub(crate) val64: u64,
+}
+
+/// Argument of `IOMMU_TEST_CMD`: a header, a 48-byte union of per-op
+/// payloads, and `last`. The tail padding of the C struct is explicit.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuTestCmd {
+    pub(crate) size: u32,
+    pub(crate) op: u32,
+    pub(crate) id: u32,
+    pub(crate) reserved: u32,
+    pub(crate) payload: [u64; 6],
+    pub(crate) last: u32,
+    pub(crate) pad: u32,
+}
+
+/// The `add_reserved` payload of [`IommuTestCmd`].
+pub(crate) struct TestAddReserved {
+    pub(crate) start: u64,
+    pub(crate) length: u64,
+}
+
+/// The `check_refs` payload of [`IommuTestCmd`].
+pub(crate) struct TestCheckRefs {
+    pub(crate) length: u64,
+    pub(crate) uptr: u64,
+    pub(crate) refs: u32,
+}
+
+/// Decoding of the payload union, in the field order of `iommufd_test.h`.
+/// The payload is little-endian `u64` words on the architectures iommufd
+/// supports; a `u32` member is the low half of its word.
+impl IommuTestCmd {
+    /// The low 32 bits of payload word `i`.
+    fn word32(&self, i: usize) -> u32 {
+        (self.payload[i] & 0xffff_ffff) as u32
+    }
+
+    /// `add_reserved {start, length}`.
+    pub(crate) fn add_reserved(&self) -> TestAddReserved {
+        TestAddReserved {
+            start: self.payload[0],
+            length: self.payload[1],
+        }
+    }
+
+    /// `check_refs {length, uptr, refs}`.
+    pub(crate) fn check_refs(&self) -> TestCheckRefs {
+        TestCheckRefs {
+            length: self.payload[0],
+            uptr: self.payload[1],
+            refs: self.word32(2),
+        }
+    }
+
+    /// `memory_limit {limit}`.
+    pub(crate) fn memory_limit(&self) -> u32 {
+        self.word32(0)
+    }
 }
 
 macro_rules! uapi_structs {
@@ -64,6 +247,15 @@ macro_rules! uapi_structs {
 uapi_structs! {
     IommuDestroy = 8,
     IommuIoasAlloc = 12,
+    IommuIovaRange = 16,
+    IommuIoasIovaRanges = 32,
+    IommuIoasAllowIovas = 24,
+    IommuIoasMap = 40,
+    IommuIoasMapFile = 40,
+    IommuIoasCopy = 40,
+    IommuIoasUnmap = 24,
+    IommuOption = 24,
+    IommuTestCmd = 72,
 }
 
 const _: () = assert!(offset_of!(IommuIoasAlloc, out_ioas_id) == 8);
@@ -71,4 +263,15 @@ const _: () = assert!(offset_of!(IommuIoasAlloc, out_ioas_id) == 8);
 crate::ucmd::user_cmd! {
     IommuDestroy => id: u32,
     IommuIoasAlloc => out_ioas_id: u32,
+    IommuIoasIovaRanges => out_iova_alignment: u64,
+    IommuIoasAllowIovas => allowed_iovas: u64,
+    IommuIoasMap => iova: u64,
+    IommuIoasMapFile => iova: u64,
+    IommuIoasCopy => src_iova: u64,
+    IommuIoasUnmap => length: u64,
+    IommuOption => val64: u64,
+    IommuTestCmd => last: u32,
 }
+
+const _: () = assert!(offset_of!(IommuTestCmd, last) == 64);
+const _: () = assert!(offset_of!(IommuOption, val64) == 16);

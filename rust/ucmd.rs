@@ -96,4 +96,13 @@ impl UserCmdBuf {
             .writer()
             .write_slice(&bytes[..n])
     }
+
+    /// Writes `value` at byte `offset` of the user's struct, whatever size
+    /// the user declared; for commands that answer in one field only.
+    pub(crate) fn write_at<V: AsBytes>(&self, offset: usize, value: &V) -> Result {
+        let addr = self.ptr.checked_add(offset).ok_or(EFAULT)?;
+        UserSlice::new(UserPtr::from_addr(addr), size_of::<V>())
+            .writer()
+            .write(value)
+    }
 }

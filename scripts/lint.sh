@@ -4,6 +4,7 @@
 # Lint steps, each runnable alone:  scripts/lint.sh STEP   (--list names them)
 #   clippy           the module built with CLIPPY=1, no warning allowed
 #   rustfmt          rustfmt --check with the kernel's .rustfmt.toml
+#   fmt              (not a check) format the Rust sources in place
 #   checkpatch       scripts/checkpatch.pl --strict on our sources
 #   c-werror         the C selftests and samples built with -Wall -Werror
 #   selftests-clippy cargo clippy on the Rust selftests, warnings denied
@@ -23,6 +24,11 @@ clippy)
 	;;
 rustfmt)
 	rustfmt --check --edition 2021 --config-path "$(kernel_src)/.rustfmt.toml" \
+		$(rust_sources)
+	;;
+fmt)
+	# Not a check: rewrites the sources in the kernel's style.
+	rustfmt --edition 2021 --config-path "$(kernel_src)/.rustfmt.toml" \
 		$(rust_sources)
 	;;
 checkpatch)

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The IOVA space of an IOAS: its areas, reserved and allowed ranges.
+//!
+//! An area maps a contiguous IOVA range onto a byte range of one [`Pages`].
+//! Areas never overlap and are only ever removed whole. Reserved ranges can
+//! never be mapped; allowed ranges, when set, bound automatic allocation.
+
+use kernel::{
+    alloc::flags::GFP_KERNEL_ACCOUNT,
+    prelude::*,
+    rbtree::{
+        RBTree,
+        RBTreeNode, //
+    },
+    sync::Arc, //
+};
+
+use crate::{
+    iova::{
+        self,
+        Allowed,
+        IovaError,
+        IovaRange,
+        OverlappingRanges,
+        RangeSet,
+        Ranged,
+        SortedRanges,
+        PAGE_SIZE, //
+    },
+    pages::Pages,
+};
+
+impl From<IovaError> for Error {
+    fn from(e: IovaError) -> Self {
+        match e {
+            IovaError::Overflow => EOVERFLOW,
+            IovaError::Invalid => EINVAL,
+            IovaError::NoSpace => ENOSPC,
+        }
+    }
+}
+
+/// A mapping of an IOVA range onto part of a [`Pages`].
+pub(crate) struct Area {
+    range: IovaRange,
+    pages: Arc<Pages>,
+    /// The offset in `pages` of the byte at `range.start`.
+    start_byte: u64,
+    /// `IOMMU_READ` / `IOMMU_WRITE` as the map asked.
+    #[expect(dead_code, reason = "used when domains are filled")]
+    prot: u32,
+}
+
+/// A part of a [`Pages`] to map: `length` bytes from `start_byte`.
+pub(crate) struct PagesSlice {
+    pub(crate) pages: Arc<Pages>,
+    pub(crate) start_byte: u64,
+    pub(crate) length: u64,
+}
+
+/// Who reserved a range: the test command, or later a device or domain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReservedBy {
+    /// `IOMMU_TEST_OP_ADD_RESERVED`; dropped with the IOAS.
+    Test,
+}
+
+/// A reserved range and who reserved it.
+pub(crate) struct Reserved {
+    range: IovaRange,
+    #[expect(dead_code, reason = "matched when devices release their ranges")]
+    by: ReservedBy,
+}
+
+impl Ranged for Reserved {
+    fn range(&self) -> IovaRange {
+        self.range
+    }
+}
+
+/// Protection bits of an area, as the IOMMU core names them.
+pub(crate) const IOMMU_READ: u32 = 1 << 0;
+/// See [`IOMMU_READ`].
+pub(crate) const IOMMU_WRITE: u32 = 1 << 1;
+
+/// The IOVA space of one IOAS.
+pub(crate) struct IoPagetable {
+    /// Areas keyed by their last IOVA, so that the first key at or above an
+    /// IOVA is the first area reaching it.
+    areas: RBTree<u64, Area>,
+    /// Reserved ranges; may overlap.
+    reserved: KVec<Reserved>,
+    /// Allowed ranges, sorted and disjoint; empty means everything.
+    allowed: KVVec<IovaRange>,
+    /// Every area's IOVA, length and page offset are multiples of this.
+    iova_alignment: u64,
+    large_pages: bool,
+}
+
+/// The areas as a [`RangeSet`].
+struct AreaRanges<'a>(&'a RBTree<u64, Area>);
+
+impl RangeSet for AreaRanges<'_> {
+    fn first_reaching(&self, pos: u64) -> Option<IovaRange> {
+        let cursor = self.0.cursor_lower_bound(&pos)?;
+        Some(cursor.current().1.range)
+    }
+}
+
+impl IoPagetable {
+    /// An empty IOVA space: nothing reserved, everything allowed.
+    pub(crate) fn new() -> Self {
+        Self {
+            areas: RBTree::new(),
+            reserved: KVec::new(),
+            allowed: KVVec::new(),
+            iova_alignment: 1,
+            large_pages: true,
+        }
+    }
+
+    /// The alignment every area must keep.
+    pub(crate) fn iova_alignment(&self) -> u64 {
+        self.iova_alignment
+    }
+
+    /// The free ranges userspace may map at: everything not reserved.
+    pub(crate) fn free_ranges(&self) -> Result<KVec<IovaRange>> {
+        let mut out = KVec::new();
+        let mut res = Ok(());
+        iova::for_each_free(&OverlappingRanges(&self.reserved), |r| {
+            if res.is_ok() {
+                res = out.push(r, GFP_KERNEL_ACCOUNT).map_err(Error::from);
+            }
+        });
+        res.map(|()| out)
+    }
+
+    /// Replaces the allowed ranges; `ranges` is sorted and disjoint.
+    /// `EADDRINUSE` if any is reserved.
+    pub(crate) fn set_allowed(&mut self, ranges: KVVec<IovaRange>) -> Result {
+        let reserved = OverlappingRanges(&self.reserved);
+        if ranges.iter().any(|r| reserved.meets(*r)) {
+            return Err(EADDRINUSE);
+        }
+        self.allowed = ranges;
+        Ok(())
+    }
+
+    /// Reserves `range`: `EADDRINUSE` if it meets an area or an allowed range.
+    pub(crate) fn reserve(&mut self, range: IovaRange, by: ReservedBy) -> Result {
+        if SortedRanges(&self.allowed).meets(range) || AreaRanges(&self.areas).meets(range) {
+            return Err(EADDRINUSE);
+        }
+        self.reserved
+            .push(Reserved { range, by }, GFP_KERNEL_ACCOUNT)?;
+        Ok(())
+    }
+
+    /// Finds an IOVA for `length` bytes backed at `addr`.
+    fn alloc_iova(&self, addr: u64, length: u64) -> Result<u64> {
+        Ok(iova::alloc_iova(
+            Allowed {
+                ranges: &SortedRanges(&self.allowed),
+                any: !self.allowed.is_empty(),
+            },
+            &OverlappingRanges(&self.reserved),
+            &AreaRanges(&self.areas),
+            addr,
+            length,
+            self.iova_alignment,
+        )?)
+    }
+
+    /// Checks a caller-chosen IOVA range as upstream's `iopt_check_iova`.
+    fn check_fixed(&self, start: u64, length: u64) -> Result<IovaRange> {
+        if start & (self.iova_alignment - 1) != 0 {
+            return Err(EINVAL);
+        }
+        let range = IovaRange::from_len(start, length)?;
+        if OverlappingRanges(&self.reserved).meets(range) {
+            return Err(EINVAL);
+        }
+        if AreaRanges(&self.areas).meets(range) {
+            return Err(EEXIST);
+        }
+        Ok(range)
+    }
+
+    /// Maps `slices` back to back, at `fixed` or at an allocated IOVA.
+    /// Returns the first IOVA. On failure nothing is left mapped.
+    pub(crate) fn map(
+        &mut self,
+        slices: KVec<PagesSlice>,
+        length: u64,
+        fixed: Option<u64>,
+        prot: u32,
+    ) -> Result<u64> {
+        let align = self.iova_alignment;
+        if length & (align - 1) != 0 || length == 0 {
+            return Err(EINVAL);
+        }
+        let start = match fixed {
+            Some(iova) => self.check_fixed(iova, length)?.start,
+            None => {
+                let first = slices.first().ok_or(EINVAL)?;
+                self.alloc_iova(first.pages.addr_of(first.start_byte), length)?
+            }
+        };
+
+        // Check every piece and allocate its node before inserting any, so
+        // that nothing needs undoing.
+        let mut nodes = KVec::with_capacity(slices.len(), GFP_KERNEL_ACCOUNT)?;
+        let mut iova = start;
+        for slice in slices {
+            if prot & IOMMU_WRITE != 0 && !slice.pages.writable() {
+                return Err(EPERM);
+            }
+            if (slice.start_byte % PAGE_SIZE) & (align - 1) != 0 {
+                return Err(EINVAL);
+            }
+            let range = IovaRange::from_len(iova, slice.length)?;
+            let area = Area {
+                range,
+                pages: slice.pages,
+                start_byte: slice.start_byte,
+                prot,
+            };
+            nodes.push(
+                RBTreeNode::new(range.last, area, GFP_KERNEL_ACCOUNT)?,
+                GFP_KERNEL_ACCOUNT,
+            )?;
+            iova = range.last.wrapping_add(1);
+        }
+        for node in nodes {
+            self.areas.insert(node);
+        }
+        Ok(start)
+    }
+
+    /// Unmaps the areas inside `range`, lowest first. `ENOENT` at the first
+    /// area that sticks out of it; those before it stay unmapped, as
+    /// upstream. Returns the number of bytes unmapped.
+    pub(crate) fn unmap(&mut self, range: IovaRange) -> Result<u64> {
+        let mut unmapped: u64 = 0;
+        let mut pos = range.start;
+        loop {
+            let Some(area) = AreaRanges(&self.areas).first_reaching(pos) else {
+                break;
+            };
+            if area.start > range.last {
+                break;
+            }
+            if !range.contains(&area) {
+                return Err(ENOENT);
+            }
+            // Dropping the area drops its reference on the pages.
+            drop(self.areas.remove(&area.last));
+            unmapped = unmapped.saturating_add(area.len().unwrap_or(u64::MAX));
+            if area.last >= range.last {
+                break;
+            }
+            pos = area.last + 1;
+        }
+        Ok(unmapped)
+    }
+
+    /// The pieces of memory mapped at `range`, which contiguous areas must
+    /// cover completely (`ENOENT` otherwise), for `IOMMU_IOAS_COPY`.
+    pub(crate) fn slices(&self, range: IovaRange) -> Result<KVec<PagesSlice>> {
+        let mut out = KVec::new();
+        let mut pos = range.start;
+        loop {
+            let cursor = self.areas.cursor_lower_bound(&pos).ok_or(ENOENT)?;
+            let area = cursor.current().1;
+            if area.range.start > pos {
+                return Err(ENOENT);
+            }
+            let last = area.range.last.min(range.last);
+            out.push(
+                PagesSlice {
+                    pages: area.pages.clone(),
+                    start_byte: area.start_byte + (pos - area.range.start),
+                    length: last - pos + 1,
+                },
+                GFP_KERNEL_ACCOUNT,
+            )?;
+            if last == range.last {
+                return Ok(out);
+            }
+            pos = last + 1;
+        }
+    }
+
+    /// Whether huge pages may be used (`IOMMU_OPTION_HUGE_PAGES`).
+    pub(crate) fn large_pages(&self) -> bool {
+        self.large_pages
+    }
+
+    /// Allows or forbids huge pages. Forbidding them makes the IOAS page
+    /// granular, which every area must already be (`EADDRINUSE`).
+    pub(crate) fn set_large_pages(&mut self, enable: bool) -> Result {
+        let align = if enable { 1 } else { PAGE_SIZE };
+        if align > self.iova_alignment {
+            let misaligned = self.areas.values().any(|a| {
+                a.range.start & (align - 1) != 0
+                    || a.range.len().unwrap_or(0) & (align - 1) != 0
+                    || (a.start_byte % PAGE_SIZE) & (align - 1) != 0
+            });
+            if misaligned {
+                return Err(EADDRINUSE);
+            }
+        }
+        self.large_pages = enable;
+        self.iova_alignment = align;
+        Ok(())
+    }
+}
