@@ -28,6 +28,24 @@ for l in $(scripts/lint.sh --list); do
 	record "lint:$l" $?
 done
 
+# The module's kernel-independent logic, unit tested on the host.
+host_log=$(mktemp)
+cargo test --offline --manifest-path rust/host/Cargo.toml \
+	--target-dir "$CACHE/cargo-target" >"$host_log" 2>&1
+host_rc=$?
+host_p=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$host_log" | head -n 1)
+host_f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$host_log" | head -n 1)
+if [ -z "$host_p" ] || [ "$host_rc" -ne 0 ] && [ "${host_f:-0}" -eq 0 ]; then
+	cat "$host_log"
+	record "host unit tests build and run" 1
+else
+	pass=$((pass + host_p))
+	fail=$((fail + host_f))
+	echo "check: host unit tests: $host_p passed, $host_f failed" >>"$RESULTS"
+	[ "$host_f" -eq 0 ] || grep -E '^test .* FAILED|panicked' "$host_log"
+fi
+rm -f "$host_log"
+
 # The runner itself: a status goes through, and a kernel warning fails a run.
 scripts/vm.sh true >/dev/null 2>&1
 record "vm: true passes" $?
@@ -49,6 +67,7 @@ guest_tests() {
 		rc=0
 		scripts/guest-tap.sh $impl:iommufd_rs_uapi build/selftests/iommufd_rs/iommufd_rs_uapi || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_uapi_rs build/selftests/iommufd_rs/iommufd_rs_uapi_rs || rc=1
+		scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas || rc=1
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		exit \$rc
 	EOS

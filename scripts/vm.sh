@@ -59,7 +59,10 @@ if [ "${VM_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ]; then
 fi
 
 append="console=ttyS0 panic=-1 quiet intel_iommu=on hugepages=64"
-append+=" vm.run=$RUNDIR/run.sh vm.module=$MODULE"
+append+=" vm.run=$RUNDIR/run.sh vm.module=$MODULE vm.repo=$REPO vm.cache=$CACHE"
+case "$REPO$CACHE" in
+*[[:space:]]*) die "the repository and cache paths must not contain spaces" ;;
+esac
 
 LOG=$RUNDIR/console.log
 set +e
@@ -71,6 +74,10 @@ timeout --foreground "${VM_TIMEOUT:-3000}" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$INITRD" -append "$append" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+	-fsdev local,id=repo,path="$REPO",security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=repo,mount_tag=repo \
+	-fsdev local,id=cache,path="$CACHE",security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=cache,mount_tag=cache \
 	</dev/null 2>&1 | tr -d '\r' | tee "$LOG" | grep -v '^IOMMUFD_RS_VM_RC='
 qemu_rc=${PIPESTATUS[0]}
 set -e

@@ -63,4 +63,64 @@ impl Iommufd {
         };
         self.ioctl(IOMMU_DESTROY, &mut cmd)
     }
+
+    pub fn map(
+        &self,
+        ioas: u32,
+        va: u64,
+        length: u64,
+        iova: u64,
+        flags: u32,
+    ) -> Result<u64, Errno> {
+        let mut cmd = IommuIoasMap {
+            size: size32::<IommuIoasMap>(),
+            flags,
+            ioas_id: ioas,
+            user_va: va,
+            length,
+            iova,
+            ..Default::default()
+        };
+        match self.ioctl(IOMMU_IOAS_MAP, &mut cmd) {
+            0 => Ok(cmd.iova),
+            e => Err(e),
+        }
+    }
+
+    pub fn unmap(&self, ioas: u32, iova: u64, length: u64) -> Result<u64, Errno> {
+        let mut cmd = IommuIoasUnmap {
+            size: size32::<IommuIoasUnmap>(),
+            ioas_id: ioas,
+            iova,
+            length,
+        };
+        match self.ioctl(IOMMU_IOAS_UNMAP, &mut cmd) {
+            0 => Ok(cmd.length),
+            e => Err(e),
+        }
+    }
+
+    pub fn copy(
+        &self,
+        dst: u32,
+        src: u32,
+        src_iova: u64,
+        length: u64,
+        dst_iova: u64,
+        flags: u32,
+    ) -> Result<u64, Errno> {
+        let mut cmd = IommuIoasCopy {
+            size: size32::<IommuIoasCopy>(),
+            flags,
+            dst_ioas_id: dst,
+            src_ioas_id: src,
+            length,
+            dst_iova,
+            src_iova,
+        };
+        match self.ioctl(IOMMU_IOAS_COPY, &mut cmd) {
+            0 => Ok(cmd.dst_iova),
+            e => Err(e),
+        }
+    }
 }

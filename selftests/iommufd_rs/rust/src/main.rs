@@ -5,6 +5,7 @@
 //! Prints kselftest-style TAP and exits non-zero if any test failed.
 
 mod dev;
+mod ioas_tests;
 mod tests;
 mod uapi;
 
@@ -35,7 +36,8 @@ macro_rules! check_eq {
 }
 
 fn main() -> ExitCode {
-    let tests = tests::all();
+    let mut tests = tests::all();
+    tests.extend(ioas_tests::all());
     println!("TAP version 13");
     println!("1..{}", tests.len());
     let (mut pass, mut fail) = (0, 0);
