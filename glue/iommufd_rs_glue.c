@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C helpers for iommufd_rs.ko, for kernel facilities that are inline
- * functions or macros without a Rust binding. Each helper does one thing;
- * the Rust side owns the logic around it.
+ * functions, macros or static operation tables without a Rust binding. Each
+ * helper does one thing; the Rust side owns the logic around it.
  */
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 
 #include "iommufd_rs_glue.h"
 
@@ -33,4 +41,207 @@ int iommufd_rs_page_pins(unsigned long uaddr, unsigned int *pins)
 		page_ref_count(page) / GUP_PIN_COUNTING_BIAS;
 	put_page(page);
 	return 0;
+}
+
+/**
+ * iommufd_rs_pin_user() - pin user pages of a possibly foreign mm long-term
+ * @mm: the mm the pages belong to; the caller holds an mmgrab() reference
+ * @addr: page-aligned user address of the first page
+ * @npages: how many pages to pin at most
+ * @write: pin for device writes (FOLL_WRITE)
+ * @pages: receives the pinned pages
+ *
+ * Return: the number of pages pinned, which may be fewer than asked, or a
+ * negative errno. -EFAULT if the mm is gone.
+ */
+long iommufd_rs_pin_user(struct mm_struct *mm, unsigned long addr,
+			 unsigned long npages, bool write,
+			 struct page **pages)
+{
+	unsigned int flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+	int locked = 1;
+	long n;
+
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	n = pin_user_pages_remote(mm, addr, npages, flags, pages, &locked);
+	if (locked)
+		mmap_read_unlock(mm);
+	mmput(mm);
+	return n ? n : -EFAULT;
+}
+
+/**
+ * iommufd_rs_unpin() - release pins taken by iommufd_rs_pin_user()
+ * @pages: the pages
+ * @npages: how many
+ * @dirty: mark them dirty first, as a device may have written them
+ */
+void iommufd_rs_unpin(struct page **pages, unsigned long npages, bool dirty)
+{
+	unpin_user_pages_dirty_lock(pages, npages, dirty);
+}
+
+/**
+ * iommufd_rs_check_pages() - check pages against current's user mapping
+ * @uaddr: user address of the first page, page aligned
+ * @pages: the pages expected there
+ * @npages: how many
+ *
+ * Return: 0 if every page of the user range is the expected one, -EINVAL if
+ * one differs, or the errno of get_user_pages_fast().
+ */
+int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
+			   unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++, uaddr += PAGE_SIZE) {
+		struct page *page;
+		long n = get_user_pages_fast(uaddr, 1, 0, &page);
+
+		if (n < 0)
+			return n;
+		if (n != 1)
+			return -EFAULT;
+		put_page(page);
+		if (page != pages[i])
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/** iommufd_rs_get_current_user() - take a reference to current's user */
+struct user_struct *iommufd_rs_get_current_user(void)
+{
+	return get_current_user();
+}
+
+/** iommufd_rs_put_user() - drop a reference taken above */
+void iommufd_rs_put_user(struct user_struct *user)
+{
+	free_uid(user);
+}
+
+/**
+ * iommufd_rs_charge_user() - charge pinned pages to a user's locked_vm
+ * @user: the user charged
+ * @task: whose RLIMIT_MEMLOCK bounds the charge
+ * @npages: how many pages
+ *
+ * Return: 0, or -ENOMEM if the charge would pass the limit (nothing charged).
+ */
+int iommufd_rs_charge_user(struct user_struct *user, struct task_struct *task,
+			   unsigned long npages)
+{
+	unsigned long limit = task_rlimit(task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned long cur = atomic_long_read(&user->locked_vm);
+	unsigned long next;
+
+	do {
+		if (check_add_overflow(cur, npages, &next) || next > limit)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, next));
+	return 0;
+}
+
+/** iommufd_rs_uncharge_user() - return a charge taken above */
+void iommufd_rs_uncharge_user(struct user_struct *user, unsigned long npages)
+{
+	atomic_long_sub(npages, &user->locked_vm);
+}
+
+/**
+ * iommufd_rs_charge_mm() - charge or return pinned pages on an mm's locked_vm
+ * @mm: the mm charged; the caller holds an mmgrab() reference
+ * @task: whose RLIMIT_MEMLOCK and capabilities bound the charge
+ * @npages: how many pages
+ * @inc: charge (true) or return (false)
+ *
+ * Return: 0, -ENOMEM past the limit, or -EFAULT if the mm is gone.
+ */
+int iommufd_rs_charge_mm(struct mm_struct *mm, struct task_struct *task,
+			 unsigned long npages, bool inc)
+{
+	int rc;
+
+	if (!mmget_not_zero(mm))
+		return inc ? -EFAULT : 0;
+	mmap_write_lock(mm);
+	rc = __account_locked_vm(mm, npages, inc, task, false);
+	mmap_write_unlock(mm);
+	mmput(mm);
+	return rc;
+}
+
+/** iommufd_rs_add_pinned_vm() - adjust an mm's pinned_vm, shown as VmPin */
+void iommufd_rs_add_pinned_vm(struct mm_struct *mm, long npages)
+{
+	atomic64_add(npages, &mm->pinned_vm);
+}
+
+/** iommufd_rs_capable_ipc_lock() - whether current may lock memory freely */
+bool iommufd_rs_capable_ipc_lock(void)
+{
+	return capable(CAP_IPC_LOCK);
+}
+
+static int iommufd_rs_access_release_fop(struct inode *inode,
+					 struct file *file)
+{
+	iommufd_rs_access_release(file->private_data);
+	return 0;
+}
+
+static const struct file_operations iommufd_rs_access_fops = {
+	.owner = THIS_MODULE,
+	.release = iommufd_rs_access_release_fop,
+};
+
+/**
+ * iommufd_rs_access_fd() - make an fd for a selftest access
+ * @data: the access; iommufd_rs_access_release() gets it back at release
+ * @filep: receives the file, to be installed with fd_install()
+ *
+ * Return: a reserved fd number, or a negative errno. On error @data is not
+ * released.
+ */
+int iommufd_rs_access_fd(void *data, struct file **filep)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile("[iommufd_rs_access]", &iommufd_rs_access_fops,
+				  data, 0);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	*filep = file;
+	return fd;
+}
+
+/**
+ * iommufd_rs_access_fget() - look up a selftest access by fd
+ * @fd: the fd
+ * @filep: receives the file, whose reference the caller drops with fput()
+ *
+ * Return: the access data, or NULL if @fd is not an access fd.
+ */
+void *iommufd_rs_access_fget(int fd, struct file **filep)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return NULL;
+	if (file->f_op != &iommufd_rs_access_fops) {
+		fput(file);
+		return NULL;
+	}
+	*filep = file;
+	return file->private_data;
 }

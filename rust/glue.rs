@@ -1,14 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Safe wrappers of the C helpers in `glue/iommufd_rs_glue.c`.
+//!
+//! Those helpers wrap kernel facilities that are inline functions, macros or
+//! static operation tables, which Rust for Linux does not bind yet.
 
+use core::ptr::NonNull;
 use kernel::{
+    bindings,
     error::to_result,
-    prelude::*, //
+    mm::Mm,
+    prelude::*,
+    task::Task, //
 };
 
+// Only pointers to the kernel's structs cross this boundary; bindgen gives
+// some of them zero-sized placeholder members, which this lint cannot see past.
+#[expect(improper_ctypes, reason = "pointers to bindgen structs only")]
 extern "C" {
     fn iommufd_rs_page_pins(uaddr: usize, pins: *mut u32) -> i32;
+    fn iommufd_rs_pin_user(
+        mm: *mut bindings::mm_struct,
+        addr: usize,
+        npages: usize,
+        write: bool,
+        pages: *mut *mut bindings::page,
+    ) -> isize;
+    fn iommufd_rs_unpin(pages: *mut *mut bindings::page, npages: usize, dirty: bool);
+    fn iommufd_rs_check_pages(uaddr: usize, pages: *mut *mut bindings::page, npages: usize) -> i32;
+    fn iommufd_rs_get_current_user() -> *mut bindings::user_struct;
+    fn iommufd_rs_put_user(user: *mut bindings::user_struct);
+    fn iommufd_rs_charge_user(
+        user: *mut bindings::user_struct,
+        task: *mut bindings::task_struct,
+        npages: usize,
+    ) -> i32;
+    fn iommufd_rs_uncharge_user(user: *mut bindings::user_struct, npages: usize);
+    fn iommufd_rs_charge_mm(
+        mm: *mut bindings::mm_struct,
+        task: *mut bindings::task_struct,
+        npages: usize,
+        inc: bool,
+    ) -> i32;
+    fn iommufd_rs_add_pinned_vm(mm: *mut bindings::mm_struct, npages: isize);
+    fn iommufd_rs_capable_ipc_lock() -> bool;
+    fn iommufd_rs_access_fd(data: *mut c_void, filep: *mut *mut bindings::file) -> i32;
+    fn iommufd_rs_access_fget(fd: i32, filep: *mut *mut bindings::file) -> *mut c_void;
 }
 
 /// The number of long-term pins of the page at `uaddr` in current's mm, 0
@@ -24,5 +61,194 @@ pub(crate) fn page_pins(uaddr: usize) -> Result<u32> {
 /// Whether the caller has `CAP_SYS_RESOURCE`.
 pub(crate) fn capable_sys_resource() -> bool {
     // SAFETY: `capable` may be called from any process context.
-    unsafe { kernel::bindings::capable(kernel::bindings::CAP_SYS_RESOURCE as i32) }
+    unsafe { bindings::capable(bindings::CAP_SYS_RESOURCE as i32) }
+}
+
+/// Whether the caller has `CAP_IPC_LOCK`, and so is not charged for pins.
+pub(crate) fn capable_ipc_lock() -> bool {
+    // SAFETY: Callable from any process context.
+    unsafe { iommufd_rs_capable_ipc_lock() }
+}
+
+/// A long-term pinned page. Unpinned only through [`unpin`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PinnedPage(NonNull<bindings::page>);
+
+// SAFETY: A pinned `struct page` may be used and unpinned from any thread.
+unsafe impl Send for PinnedPage {}
+
+// SAFETY: `PinnedPage` gives no access to the page's contents.
+unsafe impl Sync for PinnedPage {}
+
+/// The largest batch handed to GUP at once.
+pub(crate) const PIN_BATCH: usize = 512;
+
+/// Pins up to `out.len()` pages of `mm` from the page-aligned `addr` and
+/// appends them to `out`. Returns how many were pinned (at least one).
+pub(crate) fn pin_user(
+    mm: &Mm,
+    addr: usize,
+    write: bool,
+    out: &mut [Option<PinnedPage>],
+) -> Result<usize> {
+    let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
+    let n = out.len().min(PIN_BATCH);
+    // SAFETY: `mm` is a live mm (the `&Mm` holds an mmgrab reference) and
+    // `raw` has room for `n` page pointers.
+    let got = unsafe { iommufd_rs_pin_user(mm.as_raw(), addr, n, write, raw.as_mut_ptr()) };
+    let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
+    for (slot, page) in out.iter_mut().zip(raw.iter().take(got)) {
+        *slot = NonNull::new(*page).map(PinnedPage);
+    }
+    Ok(got)
+}
+
+/// Unpins `pages`, marking them dirty if a device may have written them.
+pub(crate) fn unpin(pages: &[PinnedPage], dirty: bool) {
+    for chunk in pages.chunks(PIN_BATCH) {
+        let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
+        for (r, p) in raw.iter_mut().zip(chunk) {
+            *r = p.0.as_ptr();
+        }
+        // SAFETY: Every page was pinned by `pin_user` and is unpinned once:
+        // `PinnedPage` values are only created there and consumed here.
+        unsafe { iommufd_rs_unpin(raw.as_mut_ptr(), chunk.len(), dirty) };
+    }
+}
+
+/// Checks that `pages` are the pages mapped at `uaddr` in current's mm:
+/// `EINVAL` at the first that is not.
+pub(crate) fn check_pages(uaddr: usize, pages: &[PinnedPage]) -> Result {
+    let mut addr = uaddr;
+    for chunk in pages.chunks(PIN_BATCH) {
+        let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
+        for (r, p) in raw.iter_mut().zip(chunk) {
+            *r = p.0.as_ptr();
+        }
+        // SAFETY: `raw` holds `chunk.len()` valid page pointers; the helper
+        // only compares them.
+        to_result(unsafe { iommufd_rs_check_pages(addr, raw.as_mut_ptr(), chunk.len()) })?;
+        addr = addr.wrapping_add(chunk.len() * kernel::page::PAGE_SIZE);
+    }
+    Ok(())
+}
+
+/// A counted reference to a `struct user_struct`, whose `locked_vm` pins
+/// are charged to.
+pub(crate) struct UserRef(NonNull<bindings::user_struct>);
+
+// SAFETY: `user_struct` is reference counted and its counters are atomic.
+unsafe impl Send for UserRef {}
+
+// SAFETY: As above.
+unsafe impl Sync for UserRef {}
+
+impl UserRef {
+    /// The user of the current task.
+    pub(crate) fn current() -> Result<Self> {
+        // SAFETY: Callable from any process context; returns a reference.
+        NonNull::new(unsafe { iommufd_rs_get_current_user() })
+            .map(Self)
+            .ok_or(EINVAL)
+    }
+
+    /// Charges `npages` against `task`'s `RLIMIT_MEMLOCK`: `ENOMEM` past it.
+    pub(crate) fn charge(&self, task: &Task, npages: usize) -> Result {
+        // SAFETY: Both pointers are to live, referenced objects.
+        to_result(unsafe { iommufd_rs_charge_user(self.0.as_ptr(), task.as_ptr(), npages) })
+    }
+
+    /// Returns a charge.
+    pub(crate) fn uncharge(&self, npages: usize) {
+        // SAFETY: `self.0` is a live, referenced user.
+        unsafe { iommufd_rs_uncharge_user(self.0.as_ptr(), npages) }
+    }
+}
+
+impl Drop for UserRef {
+    fn drop(&mut self) {
+        // SAFETY: The reference taken in `current` is dropped once.
+        unsafe { iommufd_rs_put_user(self.0.as_ptr()) }
+    }
+}
+
+/// Charges (`inc`) or returns `npages` on `mm`'s `locked_vm`, bounded by
+/// `task`'s `RLIMIT_MEMLOCK`.
+pub(crate) fn charge_mm(mm: &Mm, task: &Task, npages: usize, inc: bool) -> Result {
+    // SAFETY: `mm` is live (mmgrab) and `task` is referenced.
+    to_result(unsafe { iommufd_rs_charge_mm(mm.as_raw(), task.as_ptr(), npages, inc) })
+}
+
+/// Adds `npages` (may be negative) to `mm`'s `pinned_vm`.
+pub(crate) fn add_pinned_vm(mm: &Mm, npages: isize) {
+    // SAFETY: `mm` is live (mmgrab); the counter is atomic.
+    unsafe { iommufd_rs_add_pinned_vm(mm.as_raw(), npages) }
+}
+
+/// A new, not yet installed, access file descriptor.
+pub(crate) struct NewAccessFd {
+    fd: i32,
+    file: NonNull<bindings::file>,
+}
+
+/// Makes an fd whose release hands `data` back to
+/// `iommufd_rs_access_release`. On error `data` is not released.
+pub(crate) fn access_fd(data: *mut c_void) -> Result<NewAccessFd> {
+    let mut file = core::ptr::null_mut();
+    // SAFETY: `file` is a valid out pointer.
+    let fd = unsafe { iommufd_rs_access_fd(data, &mut file) };
+    to_result(fd.min(0))?;
+    let file = NonNull::new(file).ok_or(EINVAL)?;
+    Ok(NewAccessFd { fd, file })
+}
+
+impl NewAccessFd {
+    /// The fd number userspace will see.
+    pub(crate) fn fd(&self) -> i32 {
+        self.fd
+    }
+
+    /// Publishes the fd in current's table.
+    pub(crate) fn install(self) {
+        let me = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `fd` was reserved and `file` created for it; installing
+        // consumes both, and `ManuallyDrop` keeps `drop` from undoing it.
+        unsafe { bindings::fd_install(me.fd as u32, me.file.as_ptr()) };
+    }
+}
+
+impl Drop for NewAccessFd {
+    fn drop(&mut self) {
+        // SAFETY: Not installed: give the fd back and drop the file, whose
+        // release hands the data back.
+        unsafe {
+            bindings::put_unused_fd(self.fd as u32);
+            bindings::fput(self.file.as_ptr());
+        }
+    }
+}
+
+/// A reference to an access fd's file, held while its data is used.
+pub(crate) struct AccessFile(NonNull<bindings::file>);
+
+impl AccessFile {
+    /// Looks up access fd `fd`: its data, valid while the returned
+    /// reference lives. `ENOENT` if `fd` is not an access fd.
+    pub(crate) fn get(fd: u32) -> Result<(Self, *mut c_void)> {
+        let fd = i32::try_from(fd).map_err(|_| ENOENT)?;
+        let mut file = core::ptr::null_mut();
+        // SAFETY: `file` is a valid out pointer.
+        let data = unsafe { iommufd_rs_access_fget(fd, &mut file) };
+        if data.is_null() {
+            return Err(ENOENT);
+        }
+        Ok((Self(NonNull::new(file).ok_or(ENOENT)?), data))
+    }
+}
+
+impl Drop for AccessFile {
+    fn drop(&mut self) {
+        // SAFETY: The reference taken by `get` is dropped once.
+        unsafe { bindings::fput(self.0.as_ptr()) }
+    }
 }

@@ -17,6 +17,7 @@ use kernel::{
 };
 
 use crate::{
+    glue::PinnedPage,
     iova::{
         self,
         Allowed,
@@ -48,8 +49,42 @@ pub(crate) struct Area {
     /// The offset in `pages` of the byte at `range.start`.
     start_byte: u64,
     /// `IOMMU_READ` / `IOMMU_WRITE` as the map asked.
-    #[expect(dead_code, reason = "used when domains are filled")]
     prot: u32,
+    /// How many in-kernel access pins hold pages of this area. Unmapping
+    /// it first asks the accesses to let go.
+    access_pins: u32,
+}
+
+impl Area {
+    /// The page indices in `pages` of the bytes mapped at `first..=last`.
+    fn page_span(&self, first: u64, last: u64) -> (u64, u64) {
+        let at = |iova: u64| (self.start_byte + (iova - self.range.start)) / PAGE_SIZE;
+        (at(first), at(last))
+    }
+}
+
+/// Pages an access pinned through one area.
+pub(crate) struct AccessPin {
+    /// The key (last IOVA) of the area.
+    area: u64,
+    pages: Arc<Pages>,
+    first: u64,
+    last: u64,
+}
+
+/// What stopped an unmap.
+pub(crate) enum UnmapBlocked {
+    /// An error for userspace.
+    Err(Error),
+    /// In-kernel accesses hold pages of the area at this range; they must be
+    /// told to let go before the unmap can go on.
+    Accesses(IovaRange),
+}
+
+impl From<Error> for UnmapBlocked {
+    fn from(e: Error) -> Self {
+        Self::Err(e)
+    }
 }
 
 /// A part of a [`Pages`] to map: `length` bytes from `start_byte`.
@@ -226,6 +261,7 @@ impl IoPagetable {
                 pages: slice.pages,
                 start_byte: slice.start_byte,
                 prot,
+                access_pins: 0,
             };
             nodes.push(
                 RBTreeNode::new(range.last, area, GFP_KERNEL_ACCOUNT)?,
@@ -239,31 +275,109 @@ impl IoPagetable {
         Ok(start)
     }
 
-    /// Unmaps the areas inside `range`, lowest first. `ENOENT` at the first
-    /// area that sticks out of it; those before it stay unmapped, as
-    /// upstream. Returns the number of bytes unmapped.
-    pub(crate) fn unmap(&mut self, range: IovaRange) -> Result<u64> {
-        let mut unmapped: u64 = 0;
+    /// Unmaps the areas inside `range`, lowest first, adding the bytes
+    /// removed to `unmapped`. `ENOENT` at the first area that sticks out of
+    /// it; those before it stay unmapped, as upstream.
+    pub(crate) fn unmap(
+        &mut self,
+        range: IovaRange,
+        unmapped: &mut u64,
+    ) -> core::result::Result<(), UnmapBlocked> {
         let mut pos = range.start;
-        loop {
-            let Some(area) = AreaRanges(&self.areas).first_reaching(pos) else {
-                break;
-            };
+        while let Some(area) = AreaRanges(&self.areas).first_reaching(pos) {
             if area.start > range.last {
                 break;
             }
             if !range.contains(&area) {
-                return Err(ENOENT);
+                return Err(ENOENT.into());
+            }
+            if self
+                .areas
+                .get(&area.last)
+                .is_some_and(|a| a.access_pins != 0)
+            {
+                return Err(UnmapBlocked::Accesses(area));
             }
             // Dropping the area drops its reference on the pages.
             drop(self.areas.remove(&area.last));
-            unmapped = unmapped.saturating_add(area.len().unwrap_or(u64::MAX));
+            *unmapped = unmapped.saturating_add(area.len().unwrap_or(u64::MAX));
             if area.last >= range.last {
                 break;
             }
             pos = area.last + 1;
         }
-        Ok(unmapped)
+        Ok(())
+    }
+
+    /// Pins the pages mapped at `range` for an in-kernel access, which
+    /// contiguous areas must cover (`ENOENT`), writable ones if `write`
+    /// (`EPERM`). Returns the pins, to give back with [`Self::access_unpin`],
+    /// and the pinned pages in order.
+    pub(crate) fn access_pin(
+        &mut self,
+        range: IovaRange,
+        write: bool,
+    ) -> Result<(KVec<AccessPin>, KVVec<PinnedPage>)> {
+        let mut pins = KVec::new();
+        let mut pages = KVVec::new();
+        let res = self.access_pin_into(range, write, &mut pins, &mut pages);
+        if let Err(e) = res {
+            self.access_unpin(&pins);
+            return Err(e);
+        }
+        Ok((pins, pages))
+    }
+
+    fn access_pin_into(
+        &mut self,
+        range: IovaRange,
+        write: bool,
+        pins: &mut KVec<AccessPin>,
+        out: &mut KVVec<PinnedPage>,
+    ) -> Result {
+        let mut pos = range.start;
+        loop {
+            let mut cursor = self.areas.cursor_lower_bound_mut(&pos).ok_or(ENOENT)?;
+            let (key, area) = cursor.current_mut();
+            let key = *key;
+            if area.range.start > pos {
+                return Err(ENOENT);
+            }
+            if write && area.prot & IOMMU_WRITE == 0 {
+                return Err(EPERM);
+            }
+            let last = area.range.last.min(range.last);
+            let (first_page, last_page) = area.page_span(pos, last);
+            pins.reserve(1, GFP_KERNEL_ACCOUNT)?;
+            let got = area.pages.pin(first_page, last_page)?;
+            area.access_pins += 1;
+            let pin = AccessPin {
+                area: key,
+                pages: area.pages.clone(),
+                first: first_page,
+                last: last_page,
+            };
+            // Room was reserved above.
+            pins.push_within_capacity(pin).map_err(|_| ENOMEM)?;
+            out.reserve(got.len(), GFP_KERNEL_ACCOUNT)?;
+            for page in got.iter() {
+                out.push_within_capacity(*page).map_err(|_| ENOMEM)?;
+            }
+            if last == range.last {
+                return Ok(());
+            }
+            pos = last + 1;
+        }
+    }
+
+    /// Gives back pins taken by [`Self::access_pin`].
+    pub(crate) fn access_unpin(&mut self, pins: &[AccessPin]) {
+        for pin in pins {
+            if let Some(area) = self.areas.get_mut(&pin.area) {
+                area.access_pins = area.access_pins.saturating_sub(1);
+            }
+            pin.pages.unpin(pin.first, pin.last);
+        }
     }
 
     /// The pieces of memory mapped at `range`, which contiguous areas must

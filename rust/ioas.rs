@@ -12,7 +12,6 @@ use kernel::{
     new_mutex,
     prelude::*,
     sync::{
-        aref::ARef,
         Arc,
         Mutex, //
     },
@@ -23,10 +22,12 @@ use kernel::{
 };
 
 use crate::{
+    access::Access,
     ictx::Ictx,
     io_pagetable::{
         IoPagetable,
         PagesSlice,
+        UnmapBlocked,
         IOMMU_READ,
         IOMMU_WRITE, //
     },
@@ -39,6 +40,7 @@ use crate::{
         ObjectType, //
     },
     pages::{
+        Mapper,
         Pages,
         Source, //
     },
@@ -63,6 +65,60 @@ use crate::{
 pub(crate) struct Ioas {
     #[pin]
     pub(crate) iopt: Mutex<IoPagetable>,
+    /// The in-kernel accesses attached, told before their pages are unmapped.
+    #[pin]
+    accesses: Mutex<KVec<Arc<Access>>>,
+}
+
+/// How often an unmap asks accesses to let go before giving up, as upstream.
+const UNMAP_RETRIES: u32 = 100;
+
+impl Ioas {
+    /// Attaches `access`, so that it hears of unmaps.
+    pub(crate) fn attach_access(&self, access: Arc<Access>) -> Result {
+        self.accesses.lock().push(access, GFP_KERNEL_ACCOUNT)?;
+        Ok(())
+    }
+
+    /// Detaches `access`.
+    pub(crate) fn detach_access(&self, access: &Access) {
+        let mut list = self.accesses.lock();
+        if let Some(at) = list
+            .iter()
+            .position(|a| core::ptr::eq::<Access>(&**a, access))
+        {
+            let removed = list.remove(at);
+            drop(list);
+            drop(removed);
+        }
+    }
+
+    /// Unmaps the areas inside `range`, first asking in-kernel accesses to
+    /// let go of any pages they hold there. Returns the bytes unmapped.
+    pub(crate) fn unmap(&self, range: IovaRange) -> Result<u64> {
+        let mut unmapped = 0;
+        for _ in 0..UNMAP_RETRIES {
+            let blocked = match self.iopt.lock().unmap(range, &mut unmapped) {
+                Ok(()) => return Ok(unmapped),
+                Err(UnmapBlocked::Err(e)) => return Err(e),
+                Err(UnmapBlocked::Accesses(area)) => area,
+            };
+            // Tell the accesses without holding the page table: they take
+            // their own lock first, then the page table's.
+            let accesses = {
+                let list = self.accesses.lock();
+                let mut copy = KVec::with_capacity(list.len(), GFP_KERNEL_ACCOUNT)?;
+                for a in list.iter() {
+                    copy.push(a.clone(), GFP_KERNEL_ACCOUNT)?;
+                }
+                copy
+            };
+            for access in accesses.iter() {
+                access.notify_unmap(blocked);
+            }
+        }
+        Err(EDEADLK)
+    }
 }
 
 impl ObjectType for Ioas {
@@ -74,13 +130,14 @@ impl ObjectType for Ioas {
 }
 
 /// `IOMMU_IOAS_ALLOC`.
-pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasAlloc) -> Result {
+pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasAlloc) -> Result {
     if cmd.flags != 0 {
         return Err(EOPNOTSUPP);
     }
     let ioas = Arc::pin_init(
         pin_init!(Ioas {
             iopt <- new_mutex!(IoPagetable::new()),
+            accesses <- new_mutex!(KVec::new()),
         }),
         GFP_KERNEL_ACCOUNT,
     )?;
@@ -106,7 +163,7 @@ fn user_elem<T>(base: u64, index: usize) -> Result<UserPtr> {
 /// `IOMMU_IOAS_IOVA_RANGES`.
 pub(crate) fn iova_ranges_ioctl(
     ictx: &Ictx,
-    buf: &UserCmdBuf,
+    buf: &UserCmdBuf<'_>,
     mut cmd: IommuIoasIovaRanges,
 ) -> Result {
     if cmd.reserved != 0 {
@@ -139,7 +196,7 @@ pub(crate) fn iova_ranges_ioctl(
 /// `IOMMU_IOAS_ALLOW_IOVAS`.
 pub(crate) fn allow_iovas_ioctl(
     ictx: &Ictx,
-    _buf: &UserCmdBuf,
+    _buf: &UserCmdBuf<'_>,
     cmd: IommuIoasAllowIovas,
 ) -> Result {
     if cmd.reserved != 0 {
@@ -215,7 +272,7 @@ fn map_new_pages(
 }
 
 /// `IOMMU_IOAS_MAP`.
-pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasMap) -> Result {
+pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasMap) -> Result {
     if cmd.flags & !MAP_FLAGS != 0 || cmd.reserved != 0 {
         return Err(EOPNOTSUPP);
     }
@@ -225,12 +282,14 @@ pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasMap) ->
     let prot = map_prot(cmd.flags)?;
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
     cmd.user_va.checked_add(cmd.length).ok_or(EOVERFLOW)?;
-    let task = kernel::current!();
-    let mm = ARef::from(&**task.mm().ok_or(EINVAL)?);
-    let (pages, start_byte) =
-        Pages::new(cmd.user_va, cmd.length, prot & IOMMU_WRITE != 0, |uptr| {
-            Source::User { uptr, mm }
-        })?;
+    let mapper = Mapper::current(ictx.account_per_process())?;
+    let (pages, start_byte) = Pages::new(
+        cmd.user_va,
+        cmd.length,
+        prot & IOMMU_WRITE != 0,
+        mapper,
+        |uptr| Source::User { uptr },
+    )?;
     cmd.iova = map_new_pages(
         &ioas,
         pages,
@@ -243,7 +302,11 @@ pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasMap) ->
 }
 
 /// `IOMMU_IOAS_MAP_FILE`.
-pub(crate) fn map_file_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasMapFile) -> Result {
+pub(crate) fn map_file_ioctl(
+    ictx: &Ictx,
+    buf: &UserCmdBuf<'_>,
+    mut cmd: IommuIoasMapFile,
+) -> Result {
     if cmd.flags & !MAP_FLAGS != 0 {
         return Err(EOPNOTSUPP);
     }
@@ -259,10 +322,14 @@ pub(crate) fn map_file_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasMa
     // SAFETY: This runs in an ioctl, which holds no `fdget_pos` on this
     // thread; only read, write and lseek take one.
     let file = unsafe { LocalFile::assume_no_fdget_pos(file) };
-    let (pages, start_byte) =
-        Pages::new(cmd.start, cmd.length, prot & IOMMU_WRITE != 0, |start| {
-            Source::File { start, file }
-        })?;
+    let mapper = Mapper::current(ictx.account_per_process())?;
+    let (pages, start_byte) = Pages::new(
+        cmd.start,
+        cmd.length,
+        prot & IOMMU_WRITE != 0,
+        mapper,
+        |start| Source::File { start, file },
+    )?;
     cmd.iova = map_new_pages(
         &ioas,
         pages,
@@ -275,7 +342,7 @@ pub(crate) fn map_file_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasMa
 }
 
 /// `IOMMU_IOAS_COPY`.
-pub(crate) fn copy_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasCopy) -> Result {
+pub(crate) fn copy_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasCopy) -> Result {
     if cmd.flags & !MAP_FLAGS != 0 {
         return Err(EOPNOTSUPP);
     }
@@ -300,10 +367,10 @@ pub(crate) fn copy_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasCopy) 
 }
 
 /// `IOMMU_IOAS_UNMAP`.
-pub(crate) fn unmap_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasUnmap) -> Result {
+pub(crate) fn unmap_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasUnmap) -> Result {
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
     let unmapped = if cmd.iova == 0 && cmd.length == u64::MAX {
-        ioas.iopt.lock().unmap(IovaRange {
+        ioas.unmap(IovaRange {
             start: 0,
             last: u64::MAX,
         })?
@@ -312,7 +379,7 @@ pub(crate) fn unmap_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuIoasUnmap
             return Err(EOVERFLOW);
         }
         let range = IovaRange::from_len(cmd.iova, cmd.length)?;
-        let unmapped = ioas.iopt.lock().unmap(range)?;
+        let unmapped = ioas.unmap(range)?;
         if unmapped == 0 {
             return Err(ENOENT);
         }

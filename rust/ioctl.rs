@@ -7,7 +7,10 @@
 //! memory is touched. Known commands go through [`UserCmdBuf`], which applies
 //! the size rules shared by every iommufd command.
 
-use kernel::prelude::*;
+use kernel::{
+    fs::File,
+    prelude::*, //
+};
 
 use crate::{
     ictx::Ictx,
@@ -35,32 +38,32 @@ use crate::{
 
 /// The handler of one command: the context, the user buffer (to respond
 /// through) and the command as read in.
-type Handler<T> = fn(&Ictx, &UserCmdBuf, T) -> Result;
+type Handler<T> = fn(&Ictx, &UserCmdBuf<'_>, T) -> Result;
 
-fn run<T: UserCmd>(ictx: &Ictx, arg: usize, handler: Handler<T>) -> Result {
-    let buf = UserCmdBuf::new(arg)?;
+fn run<T: UserCmd>(ictx: &Ictx, file: &File, arg: usize, handler: Handler<T>) -> Result {
+    let buf = UserCmdBuf::new(file, arg)?;
     let cmd = buf.read::<T>()?;
     handler(ictx, &buf, cmd)
 }
 
 /// Runs ioctl `cmd` with argument `arg` on `ictx`.
-pub(crate) fn dispatch(ictx: &Ictx, cmd: u32, arg: usize) -> Result {
+pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result {
     match cmd {
-        IOMMU_DESTROY => run(ictx, arg, destroy),
-        IOMMU_IOAS_ALLOC => run(ictx, arg, ioas::alloc_ioctl),
-        IOMMU_IOAS_ALLOW_IOVAS => run(ictx, arg, ioas::allow_iovas_ioctl),
-        IOMMU_IOAS_COPY => run(ictx, arg, ioas::copy_ioctl),
-        IOMMU_IOAS_IOVA_RANGES => run(ictx, arg, ioas::iova_ranges_ioctl),
-        IOMMU_IOAS_MAP => run(ictx, arg, ioas::map_ioctl),
-        IOMMU_IOAS_MAP_FILE => run(ictx, arg, ioas::map_file_ioctl),
-        IOMMU_IOAS_UNMAP => run(ictx, arg, ioas::unmap_ioctl),
-        IOMMU_OPTION => run(ictx, arg, option::option_ioctl),
-        IOMMU_TEST_CMD => run(ictx, arg, selftest::test_cmd_ioctl),
+        IOMMU_DESTROY => run(ictx, file, arg, destroy),
+        IOMMU_IOAS_ALLOC => run(ictx, file, arg, ioas::alloc_ioctl),
+        IOMMU_IOAS_ALLOW_IOVAS => run(ictx, file, arg, ioas::allow_iovas_ioctl),
+        IOMMU_IOAS_COPY => run(ictx, file, arg, ioas::copy_ioctl),
+        IOMMU_IOAS_IOVA_RANGES => run(ictx, file, arg, ioas::iova_ranges_ioctl),
+        IOMMU_IOAS_MAP => run(ictx, file, arg, ioas::map_ioctl),
+        IOMMU_IOAS_MAP_FILE => run(ictx, file, arg, ioas::map_file_ioctl),
+        IOMMU_IOAS_UNMAP => run(ictx, file, arg, ioas::unmap_ioctl),
+        IOMMU_OPTION => run(ictx, file, arg, option::option_ioctl),
+        IOMMU_TEST_CMD => run(ictx, file, arg, selftest::test_cmd_ioctl),
         _ => Err(ENOTTY),
     }
 }
 
 /// `IOMMU_DESTROY`.
-fn destroy(ictx: &Ictx, _buf: &UserCmdBuf, cmd: IommuDestroy) -> Result {
+fn destroy(ictx: &Ictx, _buf: &UserCmdBuf<'_>, cmd: IommuDestroy) -> Result {
     ictx.objects.destroy(cmd.id)
 }

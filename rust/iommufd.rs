@@ -9,6 +9,7 @@
 
 use kernel::prelude::*;
 
+mod access;
 mod glue;
 mod ictx;
 mod io_pagetable;

@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// `IOMMU_OPTION`. Only `val64` is written back, for get and set alike.
-pub(crate) fn option_ioctl(ictx: &Ictx, buf: &UserCmdBuf, mut cmd: IommuOption) -> Result {
+pub(crate) fn option_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuOption) -> Result {
     if cmd.reserved != 0 {
         return Err(EOPNOTSUPP);
     }

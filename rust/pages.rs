@@ -1,27 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The memory behind IOAS areas.
+//! The memory behind IOAS areas, and its pins.
 //!
 //! A [`Pages`] is one contiguous range of user memory, named when it is
 //! mapped: a user virtual range in the mapping process's mm, or a byte range
-//! of a file. Nothing is read, faulted or pinned at map time; the pages are
-//! pinned once something needs their physical addresses (a domain filled from
-//! the IOAS, or an in-kernel access), and several areas, in one IOAS or
-//! several after `IOMMU_IOAS_COPY`, share one `Pages` and so one pin and one
-//! charge.
+//! of a file. Nothing is read, faulted or pinned at map time. Pages are pinned
+//! long-term when something needs their physical addresses (a domain filled
+//! from the IOAS, or an in-kernel access), counted per page, and unpinned when
+//! the last user lets go. Several areas, in one IOAS or several after
+//! `IOMMU_IOAS_COPY`, share one `Pages` and so one pin and one charge.
+//!
+//! Pins are charged when taken, as upstream does: to nobody if the mapper
+//! had `CAP_IPC_LOCK`, else to the mapper's user (`RLIMIT_MEMLOCK`, the
+//! default) or to the mapper's mm (`IOMMU_OPTION_RLIMIT_MODE` 1, as VFIO
+//! type1 does); and always to the mm's `pinned_vm`. Every charge is returned
+//! exactly once, when its page is unpinned.
 
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     fs::File,
     mm::Mm,
+    new_mutex,
     prelude::*,
+    rbtree::RBTree,
     sync::{
         aref::ARef,
-        Arc, //
+        Arc,
+        Mutex, //
     },
+    task::Task,
 };
 
-use crate::iova::PAGE_SIZE;
+use crate::{
+    glue::{
+        self,
+        PinnedPage,
+        UserRef, //
+    },
+    iova::PAGE_SIZE,
+};
 
 /// Where the bytes of a [`Pages`] come from.
 pub(crate) enum Source {
@@ -29,36 +46,134 @@ pub(crate) enum Source {
     User {
         /// The first byte of the first page.
         uptr: u64,
-        /// The address space `uptr` is in.
-        #[expect(dead_code, reason = "read when the pages are pinned")]
-        mm: ARef<Mm>,
     },
     /// A file, from the page-aligned offset `start`.
     File {
         /// The first byte of the first page.
         start: u64,
         /// The file, kept open.
-        #[expect(dead_code, reason = "read when the pages are pinned")]
+        #[expect(dead_code, reason = "read when file pages are pinned")]
         file: ARef<File>,
     },
+}
+
+/// Whom pins are charged to.
+pub(crate) enum Charge {
+    /// Nobody: the mapper had `CAP_IPC_LOCK`.
+    Free,
+    /// The mapper's user's `locked_vm`.
+    User(UserRef),
+    /// The mapper's mm's `locked_vm`.
+    Mm,
+}
+
+/// The process that mapped a [`Pages`]: its mm is where user pages live and
+/// whose `pinned_vm` counts them; its limits bound the charge.
+pub(crate) struct Mapper {
+    mm: ARef<Mm>,
+    task: ARef<Task>,
+    charge: Charge,
+}
+
+impl Mapper {
+    /// The current process, charging its mm (`per_process`) or its user.
+    pub(crate) fn current(per_process: bool) -> Result<Self> {
+        let task = kernel::current!();
+        let mm = ARef::from(&**task.mm().ok_or(EINVAL)?);
+        let charge = if glue::capable_ipc_lock() {
+            Charge::Free
+        } else if per_process {
+            Charge::Mm
+        } else {
+            Charge::User(UserRef::current()?)
+        };
+        Ok(Self {
+            mm,
+            task: ARef::from(task.group_leader()),
+            charge,
+        })
+    }
+
+    /// Charges `n` newly pinned pages: `ENOMEM` past the limit.
+    fn charge(&self, n: usize) -> Result {
+        if n == 0 {
+            return Ok(());
+        }
+        match &self.charge {
+            Charge::Free => {}
+            Charge::User(user) => user.charge(&self.task, n)?,
+            Charge::Mm => glue::charge_mm(&self.mm, &self.task, n, true)?,
+        }
+        glue::add_pinned_vm(&self.mm, n as isize);
+        Ok(())
+    }
+
+    /// Returns the charge of `n` unpinned pages.
+    fn uncharge(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        match &self.charge {
+            Charge::Free => {}
+            Charge::User(user) => user.uncharge(n),
+            Charge::Mm => {
+                // Returning a charge cannot fail; a gone mm has no counter.
+                let _ = glue::charge_mm(&self.mm, &self.task, n, false);
+            }
+        }
+        glue::add_pinned_vm(&self.mm, -(n as isize));
+    }
+}
+
+/// Pages per chunk of the pin store.
+const CHUNK: usize = 256;
+
+/// Pins of [`CHUNK`] consecutive pages.
+struct Chunk {
+    pages: [Option<PinnedPage>; CHUNK],
+    refs: [u32; CHUNK],
+    used: usize,
+}
+
+/// The pinned pages of a [`Pages`], sparse: a chunk exists only while one of
+/// its pages is pinned.
+struct PinStore {
+    chunks: RBTree<u64, KBox<Chunk>>,
+    npinned: usize,
+}
+
+impl PinStore {
+    fn refs(&self, index: u64) -> u32 {
+        let (c, i) = split(index);
+        self.chunks.get(&c).map_or(0, |chunk| chunk.refs[i])
+    }
+}
+
+/// The chunk number and the index in it of page `index`.
+fn split(index: u64) -> (u64, usize) {
+    (index / CHUNK as u64, (index % CHUNK as u64) as usize)
 }
 
 /// A contiguous, page-granular range of memory that areas map.
 pub(crate) struct Pages {
     source: Source,
+    mapper: Mapper,
     /// The number of pages in the range.
     npages: u64,
     /// Whether the device may write: pinned with `FOLL_WRITE`.
     writable: bool,
+    pins: Pin<KBox<Mutex<PinStore>>>,
 }
 
 impl Pages {
     /// Describes `length` bytes at `addr` of `source`'s space, where `addr` is
     /// a user address or a file offset. `EINVAL` for an empty or huge length.
+    /// Returns the pages and the offset of `addr` in the first page.
     pub(crate) fn new(
         addr: u64,
         length: u64,
         writable: bool,
+        mapper: Mapper,
         source: impl FnOnce(u64) -> Source,
     ) -> Result<(Arc<Self>, u64)> {
         if length == 0 || length > u64::MAX - PAGE_SIZE {
@@ -70,11 +185,20 @@ impl Pages {
             .and_then(|n| n.checked_add(PAGE_SIZE - 1))
             .ok_or(EOVERFLOW)?
             / PAGE_SIZE;
+        let pins = KBox::pin_init(
+            new_mutex!(PinStore {
+                chunks: RBTree::new(),
+                npinned: 0,
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )?;
         let pages = Arc::new(
             Self {
                 source: source(addr - start_byte),
+                mapper,
                 npages,
                 writable,
+                pins,
             },
             GFP_KERNEL_ACCOUNT,
         )?;
@@ -86,19 +210,189 @@ impl Pages {
         self.writable
     }
 
-    /// The number of pages.
-    #[expect(dead_code, reason = "used by pinning")]
-    pub(crate) fn npages(&self) -> u64 {
-        self.npages
-    }
-
     /// The backing address (user VA or file offset) of byte `start_byte`,
     /// which automatic IOVA allocation aligns to.
     pub(crate) fn addr_of(&self, start_byte: u64) -> u64 {
         let base = match &self.source {
-            Source::User { uptr, .. } => *uptr,
+            Source::User { uptr } => *uptr,
             Source::File { start, .. } => *start,
         };
         base.wrapping_add(start_byte)
+    }
+
+    /// Pins pages `first..=last` once more and returns them in order.
+    /// Pages pinned for the first time are charged; on failure nothing is
+    /// left pinned or charged by this call.
+    pub(crate) fn pin(&self, first: u64, last: u64) -> Result<KVVec<PinnedPage>> {
+        if first > last || last >= self.npages {
+            return Err(EINVAL);
+        }
+        let count = usize::try_from(last - first + 1).map_err(|_| ENOMEM)?;
+        let mut store = self.pins.lock();
+
+        // Make sure every chunk exists, so that committing cannot fail.
+        let (c_first, _) = split(first);
+        let (c_last, _) = split(last);
+        for c in c_first..=c_last {
+            if store.chunks.get(&c).is_none() {
+                let chunk = KBox::new(
+                    Chunk {
+                        pages: [None; CHUNK],
+                        refs: [0; CHUNK],
+                        used: 0,
+                    },
+                    GFP_KERNEL_ACCOUNT,
+                )?;
+                store
+                    .chunks
+                    .try_create_and_insert(c, chunk, GFP_KERNEL_ACCOUNT)?;
+            }
+        }
+
+        // Pin what is not pinned yet, charging it first.
+        let new = (first..=last).filter(|&i| store.refs(i) == 0).count();
+        let mut fresh: KVVec<PinnedPage> = KVVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
+        if let Err(e) = self.mapper.charge(new) {
+            self.drop_empty_chunks(&mut store);
+            return Err(e);
+        }
+        if let Err(e) = self.pin_missing(&store, first, last, &mut fresh) {
+            glue::unpin(&fresh, false);
+            self.mapper.uncharge(new);
+            self.drop_empty_chunks(&mut store);
+            return Err(e);
+        }
+
+        // Commit: store the new pins and count one more user of every page.
+        let mut out = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?;
+        let mut fresh = fresh.into_iter();
+        for index in first..=last {
+            let (c, i) = split(index);
+            let Some(chunk) = store.chunks.get_mut(&c) else {
+                continue;
+            };
+            if chunk.refs[i] == 0 {
+                chunk.pages[i] = fresh.next();
+                chunk.used += 1;
+            }
+            chunk.refs[i] += 1;
+            if let Some(page) = chunk.pages[i] {
+                out.push(page, GFP_KERNEL_ACCOUNT)?;
+            }
+        }
+        store.npinned += new;
+        Ok(out)
+    }
+
+    /// Pins the unpinned pages of `first..=last`, appending them to `fresh`
+    /// in index order.
+    fn pin_missing(
+        &self,
+        store: &PinStore,
+        first: u64,
+        last: u64,
+        fresh: &mut KVVec<PinnedPage>,
+    ) -> Result {
+        let Source::User { uptr } = &self.source else {
+            // Pinning file pages (memfd_pin_folios) is not implemented yet.
+            return Err(EOPNOTSUPP);
+        };
+        let mut index = first;
+        while index <= last {
+            if store.refs(index) != 0 {
+                index += 1;
+                continue;
+            }
+            // A run of unpinned pages, at most one GUP batch long.
+            let mut end = index;
+            while end < last && store.refs(end + 1) == 0 && end + 1 - index < glue::PIN_BATCH as u64
+            {
+                end += 1;
+            }
+            let want = (end - index + 1) as usize;
+            let mut batch = [None; glue::PIN_BATCH];
+            let addr = uptr
+                .checked_add(index * PAGE_SIZE)
+                .and_then(|a| usize::try_from(a).ok())
+                .ok_or(EFAULT)?;
+            let got = glue::pin_user(&self.mapper.mm, addr, self.writable, &mut batch[..want])?;
+            for page in batch.iter().take(got).flatten() {
+                fresh.push(*page, GFP_KERNEL_ACCOUNT)?;
+            }
+            index += got as u64;
+        }
+        Ok(())
+    }
+
+    /// Drops one pin of pages `first..=last`, unpinning and uncharging the
+    /// pages nobody else holds.
+    pub(crate) fn unpin(&self, first: u64, last: u64) {
+        let mut store = self.pins.lock();
+        let mut freed = KVVec::new();
+        let mut nfreed = 0usize;
+        for index in first..=last {
+            let (c, i) = split(index);
+            let Some(chunk) = store.chunks.get_mut(&c) else {
+                continue;
+            };
+            if chunk.refs[i] == 0 {
+                continue;
+            }
+            chunk.refs[i] -= 1;
+            if chunk.refs[i] == 0 {
+                if let Some(page) = chunk.pages[i].take() {
+                    chunk.used -= 1;
+                    nfreed += 1;
+                    // Unpinning must not fail: batch what we can, and unpin
+                    // one by one if the batch cannot grow.
+                    if freed.push(page, GFP_KERNEL_ACCOUNT).is_err() {
+                        glue::unpin(&[page], self.writable);
+                    }
+                }
+            }
+        }
+        glue::unpin(&freed, self.writable);
+        store.npinned -= nfreed;
+        self.mapper.uncharge(nfreed);
+        self.drop_empty_chunks(&mut store);
+    }
+
+    /// Frees the chunks that hold no pin.
+    fn drop_empty_chunks(&self, store: &mut PinStore) {
+        loop {
+            let empty = store
+                .chunks
+                .iter()
+                .find(|(_, chunk)| chunk.used == 0)
+                .map(|(c, _)| *c);
+            match empty {
+                Some(c) => drop(store.chunks.remove(&c)),
+                None => break,
+            }
+        }
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        // Every user unpins before letting go; if one did not, release the
+        // pins and charges here rather than leak them.
+        let store = self.pins.lock();
+        let mut left = KVVec::new();
+        let mut n = 0usize;
+        for (_, chunk) in store.chunks.iter() {
+            for page in chunk.pages.iter().flatten() {
+                n += 1;
+                if left.push(*page, GFP_KERNEL_ACCOUNT).is_err() {
+                    glue::unpin(&[*page], self.writable);
+                }
+            }
+        }
+        drop(store);
+        if n != 0 {
+            pr_err!("pages dropped with {} pins left\n", n);
+            glue::unpin(&left, self.writable);
+            self.mapper.uncharge(n);
+        }
     }
 }

@@ -8,6 +8,7 @@
 use kernel::prelude::*;
 
 use crate::{
+    access::Access,
     glue,
     ictx::Ictx,
     io_pagetable::ReservedBy,
@@ -22,15 +23,62 @@ use crate::{
 
 const IOMMU_TEST_OP_ADD_RESERVED: u32 = 1;
 const IOMMU_TEST_OP_MD_CHECK_REFS: u32 = 4;
+const IOMMU_TEST_OP_CREATE_ACCESS: u32 = 5;
+const IOMMU_TEST_OP_DESTROY_ACCESS_PAGES: u32 = 6;
+const IOMMU_TEST_OP_ACCESS_PAGES: u32 = 7;
 const IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: u32 = 9;
 
 /// The smallest batch memory limit upstream accepts: one `unsigned long`
 /// and one `u32`.
 const MIN_MEMORY_LIMIT: u32 = 12;
 
+/// `MOCK_FLAGS_ACCESS_WRITE`: pin for writing.
+const MOCK_FLAGS_ACCESS_WRITE: u32 = 1 << 0;
+/// `MOCK_FLAGS_ACCESS_SYZ`: syzkaller's IOVA encoding, accepted and ignored.
+const MOCK_FLAGS_ACCESS_SYZ: u32 = 1 << 16;
+/// `MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES`.
+const MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES: u32 = 1 << 0;
+
 /// `IOMMU_TEST_CMD`.
-pub(crate) fn test_cmd_ioctl(ictx: &Ictx, _buf: &UserCmdBuf, cmd: IommuTestCmd) -> Result {
+pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTestCmd) -> Result {
     match cmd.op {
+        IOMMU_TEST_OP_CREATE_ACCESS => {
+            let flags = cmd.create_access_flags();
+            if flags & !MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES != 0 {
+                return Err(EOPNOTSUPP);
+            }
+            let ioas = ictx.objects.get::<Ioas>(cmd.id)?;
+            let fd = Access::create(
+                ioas,
+                buf.file(),
+                flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES != 0,
+            )?;
+            cmd.set_out_access_fd(fd.fd() as u32);
+            buf.respond(&cmd)?;
+            fd.install();
+            Ok(())
+        }
+        IOMMU_TEST_OP_ACCESS_PAGES => {
+            let a = cmd.access_pages();
+            if a.flags & !(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ) != 0 {
+                return Err(EOPNOTSUPP);
+            }
+            let write = a.flags & MOCK_FLAGS_ACCESS_WRITE != 0;
+            Access::with_fd(cmd.id, |access| {
+                let id = access.pin_pages(a.iova, a.length, a.uptr, write)?;
+                cmd.set_out_access_pages_id(id);
+                if let Err(e) = buf.respond(&cmd) {
+                    // Ignoring a second failure: the item is gone either way.
+                    let _ = access.destroy_item(id);
+                    return Err(e);
+                }
+                Ok(())
+            })
+        }
+        IOMMU_TEST_OP_DESTROY_ACCESS_PAGES => {
+            let id = cmd.access_pages_id();
+            Access::with_fd(cmd.id, |access| access.destroy_item(id))
+        }
         IOMMU_TEST_OP_ADD_RESERVED => {
             let r = cmd.add_reserved();
             add_reserved(ictx, cmd.id, r.start, r.length)

@@ -197,6 +197,14 @@ pub(crate) struct TestCheckRefs {
     pub(crate) refs: u32,
 }
 
+/// The `access_pages` payload of [`IommuTestCmd`].
+pub(crate) struct TestAccessPages {
+    pub(crate) flags: u32,
+    pub(crate) iova: u64,
+    pub(crate) length: u64,
+    pub(crate) uptr: u64,
+}
+
 /// Decoding of the payload union, in the field order of `iommufd_test.h`.
 /// The payload is little-endian `u64` words on the architectures iommufd
 /// supports; a `u32` member is the low half of its word.
@@ -221,6 +229,36 @@ impl IommuTestCmd {
             uptr: self.payload[1],
             refs: self.word32(2),
         }
+    }
+
+    /// `create_access {out_access_fd, flags}`: the flags.
+    pub(crate) fn create_access_flags(&self) -> u32 {
+        (self.payload[0] >> 32) as u32
+    }
+
+    /// Sets `create_access.out_access_fd`.
+    pub(crate) fn set_out_access_fd(&mut self, fd: u32) {
+        self.payload[0] = (self.payload[0] & !0xffff_ffff) | u64::from(fd);
+    }
+
+    /// `access_pages {flags, out_access_pages_id, iova, length, uptr}`.
+    pub(crate) fn access_pages(&self) -> TestAccessPages {
+        TestAccessPages {
+            flags: self.word32(0),
+            iova: self.payload[1],
+            length: self.payload[2],
+            uptr: self.payload[3],
+        }
+    }
+
+    /// Sets `access_pages.out_access_pages_id`.
+    pub(crate) fn set_out_access_pages_id(&mut self, id: u32) {
+        self.payload[0] = (self.payload[0] & 0xffff_ffff) | (u64::from(id) << 32);
+    }
+
+    /// `destroy_access_pages {access_pages_id}`.
+    pub(crate) fn access_pages_id(&self) -> u32 {
+        self.word32(0)
     }
 
     /// `memory_limit {limit}`.

@@ -11,6 +11,7 @@
 
 use core::mem::size_of;
 use kernel::{
+    fs::File,
     prelude::*,
     transmute::{
         AsBytes,
@@ -43,8 +44,10 @@ macro_rules! user_cmd {
 }
 pub(crate) use user_cmd;
 
-/// One ioctl invocation: the user buffer and the size userspace declared.
-pub(crate) struct UserCmdBuf {
+/// One ioctl invocation: the file, the user buffer and the size userspace
+/// declared.
+pub(crate) struct UserCmdBuf<'a> {
+    file: &'a File,
     ptr: usize,
     user_size: usize,
 }
@@ -53,16 +56,22 @@ pub(crate) struct UserCmdBuf {
 /// time.
 const ZERO_CHECK_CHUNK: usize = 64;
 
-impl UserCmdBuf {
+impl<'a> UserCmdBuf<'a> {
     /// Reads the declared size of the struct at `arg`.
-    pub(crate) fn new(arg: usize) -> Result<Self> {
+    pub(crate) fn new(file: &'a File, arg: usize) -> Result<Self> {
         let size: u32 = UserSlice::new(UserPtr::from_addr(arg), size_of::<u32>())
             .reader()
             .read()?;
         Ok(Self {
+            file,
             ptr: arg,
             user_size: usize::try_from(size).map_err(|_| EOVERFLOW)?,
         })
+    }
+
+    /// The iommufd file the ioctl was issued on.
+    pub(crate) fn file(&self) -> &'a File {
+        self.file
     }
 
     /// Copies the command in, following `copy_struct_from_user` semantics.

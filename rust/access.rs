@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! In-kernel accesses to an IOAS, as upstream's selftest creates them.
+//!
+//! An access pins pages mapped in an IOAS for a kernel user that has no
+//! domain, such as an emulated device. Upstream exposes it to its selftest
+//! through `IOMMU_TEST_OP_CREATE_ACCESS`, as a file descriptor; this module
+//! does the same, so pinning and its accounting can be exercised before any
+//! domain exists. Each pin is an item with an id; unmapping an area an item
+//! pins first removes the item, as upstream's test access does.
+//!
+//! Lock order: an access's items, then the IOAS's page table, then the pins
+//! of a `Pages`.
+
+use core::ffi::c_void;
+use kernel::{
+    alloc::flags::GFP_KERNEL_ACCOUNT,
+    fs::File,
+    new_mutex,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        Arc,
+        Mutex, //
+    },
+};
+
+use crate::{
+    glue::{
+        self,
+        AccessFile, //
+    },
+    io_pagetable::AccessPin,
+    ioas::Ioas,
+    iova::{
+        IovaRange,
+        PAGE_SIZE, //
+    },
+    object::ObjRef,
+};
+
+/// One pin an access holds.
+struct Item {
+    id: u32,
+    range: IovaRange,
+    pins: KVec<AccessPin>,
+}
+
+/// The pins of an access.
+struct Items {
+    next_id: u32,
+    list: KVec<Item>,
+}
+
+/// An in-kernel user of an IOAS's pages.
+#[pin_data]
+pub(crate) struct Access {
+    ioas: ObjRef<Ioas>,
+    /// The iommufd file, kept open: the IOAS lives in its object table.
+    _ictx_file: ARef<File>,
+    /// Created with `MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES`.
+    needs_pin: bool,
+    #[pin]
+    items: Mutex<Items>,
+}
+
+/// The largest range one access pin may cover, as upstream's test.
+const MAX_PIN_LENGTH: u64 = 16 << 20;
+
+impl Access {
+    /// Creates an access to `ioas` and returns the fd that owns it.
+    pub(crate) fn create(
+        ioas: ObjRef<Ioas>,
+        ictx_file: &File,
+        needs_pin: bool,
+    ) -> Result<glue::NewAccessFd> {
+        let access = Arc::pin_init(
+            try_pin_init!(Self {
+                ioas,
+                _ictx_file: ARef::from(ictx_file),
+                needs_pin,
+                items <- new_mutex!(Items {
+                    next_id: 1,
+                    list: KVec::new(),
+                }),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        access.ioas.attach_access(access.clone())?;
+        let raw = Arc::into_raw(access.clone()).cast_mut().cast::<c_void>();
+        match glue::access_fd(raw) {
+            Ok(fd) => Ok(fd),
+            Err(e) => {
+                // SAFETY: `raw` came from `Arc::into_raw` above and the fd
+                // helper did not take it.
+                drop(unsafe { Arc::from_raw(raw.cast::<Access>()) });
+                access.shutdown();
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `f` on the access behind fd `fd`: `ENOENT` if there is none.
+    pub(crate) fn with_fd<R>(fd: u32, f: impl FnOnce(&Access) -> Result<R>) -> Result<R> {
+        let (_file, data) = AccessFile::get(fd)?;
+        // SAFETY: `data` is the `Arc<Access>` given to the fd at creation; the
+        // file reference held in `_file` keeps the fd's release, which drops
+        // that `Arc`, from running until `f` returns.
+        let access = unsafe { &*data.cast::<Access>() };
+        f(access)
+    }
+
+    /// Pins `length` bytes at `iova` and, if `uptr` is not 0, checks that
+    /// they are the pages of userspace's `uptr`. Returns the item's id.
+    pub(crate) fn pin_pages(&self, iova: u64, length: u64, uptr: u64, write: bool) -> Result<u32> {
+        if length > MAX_PIN_LENGTH {
+            return Err(ENOMEM);
+        }
+        if !self.needs_pin {
+            return Err(EOPNOTSUPP);
+        }
+        let range = IovaRange::from_len(iova, length)?;
+        let mut items = self.items.lock();
+        items.list.reserve(1, GFP_KERNEL_ACCOUNT)?;
+        let (pins, pages) = self.ioas.iopt.lock().access_pin(range, write)?;
+        if uptr != 0 {
+            let at = uptr
+                .checked_sub(iova % PAGE_SIZE)
+                .and_then(|a| usize::try_from(a).ok())
+                .ok_or(EINVAL);
+            if let Err(e) = at.and_then(|at| glue::check_pages(at, &pages)) {
+                self.ioas.iopt.lock().access_unpin(&pins);
+                return Err(e);
+            }
+        }
+        let id = items.next_id;
+        items.next_id = id.wrapping_add(1);
+        let item = Item { id, range, pins };
+        // Room was reserved above.
+        if let Err(item) = items.list.push_within_capacity(item) {
+            self.ioas.iopt.lock().access_unpin(&item.0.pins);
+            return Err(ENOMEM);
+        }
+        Ok(id)
+    }
+
+    /// Unpins item `id`: `ENOENT` if there is none.
+    pub(crate) fn destroy_item(&self, id: u32) -> Result {
+        let mut items = self.items.lock();
+        let at = items.list.iter().position(|i| i.id == id).ok_or(ENOENT)?;
+        let item = items.list.remove(at)?;
+        self.ioas.iopt.lock().access_unpin(&item.pins);
+        Ok(())
+    }
+
+    /// The IOAS wants to unmap `range`: drop every item that pins any of it.
+    pub(crate) fn notify_unmap(&self, range: IovaRange) {
+        let mut items = self.items.lock();
+        let mut i = 0;
+        while i < items.list.len() {
+            let hit =
+                items.list[i].range.start <= range.last && range.start <= items.list[i].range.last;
+            if !hit {
+                i += 1;
+                continue;
+            }
+            if let Ok(item) = items.list.remove(i) {
+                self.ioas.iopt.lock().access_unpin(&item.pins);
+            }
+        }
+    }
+
+    /// Releases every pin and detaches from the IOAS.
+    fn shutdown(&self) {
+        let mut items = self.items.lock();
+        while let Some(item) = items.list.pop() {
+            self.ioas.iopt.lock().access_unpin(&item.pins);
+        }
+        drop(items);
+        self.ioas.detach_access(self);
+    }
+}
+
+/// Called by the access fd's release with the data given at creation.
+///
+/// # Safety
+///
+/// `data` must be the pointer `Access::create` handed to the fd, and this is
+/// called once, when the fd's file is released.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn iommufd_rs_access_release(data: *mut c_void) {
+    // SAFETY: By the function's contract `data` is an `Arc<Access>` turned
+    // into a raw pointer, given back once.
+    let access = unsafe { Arc::from_raw(data.cast::<Access>()) };
+    access.shutdown();
+}
