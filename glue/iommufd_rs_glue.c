@@ -89,8 +89,8 @@ void iommufd_rs_unpin(struct page **pages, unsigned long npages, bool dirty)
  * @pages: the pages expected there
  * @npages: how many
  *
- * Return: 0 if every page of the user range is the expected one, -EINVAL if
- * one differs, or the errno of get_user_pages_fast().
+ * Return: 0 if every page of the user range is the expected one, -EBADE if
+ * one differs (as upstream's selftest), or the errno of get_user_pages_fast().
  */
 int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 			   unsigned long npages)
@@ -107,7 +107,7 @@ int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 			return -EFAULT;
 		put_page(page);
 		if (page != pages[i])
-			return -EINVAL;
+			return -EBADE;
 	}
 	return 0;
 }

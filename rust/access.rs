@@ -100,7 +100,7 @@ impl Access {
         }
     }
 
-    /// Runs `f` on the access behind fd `fd`: `ENOENT` if there is none.
+    /// Runs `f` on the access behind fd `fd`: `EBADFD` if there is none.
     pub(crate) fn with_fd<R>(fd: u32, f: impl FnOnce(&Access) -> Result<R>) -> Result<R> {
         let (_file, data) = AccessFile::get(fd)?;
         // SAFETY: `data` is the `Arc<Access>` given to the fd at creation; the

@@ -117,7 +117,7 @@ pub(crate) fn unpin(pages: &[PinnedPage], dirty: bool) {
 }
 
 /// Checks that `pages` are the pages mapped at `uaddr` in current's mm:
-/// `EINVAL` at the first that is not.
+/// `EBADE` at the first that is not.
 pub(crate) fn check_pages(uaddr: usize, pages: &[PinnedPage]) -> Result {
     let mut addr = uaddr;
     for chunk in pages.chunks(PIN_BATCH) {
@@ -233,16 +233,16 @@ pub(crate) struct AccessFile(NonNull<bindings::file>);
 
 impl AccessFile {
     /// Looks up access fd `fd`: its data, valid while the returned
-    /// reference lives. `ENOENT` if `fd` is not an access fd.
+    /// reference lives. `EBADFD` if `fd` is not an open access fd.
     pub(crate) fn get(fd: u32) -> Result<(Self, *mut c_void)> {
-        let fd = i32::try_from(fd).map_err(|_| ENOENT)?;
+        let fd = i32::try_from(fd).map_err(|_| EBADFD)?;
         let mut file = core::ptr::null_mut();
         // SAFETY: `file` is a valid out pointer.
         let data = unsafe { iommufd_rs_access_fget(fd, &mut file) };
         if data.is_null() {
-            return Err(ENOENT);
+            return Err(EBADFD);
         }
-        Ok((Self(NonNull::new(file).ok_or(ENOENT)?), data))
+        Ok((Self(NonNull::new(file).ok_or(EBADFD)?), data))
     }
 }
 

@@ -68,6 +68,7 @@ guest_tests() {
 		scripts/guest-tap.sh $impl:iommufd_rs_uapi build/selftests/iommufd_rs/iommufd_rs_uapi || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_uapi_rs build/selftests/iommufd_rs/iommufd_rs_uapi_rs || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas || rc=1
+		scripts/guest-tap.sh $impl:iommufd_rs_pin build/selftests/iommufd_rs/iommufd_rs_pin || rc=1
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		exit \$rc
 	EOS
