@@ -75,7 +75,7 @@ guest_tests() {
 }
 for impl in rust c; do
 	log=$(mktemp)
-	IOMMUFD_IMPL=$impl scripts/vm.sh "$(guest_tests $impl)" 2>&1 | tee "$log"
+	IOMMUFD_IMPL=$impl VM_KMEMLEAK=1 scripts/vm.sh "$(guest_tests $impl)" 2>&1 | tee "$log"
 	vm_rc=${PIPESTATUS[0]}
 	counted_fail=0
 	while read -r kind label rest; do
@@ -101,6 +101,20 @@ for impl in rust c; do
 		[ "$ran" -eq 1 ] && [ -z "$unexpected" ]
 		record "upstream iommufd selftest vs C iommufd.ko: only known failures" $? \
 			"${unexpected:+unexpected: $unexpected}"
+	fi
+	if [ "$impl" = rust ]; then
+		# Upstream's selftest against iommufd_rs.ko: what passed before
+		# must still pass.
+		expected=selftests/iommufd_rs/upstream-rust.pass
+		ran=$(grep -c '^INFO rust:upstream_iommufd ' "$log")
+		# A listed case counts only with its own "ok" line, so that a
+		# crash part way through cannot hide a regression.
+		lost=$(grep -v '^#' "$expected" |
+			grep -vxF -f <(sed -n 's/^ok [0-9]* \(iommufd[^ ]*\)$/\1/p' "$log") |
+			tr '\n' ' ')
+		[ "$ran" -eq 1 ] && [ -z "$lost" ]
+		record "upstream iommufd selftest vs iommufd_rs.ko: $(grep -vc '^#' "$expected") listed cases pass" $? \
+			"${lost:+regressed: $lost}"
 	fi
 	# A failing boot with no failing test is a kernel report or a crash.
 	if [ "$vm_rc" -ne 0 ] && [ "$counted_fail" -eq 0 ]; then

@@ -11,6 +11,8 @@
 # and the script exits with its status. The run fails if the kernel log shows
 # a warning, BUG, oops, sanitizer or lockdep report, or if the module cannot
 # be removed afterwards. VM_ACCEL=kvm opts into KVM (TCG by default).
+# VM_KMEMLEAK=1 also scans for leaks after the command and fails the run on
+# any unreferenced object allocated on an iommufd path.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -60,6 +62,7 @@ fi
 
 append="console=ttyS0 panic=-1 quiet intel_iommu=on hugepages=64"
 append+=" vm.run=$RUNDIR/run.sh vm.module=$MODULE vm.repo=$REPO vm.cache=$CACHE"
+append+=" vm.kmemleak=${VM_KMEMLEAK:-0}"
 case "$REPO$CACHE" in
 *[[:space:]]*) die "the repository and cache paths must not contain spaces" ;;
 esac
