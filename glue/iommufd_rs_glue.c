@@ -9,6 +9,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -70,6 +71,39 @@ long iommufd_rs_pin_user(struct mm_struct *mm, unsigned long addr,
 		mmap_read_unlock(mm);
 	mmput(mm);
 	return n ? n : -EFAULT;
+}
+
+/**
+ * iommufd_rs_pin_file() - pin pages of a memfd (shmem or hugetlbfs)
+ * @file: the memfd
+ * @offset: page-aligned byte offset of the first page
+ * @npages: how many pages to pin at most
+ * @pages: receives the pinned pages
+ *
+ * Each page is pinned through the FOLL_PIN pin of its folio, which
+ * unpin_user_page() on that page releases, so file and user pages unpin
+ * alike. A file that is not a memfd, or a range past its end, is -EINVAL.
+ *
+ * Return: the number of pages pinned, or a negative errno if none was.
+ */
+long iommufd_rs_pin_file(struct file *file, loff_t offset,
+			 unsigned long npages, struct page **pages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++) {
+		loff_t start = offset + (loff_t)i * PAGE_SIZE;
+		struct folio *folio;
+		pgoff_t in_folio;
+		long n;
+
+		n = memfd_pin_folios(file, start, start + PAGE_SIZE - 1, &folio,
+				     1, &in_folio);
+		if (n <= 0)
+			return i ? i : (n ? n : -EFAULT);
+		pages[i] = folio_page(folio, in_folio / PAGE_SIZE);
+	}
+	return npages;
 }
 
 /**

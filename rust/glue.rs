@@ -9,6 +9,7 @@ use core::ptr::NonNull;
 use kernel::{
     bindings,
     error::to_result,
+    fs::File,
     mm::Mm,
     prelude::*,
     task::Task, //
@@ -24,6 +25,12 @@ extern "C" {
         addr: usize,
         npages: usize,
         write: bool,
+        pages: *mut *mut bindings::page,
+    ) -> isize;
+    fn iommufd_rs_pin_file(
+        file: *mut bindings::file,
+        offset: i64,
+        npages: usize,
         pages: *mut *mut bindings::page,
     ) -> isize;
     fn iommufd_rs_unpin(pages: *mut *mut bindings::page, npages: usize, dirty: bool);
@@ -96,6 +103,23 @@ pub(crate) fn pin_user(
     // SAFETY: `mm` is a live mm (the `&Mm` holds an mmgrab reference) and
     // `raw` has room for `n` page pointers.
     let got = unsafe { iommufd_rs_pin_user(mm.as_raw(), addr, n, write, raw.as_mut_ptr()) };
+    let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
+    for (slot, page) in out.iter_mut().zip(raw.iter().take(got)) {
+        *slot = NonNull::new(*page).map(PinnedPage);
+    }
+    Ok(got)
+}
+
+/// Pins up to `out.len()` pages of memfd `file` from the page-aligned byte
+/// `offset` into `out`. Returns how many were pinned (at least one); `EINVAL`
+/// for a file that is not a memfd or a range past its end.
+pub(crate) fn pin_file(file: &File, offset: u64, out: &mut [Option<PinnedPage>]) -> Result<usize> {
+    let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
+    let n = out.len().min(PIN_BATCH);
+    let offset = i64::try_from(offset).map_err(|_| EINVAL)?;
+    // SAFETY: `file` is a live, referenced file and `raw` has room for `n`
+    // page pointers.
+    let got = unsafe { iommufd_rs_pin_file(file.as_ptr(), offset, n, raw.as_mut_ptr()) };
     let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
     for (slot, page) in out.iter_mut().zip(raw.iter().take(got)) {
         *slot = NonNull::new(*page).map(PinnedPage);

@@ -52,7 +52,6 @@ pub(crate) enum Source {
         /// The first byte of the first page.
         start: u64,
         /// The file, kept open.
-        #[expect(dead_code, reason = "read when file pages are pinned")]
         file: ARef<File>,
     },
 }
@@ -293,10 +292,6 @@ impl Pages {
         last: u64,
         fresh: &mut KVVec<PinnedPage>,
     ) -> Result {
-        let Source::User { uptr } = &self.source else {
-            // Pinning file pages (memfd_pin_folios) is not implemented yet.
-            return Err(EOPNOTSUPP);
-        };
         let mut index = first;
         while index <= last {
             if store.refs(index) != 0 {
@@ -311,11 +306,20 @@ impl Pages {
             }
             let want = (end - index + 1) as usize;
             let mut batch = [None; glue::PIN_BATCH];
-            let addr = uptr
-                .checked_add(index * PAGE_SIZE)
-                .and_then(|a| usize::try_from(a).ok())
-                .ok_or(EFAULT)?;
-            let got = glue::pin_user(&self.mapper.mm, addr, self.writable, &mut batch[..want])?;
+            let offset = index * PAGE_SIZE;
+            let got = match &self.source {
+                Source::User { uptr } => {
+                    let addr = uptr
+                        .checked_add(offset)
+                        .and_then(|a| usize::try_from(a).ok())
+                        .ok_or(EFAULT)?;
+                    glue::pin_user(&self.mapper.mm, addr, self.writable, &mut batch[..want])?
+                }
+                Source::File { start, file } => {
+                    let at = start.checked_add(offset).ok_or(EINVAL)?;
+                    glue::pin_file(file, at, &mut batch[..want])?
+                }
+            };
             for page in batch.iter().take(got).flatten() {
                 fresh.push(*page, GFP_KERNEL_ACCOUNT)?;
             }

@@ -6,6 +6,7 @@
  * exactly once. The charge is read back from /proc/self/status: VmPin
  * (pinned_vm) always, VmLck (locked_vm) in per-process mode.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -313,6 +314,51 @@ TEST_F(pin, wrong_pages_and_bad_args)
 	EXPECT_EQ(EBADFD, errno);
 	ASSERT_EQ(self->pin0, vm_pin_pages());
 	close(afd);
+}
+
+TEST_F(pin, memfd_pages)
+{
+	struct iommu_ioas_map_file mf = {
+		.size = sizeof(mf),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = self->ioas,
+		.start = 0,
+		.length = 8 * PSZ,
+		.iova = BASE,
+	};
+	int mfd = memfd_create("iommufd-rs-pin", 0);
+	__u32 a;
+	char *p;
+	int afd;
+
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, 6 * PSZ));
+	p = mmap(NULL, 6 * PSZ, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x5a, 6 * PSZ);
+	/* the map may cover more than the file holds: nothing is pinned yet */
+	mf.fd = mfd;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_MAP_FILE, &mf));
+	afd = create_access(self->fd, self->ioas);
+	ASSERT_LE(0, afd);
+
+	/* the pinned pages are the memfd's own, charged like user memory */
+	ASSERT_EQ(0, access_pages(self->fd, afd, BASE + PSZ, 4 * PSZ, p + PSZ, &a));
+	ASSERT_EQ(self->pin0 + 4, vm_pin_pages());
+	ASSERT_EQ(0, check_refs(self->fd, p + PSZ, 4 * PSZ, 1));
+	ASSERT_EQ(0, check_refs(self->fd, p, PSZ, 0));
+	ASSERT_EQ(0, unpin(self->fd, afd, a));
+	ASSERT_EQ(self->pin0, vm_pin_pages());
+	ASSERT_EQ(0, check_refs(self->fd, p, 6 * PSZ, 0));
+
+	/* past the end of the file */
+	EXPECT_EQ(-1, access_pages(self->fd, afd, BASE + 5 * PSZ, 2 * PSZ, NULL, &a));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(self->pin0, vm_pin_pages());
+	close(afd);
+	munmap(p, 6 * PSZ);
+	close(mfd);
 }
 
 TEST(per_process_mode_charges_locked_vm)
