@@ -9,16 +9,21 @@ use kernel::{
         MiscDevice,
         MiscDeviceRegistration, //
     },
+    new_mutex,
     prelude::*,
-    sync::atomic::{
-        Atomic,
-        Relaxed, //
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Mutex,
     },
 };
 
 use crate::{
     ioctl,
-    object::ObjectTable, //
+    object::ObjectTable,
+    vfio_compat::CompatIoas, //
 };
 
 /// One iommufd context: everything a file descriptor owns. Closing the file
@@ -27,6 +32,9 @@ use crate::{
 pub(crate) struct Ictx {
     #[pin]
     pub(crate) objects: ObjectTable,
+    /// The IOAS chosen with `IOMMU_VFIO_IOAS`.
+    #[pin]
+    pub(crate) vfio_ioas: Mutex<Option<CompatIoas>>,
     /// `IOMMU_OPTION_RLIMIT_MODE`: charge pins to the process's mm rather
     /// than to the user.
     account_per_process: Atomic<bool>,
@@ -52,6 +60,7 @@ impl MiscDevice for Ictx {
         KBox::try_pin_init(
             try_pin_init!(Self {
                 objects <- ObjectTable::new(),
+                vfio_ioas <- new_mutex!(None),
                 account_per_process: Atomic::new(false),
             }),
             GFP_KERNEL_ACCOUNT,

@@ -16,7 +16,7 @@ use crate::{
     ictx::Ictx,
     ioas,
     option,
-    selftest, //
+    selftest,
     uapi::{
         IommuDestroy,
         IOMMU_DESTROY,
@@ -28,12 +28,14 @@ use crate::{
         IOMMU_IOAS_MAP_FILE,
         IOMMU_IOAS_UNMAP,
         IOMMU_OPTION,
-        IOMMU_TEST_CMD, //
+        IOMMU_TEST_CMD,
+        IOMMU_VFIO_IOAS, //
     },
     ucmd::{
         UserCmd,
         UserCmdBuf, //
     },
+    vfio_compat, //
 };
 
 /// The handler of one command: the context, the user buffer (to respond
@@ -59,6 +61,7 @@ pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result
         IOMMU_IOAS_UNMAP => run(ictx, file, arg, ioas::unmap_ioctl),
         IOMMU_OPTION => run(ictx, file, arg, option::option_ioctl),
         IOMMU_TEST_CMD => run(ictx, file, arg, selftest::test_cmd_ioctl),
+        IOMMU_VFIO_IOAS => run(ictx, file, arg, vfio_compat::vfio_ioas_ioctl),
         _ => Err(ENOTTY),
     }
 }

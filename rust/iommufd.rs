@@ -23,6 +23,7 @@ mod pages;
 mod selftest;
 mod uapi;
 mod ucmd;
+mod vfio_compat;
 
 use ictx::Ictx;
 use miscdev::MiscRegistration;

@@ -45,6 +45,8 @@ pub(crate) enum ObjectKind {
 /// An object of the table.
 pub(crate) struct Object {
     id: u32,
+    /// Unique in the table's lifetime, unlike `id`, which is reused.
+    serial: u64,
     /// One for the table and one per [`ObjRef`]; zero once destruction has
     /// begun, after which no new reference can be taken.
     users: Atomic<i32>,
@@ -99,9 +101,14 @@ pub(crate) struct ObjRef<T> {
 
 impl<T> ObjRef<T> {
     /// The id of the referenced object.
-    #[expect(dead_code, reason = "lookups are used by the IOAS ioctls")]
     pub(crate) fn id(&self) -> u32 {
         self.obj.id
+    }
+
+    /// A number no other object of the table ever had, to tell an object
+    /// from a later one that reuses its id.
+    pub(crate) fn serial(&self) -> u64 {
+        self.obj.serial
     }
 }
 
@@ -124,6 +131,7 @@ impl<T> Drop for ObjRef<T> {
 pub(crate) struct ObjectTable {
     #[pin]
     ids: MapleTreeAlloc<KBox<Entry>>,
+    next_serial: Atomic<u64>,
 }
 
 // SAFETY: `MapleTree` takes its internal spinlock for every access, so the
@@ -179,6 +187,7 @@ impl ObjectTable {
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
             ids <- MapleTreeAlloc::new(),
+            next_serial: Atomic::new(0),
         })
     }
 
@@ -193,6 +202,7 @@ impl ObjectTable {
         let built = u32::try_from(index).map_err(|_| EOVERFLOW).and_then(|id| {
             let obj = Object {
                 id,
+                serial: self.next_serial.fetch_add(1, Relaxed),
                 users: Atomic::new(1),
                 kind,
             };

@@ -40,6 +40,8 @@ pub(crate) const IOMMU_IOAS_MAP: u32 = _IO(IOMMUFD_TYPE, 0x85);
 pub(crate) const IOMMU_IOAS_UNMAP: u32 = _IO(IOMMUFD_TYPE, 0x86);
 /// `IOMMU_OPTION`: get or set an option of the file or of an object.
 pub(crate) const IOMMU_OPTION: u32 = _IO(IOMMUFD_TYPE, 0x87);
+/// `IOMMU_VFIO_IOAS`: get, set or clear the IOAS of VFIO compatibility.
+pub(crate) const IOMMU_VFIO_IOAS: u32 = _IO(IOMMUFD_TYPE, 0x88);
 /// `IOMMU_IOAS_MAP_FILE`: map a range of a file (memfd).
 pub(crate) const IOMMU_IOAS_MAP_FILE: u32 = _IO(IOMMUFD_TYPE, 0x8f);
 /// `IOMMU_TEST_CMD`: the selftest command of `iommufd_test.h`.
@@ -170,6 +172,16 @@ pub(crate) struct IommuOption {
     pub(crate) val64: u64,
 }
 
+/// Argument of `IOMMU_VFIO_IOAS`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuVfioIoas {
+    pub(crate) size: u32,
+    pub(crate) ioas_id: u32,
+    pub(crate) op: u16,
+    pub(crate) reserved: u16,
+}
+
 /// Argument of `IOMMU_TEST_CMD`: a header, a 48-byte union of per-op
 /// payloads, and `last`. The tail padding of the C struct is explicit.
 #[repr(C)]
@@ -294,6 +306,7 @@ uapi_structs! {
     IommuIoasUnmap = 24,
     IommuOption = 24,
     IommuTestCmd = 72,
+    IommuVfioIoas = 12,
 }
 
 const _: () = assert!(offset_of!(IommuIoasAlloc, out_ioas_id) == 8);
@@ -309,6 +322,7 @@ crate::ucmd::user_cmd! {
     IommuIoasUnmap => length: u64,
     IommuOption => val64: u64,
     IommuTestCmd => last: u32,
+    IommuVfioIoas => reserved: u16,
 }
 
 const _: () = assert!(offset_of!(IommuTestCmd, last) == 64);

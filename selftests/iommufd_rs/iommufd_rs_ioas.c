@@ -469,6 +469,49 @@ TEST_F(ioas, options)
 	EXPECT_EQ(EBUSY, errno);
 }
 
+TEST_F(ioas, vfio_compat_ioas)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_destroy d = { .size = sizeof(d) };
+	struct iommu_vfio_ioas v = {
+		.size = sizeof(v),
+		.op = IOMMU_VFIO_IOAS_GET,
+	};
+
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	EXPECT_EQ(ENODEV, errno);
+	v.op = IOMMU_VFIO_IOAS_SET;
+	v.ioas_id = self->ioas + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	EXPECT_EQ(ENOENT, errno);
+	v.ioas_id = self->ioas;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	v.op = IOMMU_VFIO_IOAS_GET;
+	v.ioas_id = 0;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	ASSERT_EQ(self->ioas, v.ioas_id);
+
+	/* destroying the IOAS ends compatibility, even when its id returns */
+	d.id = self->ioas;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_DESTROY, &d));
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	EXPECT_EQ(ENODEV, errno);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOC, &alloc));
+	ASSERT_EQ(self->ioas, alloc.out_ioas_id);
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	EXPECT_EQ(ENODEV, errno);
+
+	v.op = IOMMU_VFIO_IOAS_CLEAR;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	v.op = 3;
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	v.op = IOMMU_VFIO_IOAS_GET;
+	v.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_VFIO_IOAS, &v));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
 TEST(rlimit_mode_on_empty_file)
 {
 	struct iommu_option o = {
