@@ -65,7 +65,7 @@ pub(crate) struct Access {
 }
 
 /// The largest range one access pin may cover, as upstream's test.
-const MAX_PIN_LENGTH: u64 = 16 << 20;
+pub(crate) const MAX_PIN_LENGTH: u64 = 16 << 20;
 
 impl Access {
     /// Creates an access to `ioas` and returns the fd that owns it.
@@ -86,7 +86,7 @@ impl Access {
             }),
             GFP_KERNEL_ACCOUNT,
         )?;
-        access.ioas.attach_access(access.clone())?;
+        access.ioas.attach_access(access.clone(), needs_pin)?;
         let raw = Arc::into_raw(access.clone()).cast_mut().cast::<c_void>();
         match glue::access_fd(raw) {
             Ok(fd) => Ok(fd),
@@ -113,9 +113,6 @@ impl Access {
     /// Pins `length` bytes at `iova` and, if `uptr` is not 0, checks that
     /// they are the pages of userspace's `uptr`. Returns the item's id.
     pub(crate) fn pin_pages(&self, iova: u64, length: u64, uptr: u64, write: bool) -> Result<u32> {
-        if length > MAX_PIN_LENGTH {
-            return Err(ENOMEM);
-        }
         if !self.needs_pin {
             return Err(EOPNOTSUPP);
         }
@@ -124,10 +121,8 @@ impl Access {
         items.list.reserve(1, GFP_KERNEL_ACCOUNT)?;
         let (pins, pages) = self.ioas.iopt.lock().access_pin(range, write)?;
         if uptr != 0 {
-            let at = uptr
-                .checked_sub(iova % PAGE_SIZE)
-                .and_then(|a| usize::try_from(a).ok())
-                .ok_or(EINVAL);
+            // An address that wraps is simply not mapped: EFAULT from GUP.
+            let at = usize::try_from(uptr.wrapping_sub(iova % PAGE_SIZE)).map_err(|_| EFAULT);
             if let Err(e) = at.and_then(|at| glue::check_pages(at, &pages)) {
                 self.ioas.iopt.lock().access_unpin(&pins);
                 return Err(e);
@@ -177,7 +172,7 @@ impl Access {
             self.ioas.iopt.lock().access_unpin(&item.pins);
         }
         drop(items);
-        self.ioas.detach_access(self);
+        self.ioas.detach_access(self, self.needs_pin);
     }
 }
 

@@ -77,7 +77,8 @@ pub(crate) fn capable_ipc_lock() -> bool {
     unsafe { iommufd_rs_capable_ipc_lock() }
 }
 
-/// A long-term pinned page. Unpinned only through [`unpin`].
+/// A long-term pinned page, as a handle: copies do not own the pin. The pin
+/// is released only through [`unpin`], by whoever owns it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PinnedPage(NonNull<bindings::page>);
 
@@ -128,14 +129,21 @@ pub(crate) fn pin_file(file: &File, offset: u64, out: &mut [Option<PinnedPage>])
 }
 
 /// Unpins `pages`, marking them dirty if a device may have written them.
-pub(crate) fn unpin(pages: &[PinnedPage], dirty: bool) {
+///
+/// # Safety
+///
+/// Each page must carry a pin taken by [`pin_user`] or [`pin_file`] that is
+/// released by this call and by nothing else: [`PinnedPage`] is `Copy`, so
+/// the owner of the pin (the pin store of a `Pages`) must give it up here
+/// exactly once.
+pub(crate) unsafe fn unpin(pages: &[PinnedPage], dirty: bool) {
     for chunk in pages.chunks(PIN_BATCH) {
         let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
         for (r, p) in raw.iter_mut().zip(chunk) {
             *r = p.0.as_ptr();
         }
-        // SAFETY: Every page was pinned by `pin_user` and is unpinned once:
-        // `PinnedPage` values are only created there and consumed here.
+        // SAFETY: By the function's contract each page carries a pin that
+        // this call releases once.
         unsafe { iommufd_rs_unpin(raw.as_mut_ptr(), chunk.len(), dirty) };
     }
 }
@@ -221,7 +229,8 @@ pub(crate) fn access_fd(data: *mut c_void) -> Result<NewAccessFd> {
     let mut file = core::ptr::null_mut();
     // SAFETY: `file` is a valid out pointer.
     let fd = unsafe { iommufd_rs_access_fd(data, &mut file) };
-    to_result(fd.min(0))?;
+    // A full fd table is ENOMEM, as upstream's test command reports it.
+    to_result(fd.min(0)).map_err(|e| if e == EMFILE { ENOMEM } else { e })?;
     let file = NonNull::new(file).ok_or(EINVAL)?;
     Ok(NewAccessFd { fd, file })
 }

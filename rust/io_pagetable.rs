@@ -131,6 +131,8 @@ pub(crate) struct IoPagetable {
     /// Every area's IOVA, length and page offset are multiples of this.
     iova_alignment: u64,
     large_pages: bool,
+    /// Attached in-kernel accesses that pin, which need whole pages.
+    pinning_accesses: u32,
 }
 
 /// The areas as a [`RangeSet`].
@@ -152,6 +154,7 @@ impl IoPagetable {
             allowed: KVVec::new(),
             iova_alignment: 1,
             large_pages: true,
+            pinning_accesses: 0,
         }
     }
 
@@ -343,10 +346,20 @@ impl IoPagetable {
             if area.range.start > pos {
                 return Err(ENOENT);
             }
-            if write && area.prot & IOMMU_WRITE == 0 {
+            let last = area.range.last.min(range.last);
+            // Each piece must start on a page, and all but the last end on
+            // one, as upstream.
+            let start_byte = area.start_byte + (pos - area.range.start);
+            let end_byte = area.start_byte + (area.range.last - area.range.start);
+            if start_byte % PAGE_SIZE != 0
+                || (last != range.last && end_byte % PAGE_SIZE != PAGE_SIZE - 1)
+            {
+                return Err(EINVAL);
+            }
+            let needed = if write { IOMMU_WRITE } else { IOMMU_READ };
+            if area.prot & needed == 0 {
                 return Err(EPERM);
             }
-            let last = area.range.last.min(range.last);
             let (first_page, last_page) = area.page_span(pos, last);
             pins.reserve(1, GFP_KERNEL_ACCOUNT)?;
             let got = area.pages.pin(first_page, last_page)?;
@@ -415,7 +428,41 @@ impl IoPagetable {
     /// Allows or forbids huge pages. Forbidding them makes the IOAS page
     /// granular, which every area must already be (`EADDRINUSE`).
     pub(crate) fn set_large_pages(&mut self, enable: bool) -> Result {
-        let align = if enable { 1 } else { PAGE_SIZE };
+        let old = self.large_pages;
+        self.large_pages = enable;
+        let res = self.update_alignment();
+        if res.is_err() {
+            self.large_pages = old;
+        }
+        res
+    }
+
+    /// Counts one more attached access that pins.
+    pub(crate) fn add_pinning_access(&mut self) -> Result {
+        self.pinning_accesses += 1;
+        let res = self.update_alignment();
+        if res.is_err() {
+            self.pinning_accesses -= 1;
+        }
+        res
+    }
+
+    /// Counts one attached access that pins less.
+    pub(crate) fn remove_pinning_access(&mut self) {
+        self.pinning_accesses = self.pinning_accesses.saturating_sub(1);
+        // Only ever lowers the alignment, which cannot fail.
+        let _ = self.update_alignment();
+    }
+
+    /// Recomputes the alignment areas need: a page once huge pages are off
+    /// or an access pins, else a byte. Raising it is `EADDRINUSE` unless
+    /// every area already satisfies it; on error nothing changes.
+    fn update_alignment(&mut self) -> Result {
+        let align = if !self.large_pages || self.pinning_accesses != 0 {
+            PAGE_SIZE
+        } else {
+            1
+        };
         if align > self.iova_alignment {
             let misaligned = self.areas.values().any(|a| {
                 a.range.start & (align - 1) != 0
@@ -426,7 +473,6 @@ impl IoPagetable {
                 return Err(EADDRINUSE);
             }
         }
-        self.large_pages = enable;
         self.iova_alignment = align;
         Ok(())
     }

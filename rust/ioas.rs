@@ -11,6 +11,7 @@ use kernel::{
     fs::file::LocalFile,
     new_mutex,
     prelude::*,
+    rbtree::RBTree,
     sync::{
         Arc,
         Mutex, //
@@ -31,10 +32,7 @@ use crate::{
         IOMMU_READ,
         IOMMU_WRITE, //
     },
-    iova::{
-        self,
-        IovaRange, //
-    },
+    iova::IovaRange,
     object::{
         ObjectKind,
         ObjectType, //
@@ -74,20 +72,35 @@ pub(crate) struct Ioas {
 const UNMAP_RETRIES: u32 = 100;
 
 impl Ioas {
-    /// Attaches `access`, so that it hears of unmaps.
-    pub(crate) fn attach_access(&self, access: Arc<Access>) -> Result {
-        self.accesses.lock().push(access, GFP_KERNEL_ACCOUNT)?;
+    /// Attaches `access`, so that it hears of unmaps. An access that pins
+    /// needs whole pages: `EADDRINUSE` if an area is not page aligned.
+    pub(crate) fn attach_access(&self, access: Arc<Access>, pins: bool) -> Result {
+        let mut list = self.accesses.lock();
+        list.reserve(1, GFP_KERNEL_ACCOUNT)?;
+        if pins {
+            self.iopt.lock().add_pinning_access()?;
+        }
+        // Room was reserved above.
+        if list.push_within_capacity(access).is_err() {
+            if pins {
+                self.iopt.lock().remove_pinning_access();
+            }
+            return Err(ENOMEM);
+        }
         Ok(())
     }
 
-    /// Detaches `access`.
-    pub(crate) fn detach_access(&self, access: &Access) {
+    /// Detaches `access`, which was attached with `pins`.
+    pub(crate) fn detach_access(&self, access: &Access, pins: bool) {
         let mut list = self.accesses.lock();
         if let Some(at) = list
             .iter()
             .position(|a| core::ptr::eq::<Access>(&**a, access))
         {
             let removed = list.remove(at);
+            if pins {
+                self.iopt.lock().remove_pinning_access();
+            }
             drop(list);
             drop(removed);
         }
@@ -95,14 +108,25 @@ impl Ioas {
 
     /// Unmaps the areas inside `range`, first asking in-kernel accesses to
     /// let go of any pages they hold there. Returns the bytes unmapped.
+    /// Each area gets its own budget of retries, as upstream.
     pub(crate) fn unmap(&self, range: IovaRange) -> Result<u64> {
         let mut unmapped = 0;
-        for _ in 0..UNMAP_RETRIES {
+        let mut tries = 0;
+        let mut last_blocked = None;
+        loop {
             let blocked = match self.iopt.lock().unmap(range, &mut unmapped) {
                 Ok(()) => return Ok(unmapped),
                 Err(UnmapBlocked::Err(e)) => return Err(e),
                 Err(UnmapBlocked::Accesses(area)) => area,
             };
+            if last_blocked != Some(blocked.start) {
+                last_blocked = Some(blocked.start);
+                tries = 0;
+            }
+            tries += 1;
+            if tries > UNMAP_RETRIES {
+                return Err(EDEADLK);
+            }
             // Tell the accesses without holding the page table: they take
             // their own lock first, then the page table's.
             let accesses = {
@@ -117,7 +141,6 @@ impl Ioas {
                 access.notify_unmap(blocked);
             }
         }
-        Err(EDEADLK)
     }
 }
 
@@ -203,9 +226,11 @@ pub(crate) fn allow_iovas_ioctl(
         return Err(EOPNOTSUPP);
     }
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
-    let n = cmd.num_iovas as usize;
-    let mut ranges = KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
-    for i in 0..n {
+    // Check each range as it is read, as upstream: a bad range is EINVAL even
+    // if a later one cannot be read. The list is kept sorted in a tree, so
+    // nothing is sized by the count userspace claims.
+    let mut tree: RBTree<u64, u64> = RBTree::new();
+    for i in 0..cmd.num_iovas as usize {
         let r: IommuIovaRange =
             UserSlice::new(user_elem::<IommuIovaRange>(cmd.allowed_iovas, i)?, 16)
                 .reader()
@@ -213,15 +238,30 @@ pub(crate) fn allow_iovas_ioctl(
         if r.start >= r.last {
             return Err(EINVAL);
         }
+        // Only the neighbours by start can overlap: the first range
+        // starting at or after this one, and the one before it.
+        let next = tree.cursor_lower_bound(&r.start);
+        let prev_last = match &next {
+            Some(c) => c.peek_prev().map(|(_, last)| *last),
+            None => tree.cursor_back().map(|c| *c.current().1),
+        };
+        if next.as_ref().is_some_and(|c| *c.current().0 <= r.last)
+            || prev_last.is_some_and(|last| last >= r.start)
+        {
+            return Err(EINVAL);
+        }
+        tree.try_create_and_insert(r.start, r.last, GFP_KERNEL_ACCOUNT)?;
+    }
+    let mut ranges = KVVec::new();
+    for (start, last) in tree.iter() {
         ranges.push(
             IovaRange {
-                start: r.start,
-                last: r.last,
+                start: *start,
+                last: *last,
             },
             GFP_KERNEL_ACCOUNT,
         )?;
     }
-    iova::sort_allow_list(&mut ranges)?;
     let mut iopt = ioas.iopt.lock();
     iopt.set_allowed(ranges)
 }

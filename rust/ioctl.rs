@@ -3,12 +3,14 @@
 //! The iommufd ioctl table.
 //!
 //! A command number that is not in the table, including one with our type and
-//! number but other direction or size bits, is `ENOTTY` before userspace
-//! memory is touched. Known commands go through [`UserCmdBuf`], which applies
-//! the size rules shared by every iommufd command.
+//! number but other direction or size bits, is `ENOTTY`; as upstream, for
+//! numbers inside its table's span the size is read first (`EFAULT`). Known
+//! commands go through [`UserCmdBuf`], which applies the size rules shared by
+//! every iommufd command.
 
 use kernel::{
     fs::File,
+    ioctl::_IOC_NR,
     prelude::*, //
 };
 
@@ -19,6 +21,7 @@ use crate::{
     selftest,
     uapi::{
         IommuDestroy,
+        IOMMUFD_CMD_BASE,
         IOMMU_DESTROY,
         IOMMU_IOAS_ALLOC,
         IOMMU_IOAS_ALLOW_IOVAS,
@@ -48,8 +51,16 @@ fn run<T: UserCmd>(ictx: &Ictx, file: &File, arg: usize, handler: Handler<T>) ->
     handler(ictx, &buf, cmd)
 }
 
+/// The command numbers upstream's table spans, `IOMMU_DESTROY` to
+/// `IOMMU_TEST_CMD`. For these the size is read before the command is
+/// matched, so a bad pointer is `EFAULT` even for a command we lack.
+const TABLE_NRS: core::ops::RangeInclusive<u32> = IOMMUFD_CMD_BASE..=IOMMUFD_CMD_BASE + 32;
+
 /// Runs ioctl `cmd` with argument `arg` on `ictx`.
 pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result {
+    if TABLE_NRS.contains(&_IOC_NR(cmd)) {
+        UserCmdBuf::new(file, arg)?;
+    }
     match cmd {
         IOMMU_DESTROY => run(ictx, file, arg, destroy),
         IOMMU_IOAS_ALLOC => run(ictx, file, arg, ioas::alloc_ioctl),
@@ -60,6 +71,7 @@ pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result
         IOMMU_IOAS_MAP_FILE => run(ictx, file, arg, ioas::map_file_ioctl),
         IOMMU_IOAS_UNMAP => run(ictx, file, arg, ioas::unmap_ioctl),
         IOMMU_OPTION => run(ictx, file, arg, option::option_ioctl),
+        #[cfg(CONFIG_IOMMUFD_TEST)]
         IOMMU_TEST_CMD => run(ictx, file, arg, selftest::test_cmd_ioctl),
         IOMMU_VFIO_IOAS => run(ictx, file, arg, vfio_compat::vfio_ioas_ioctl),
         _ => Err(ENOTTY),

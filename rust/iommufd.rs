@@ -20,6 +20,7 @@ mod miscdev;
 mod object;
 mod option;
 mod pages;
+#[cfg(CONFIG_IOMMUFD_TEST)]
 mod selftest;
 mod uapi;
 mod ucmd;

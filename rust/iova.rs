@@ -265,16 +265,3 @@ impl RangeSet for SortedRanges<'_> {
         self.0.get(i).copied()
     }
 }
-
-/// Checks and sorts a list of ranges for `IOMMU_IOAS_ALLOW_IOVAS`: each must
-/// have `start < last` and none may overlap another (touching is fine).
-pub(crate) fn sort_allow_list(ranges: &mut [IovaRange]) -> Result<(), IovaError> {
-    if ranges.iter().any(|r| r.start >= r.last) {
-        return Err(IovaError::Invalid);
-    }
-    ranges.sort_unstable_by_key(|r| r.start);
-    if ranges.windows(2).any(|w| w[0].last >= w[1].start) {
-        return Err(IovaError::Invalid);
-    }
-    Ok(())
-}

@@ -71,9 +71,14 @@ impl Object {
         }
     }
 
-    /// Begins destruction if the table holds the only user.
-    fn try_retire(&self) -> bool {
-        self.users.cmpxchg(1, 0, Full).is_ok()
+    /// Begins destruction if the table holds the only user: `EBUSY` if
+    /// others do, `ENOENT` if destruction has already begun.
+    fn try_retire(&self) -> Result {
+        match self.users.cmpxchg(1, 0, Full) {
+            Ok(_) => Ok(()),
+            Err(0) => Err(ENOENT),
+            Err(_) => Err(EBUSY),
+        }
     }
 }
 
@@ -221,11 +226,17 @@ impl ObjectTable {
         }
     }
 
-    /// Whether the table holds no object, published or not.
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Runs `f` if the table holds no object, published or not, with the
+    /// table locked so that none can appear meanwhile: `EBUSY` otherwise.
+    /// `f` runs under a spinlock and must not sleep.
+    pub(crate) fn if_empty(&self, f: impl FnOnce()) -> Result {
         let mut guard = self.ids.lock();
         let mut mas = guard.ma_state(0, ID_MAX);
-        mas.find(ID_MAX).is_none()
+        if mas.find(ID_MAX).is_some() {
+            return Err(EBUSY);
+        }
+        f();
+        Ok(())
     }
 
     /// Looks up object `id` as a `T`. Unknown ids, unpublished objects,
@@ -259,9 +270,7 @@ impl ObjectTable {
             let Entry::Live(obj) = &*entry else {
                 return Err(ENOENT);
             };
-            if !obj.try_retire() {
-                return Err(EBUSY);
-            }
+            obj.try_retire()?;
         }
         // The object is retired: no lookup can take it any more, and the
         // teardown runs outside the tree's spinlock.
@@ -281,7 +290,7 @@ impl ObjectTable {
             while let Some(entry) = mas.find(ID_MAX) {
                 seen = true;
                 if let Entry::Live(obj) = &*entry {
-                    if obj.try_retire() {
+                    if obj.try_retire().is_ok() {
                         found = Some(obj.id as usize);
                         break;
                     }

@@ -46,15 +46,19 @@ fn rlimit_mode(ictx: &Ictx, cmd: &mut IommuOption) -> Result {
             if !glue::capable_sys_resource() {
                 return Err(EPERM);
             }
-            if !ictx.objects.is_empty() {
-                return Err(EBUSY);
-            }
-            match cmd.val64 {
+            let per_process = cmd.val64;
+            let mut valid = true;
+            ictx.objects.if_empty(|| match per_process {
                 0 => ictx.set_account_per_process(false),
                 1 => ictx.set_account_per_process(true),
-                _ => return Err(EINVAL),
+                _ => valid = false,
+            })?;
+            // After EBUSY, as upstream: the value is checked last.
+            if valid {
+                Ok(())
+            } else {
+                Err(EINVAL)
             }
-            Ok(())
         }
         _ => Err(EOPNOTSUPP),
     }

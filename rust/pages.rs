@@ -227,9 +227,24 @@ impl Pages {
             return Err(EINVAL);
         }
         let count = usize::try_from(last - first + 1).map_err(|_| ENOMEM)?;
+        // Everything that can fail for want of memory is allocated first.
+        let mut out = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?;
         let mut store = self.pins.lock();
+        let res = self.pin_locked(&mut store, first, last, &mut out);
+        if res.is_err() {
+            self.drop_empty_chunks(&mut store);
+        }
+        res.map(|()| out)
+    }
 
-        // Make sure every chunk exists, so that committing cannot fail.
+    fn pin_locked(
+        &self,
+        store: &mut PinStore,
+        first: u64,
+        last: u64,
+        out: &mut KVVec<PinnedPage>,
+    ) -> Result {
+        // Every chunk must exist, so that committing cannot fail.
         let (c_first, _) = split(first);
         let (c_last, _) = split(last);
         for c in c_first..=c_last {
@@ -248,22 +263,21 @@ impl Pages {
             }
         }
 
-        // Pin what is not pinned yet, charging it first.
+        // Pin what is not pinned yet, then charge it, as upstream does: a
+        // range that cannot be pinned fails as such, whatever the limit.
         let new = (first..=last).filter(|&i| store.refs(i) == 0).count();
         let mut fresh: KVVec<PinnedPage> = KVVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
-        if let Err(e) = self.mapper.charge(new) {
-            self.drop_empty_chunks(&mut store);
-            return Err(e);
-        }
-        if let Err(e) = self.pin_missing(&store, first, last, &mut fresh) {
-            glue::unpin(&fresh, false);
-            self.mapper.uncharge(new);
-            self.drop_empty_chunks(&mut store);
+        let pinned = self
+            .pin_missing(store, first, last, &mut fresh)
+            .and_then(|()| self.mapper.charge(new));
+        if let Err(e) = pinned {
+            // SAFETY: `fresh` holds the pins just taken, which nothing else
+            // has seen; they are released once, here.
+            unsafe { glue::unpin(&fresh, false) };
             return Err(e);
         }
 
         // Commit: store the new pins and count one more user of every page.
-        let mut out = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?;
         let mut fresh = fresh.into_iter();
         for index in first..=last {
             let (c, i) = split(index);
@@ -276,11 +290,12 @@ impl Pages {
             }
             chunk.refs[i] += 1;
             if let Some(page) = chunk.pages[i] {
-                out.push(page, GFP_KERNEL_ACCOUNT)?;
+                // `out` has room for every page of the range.
+                let _ = out.push_within_capacity(page);
             }
         }
         store.npinned += new;
-        Ok(out)
+        Ok(())
     }
 
     /// Pins the unpinned pages of `first..=last`, appending them to `fresh`
@@ -350,12 +365,15 @@ impl Pages {
                     // Unpinning must not fail: batch what we can, and unpin
                     // one by one if the batch cannot grow.
                     if freed.push(page, GFP_KERNEL_ACCOUNT).is_err() {
-                        glue::unpin(&[page], self.writable);
+                        // SAFETY: The store held this pin, and gave it up
+                        // with `take` above.
+                        unsafe { glue::unpin(&[page], self.writable) };
                     }
                 }
             }
         }
-        glue::unpin(&freed, self.writable);
+        // SAFETY: The store held these pins and gave them up with `take`.
+        unsafe { glue::unpin(&freed, self.writable) };
         store.npinned -= nfreed;
         self.mapper.uncharge(nfreed);
         self.drop_empty_chunks(&mut store);
@@ -388,14 +406,16 @@ impl Drop for Pages {
             for page in chunk.pages.iter().flatten() {
                 n += 1;
                 if left.push(*page, GFP_KERNEL_ACCOUNT).is_err() {
-                    glue::unpin(&[*page], self.writable);
+                    // SAFETY: The store holds this pin and is being dropped.
+                    unsafe { glue::unpin(&[*page], self.writable) };
                 }
             }
         }
         drop(store);
         if n != 0 {
             pr_err!("pages dropped with {} pins left\n", n);
-            glue::unpin(&left, self.writable);
+            // SAFETY: The store held these pins and is being dropped.
+            unsafe { glue::unpin(&left, self.writable) };
             self.mapper.uncharge(n);
         }
     }

@@ -172,21 +172,3 @@ fn free_ranges_are_the_complement() {
     for_each_free(&OverlappingRanges(&used), |h| got.push(h));
     assert_eq!(vec![r(31, 99)], got);
 }
-
-#[test]
-fn allow_list_rules() {
-    let mut ok = [r(20, 29), r(0, 9), r(10, 19)];
-    assert_eq!(Ok(()), sort_allow_list(&mut ok));
-    assert_eq!([r(0, 9), r(10, 19), r(20, 29)], ok);
-    assert_eq!(Err(IovaError::Invalid), sort_allow_list(&mut [r(5, 5)]));
-    assert_eq!(Err(IovaError::Invalid), sort_allow_list(&mut [r(6, 5)]));
-    assert_eq!(
-        Err(IovaError::Invalid),
-        sort_allow_list(&mut [r(0, 10), r(10, 20)])
-    );
-    assert_eq!(
-        Err(IovaError::Invalid),
-        sort_allow_list(&mut [r(50, 60), r(0, 100)])
-    );
-    assert_eq!(Ok(()), sort_allow_list(&mut []));
-}
