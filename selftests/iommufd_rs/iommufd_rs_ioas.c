@@ -362,6 +362,8 @@ TEST_F(ioas, iova_ranges_and_allow)
 		.num_iovas = 2,
 		.allowed_iovas = (uintptr_t)allow,
 	};
+	struct iommu_iova_range *tail;
+	void *edge;
 	__u64 iova;
 	int i;
 
@@ -404,6 +406,27 @@ TEST_F(ioas, iova_ranges_and_allow)
 	a.allowed_iovas = 8;
 	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOW_IOVAS, &a));
 	EXPECT_EQ(EFAULT, errno);
+	/*
+	 * A huge count is read one range at a time: a bad range or the end of
+	 * readable memory ends it, with no allocation sized by the count.
+	 */
+	edge = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, edge);
+	ASSERT_EQ(0, munmap((char *)edge + PSZ, PSZ));
+	tail = (struct iommu_iova_range *)((char *)edge + PSZ) - 2;
+	tail[0].start = 64 * PSZ;
+	tail[0].last = 128 * PSZ - 1;
+	tail[1].start = 512 * PSZ;
+	tail[1].last = 1024 * PSZ - 1;
+	a.allowed_iovas = (uintptr_t)tail;
+	a.num_iovas = 1U << 28;
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOW_IOVAS, &a));
+	EXPECT_EQ(EFAULT, errno);
+	tail[1].last = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOW_IOVAS, &a));
+	EXPECT_EQ(EINVAL, errno);
+	munmap(edge, PSZ);
 	/* clearing the list is always fine */
 	a.num_iovas = 0;
 	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOW_IOVAS, &a));

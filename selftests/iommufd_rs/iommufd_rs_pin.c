@@ -316,6 +316,58 @@ TEST_F(pin, wrong_pages_and_bad_args)
 	close(afd);
 }
 
+TEST_F(pin, access_needs_whole_pages)
+{
+	struct iommu_iova_range r;
+	struct iommu_ioas_iova_ranges q = {
+		.size = sizeof(q),
+		.ioas_id = self->ioas,
+		.num_iovas = 1,
+		.allowed_iovas = (uintptr_t)&r,
+	};
+	struct iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = self->ioas,
+		.user_va = (uintptr_t)self->buf + 0x10,
+		.length = 0x10,
+	};
+	struct iommu_ioas_unmap un = {
+		.size = sizeof(un),
+		.ioas_id = self->ioas,
+		.length = UINT64_MAX,
+	};
+	__u32 a;
+	int afd;
+
+	/* a sub-page area keeps a pinning access away */
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_MAP, &m));
+	EXPECT_EQ(-1, create_access(self->fd, self->ioas));
+	EXPECT_EQ(EADDRINUSE, errno);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &q));
+	ASSERT_EQ(1, q.out_iova_alignment);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_UNMAP, &un));
+
+	/* with one attached, the IOAS is page granular */
+	afd = create_access(self->fd, self->ioas);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &q));
+	ASSERT_EQ(PSZ, q.out_iova_alignment);
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_MAP, &m));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* pins start on a page */
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 4 * PSZ, BASE));
+	EXPECT_EQ(-1, access_pages(self->fd, afd, BASE + 0x10, 0x10, NULL, &a));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(self->pin0, vm_pin_pages());
+
+	/* and the alignment relaxes when it goes */
+	close(afd);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &q));
+	ASSERT_EQ(1, q.out_iova_alignment);
+}
+
 TEST_F(pin, memfd_pages)
 {
 	struct iommu_ioas_map_file mf = {
