@@ -7,5 +7,11 @@
 #[path = "../iova.rs"]
 mod iova;
 
+#[path = "../pasid_attach.rs"]
+mod pasid_attach;
+
 #[cfg(test)]
 mod iova_tests;
+
+#[cfg(test)]
+mod pasid_attach_tests;
