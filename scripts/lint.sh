@@ -7,7 +7,8 @@
 #   fmt              (not a check) format the Rust sources in place
 #   checkpatch       scripts/checkpatch.pl --strict on our sources
 #   c-werror         the C selftests and samples built with -Wall -Werror
-#   selftests-clippy cargo clippy on the Rust selftests, warnings denied
+#   selftests-clippy cargo clippy on the Rust selftests and the host unit
+#                    tests, warnings denied
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -42,7 +43,10 @@ c-werror)
 selftests-clippy)
 	cargo clippy --quiet --offline --release \
 		--manifest-path selftests/iommufd_rs/rust/Cargo.toml \
-		--target-dir "$CACHE/cargo-target" -- -D warnings
+		--target-dir "$CACHE/cargo-target" -- -D warnings &&
+		cargo clippy --quiet --offline --tests \
+			--manifest-path rust/host/Cargo.toml \
+			--target-dir "$CACHE/cargo-target" -- -D warnings
 	;;
 all)
 	rc=0

@@ -191,8 +191,10 @@ fn double_attach_is_busy_and_groups_share_one_hwpt() {
 #[test]
 fn driver_failure_changes_nothing() {
     // As upstream's mock at PASID 1024: the driver fails the attach.
-    let mut g = Group::default();
-    g.fail_driver_at = Some(1024);
+    let mut g = Group {
+        fail_driver_at: Some(1024),
+        ..Default::default()
+    };
     assert_eq!(Err(Err::Driver), g.attach(1, 1024, PASID_HW));
     assert_eq!(None, g.hwpt_at(1024));
     assert_eq!(Ok(()), g.attach(1, 1024, PASID_HW));
