@@ -10,8 +10,14 @@ mod iova;
 #[path = "../pasid_attach.rs"]
 mod pasid_attach;
 
+#[path = "../shim/mod.rs"]
+mod shim;
+
 #[cfg(test)]
 mod iova_tests;
 
 #[cfg(test)]
 mod pasid_attach_tests;
+
+#[cfg(test)]
+mod shim_tests;
