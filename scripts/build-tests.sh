@@ -27,6 +27,9 @@ install -m 0755 "$CACHE/cargo-target/release/iommufd_rs_uapi_rs" \
 
 # Upstream's selftest, built from the kernel tree without writing into it.
 make -s -C "$SRC/tools/testing/selftests/iommu" OUTPUT="$OUT/upstream/iommu" \
-	KHDR_INCLUDES="$KHDR" CC=gcc "$OUT/upstream/iommu/iommufd" 2>&1 |
+	KHDR_INCLUDES="$KHDR" CC=gcc "$OUT/upstream/iommu/iommufd" \
+	"$OUT/upstream/iommu/iommufd_fail_nth" 2>&1 |
 	grep -v 'warning: ' || true
-[ -x "$OUT/upstream/iommu/iommufd" ] || die "upstream iommufd selftest did not build"
+for t in iommufd iommufd_fail_nth; do
+	[ -x "$OUT/upstream/iommu/$t" ] || die "upstream $t selftest did not build"
+done
