@@ -9,6 +9,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -144,6 +145,23 @@ int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 			return -EBADE;
 	}
 	return 0;
+}
+
+/**
+ * iommufd_rs_page_copy() - copy between a pinned page and a kernel buffer
+ * @page: the page, pinned by the caller
+ * @offset: the byte offset in the page
+ * @buf: the kernel buffer
+ * @len: how many bytes; @offset + @len must not pass the page
+ * @to_page: copy @buf into the page (true) or the page into @buf
+ */
+void iommufd_rs_page_copy(struct page *page, unsigned int offset, void *buf,
+			  size_t len, bool to_page)
+{
+	if (to_page)
+		memcpy_to_page(page, offset, buf, len);
+	else
+		memcpy_from_page(buf, page, offset, len);
 }
 
 /** iommufd_rs_get_current_user() - take a reference to current's user */

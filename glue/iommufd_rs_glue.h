@@ -25,6 +25,9 @@ void iommufd_rs_unpin(struct page **pages, unsigned long npages, bool dirty);
 int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 			   unsigned long npages);
 
+void iommufd_rs_page_copy(struct page *page, unsigned int offset, void *buf,
+			  size_t len, bool to_page);
+
 struct user_struct *iommufd_rs_get_current_user(void);
 void iommufd_rs_put_user(struct user_struct *user);
 int iommufd_rs_charge_user(struct user_struct *user, struct task_struct *task,

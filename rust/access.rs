@@ -139,6 +139,14 @@ impl Access {
         Ok(id)
     }
 
+    /// Reads (`write` false) or writes `data` at `iova` as a device would;
+    /// `slow` forces the path that pins the pages for the copy.
+    pub(crate) fn rw(&self, iova: u64, data: &mut [u8], write: bool, slow: bool) -> Result {
+        let range = IovaRange::from_len(iova, data.len() as u64)?;
+        let iopt = self.ioas.iopt.lock();
+        iopt.access_rw(range, data, write, slow)
+    }
+
     /// Unpins item `id`: `ENOENT` if there is none.
     pub(crate) fn destroy_item(&self, id: u32) -> Result {
         let mut items = self.items.lock();

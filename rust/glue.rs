@@ -35,6 +35,13 @@ extern "C" {
     ) -> isize;
     fn iommufd_rs_unpin(pages: *mut *mut bindings::page, npages: usize, dirty: bool);
     fn iommufd_rs_check_pages(uaddr: usize, pages: *mut *mut bindings::page, npages: usize) -> i32;
+    fn iommufd_rs_page_copy(
+        page: *mut bindings::page,
+        offset: u32,
+        buf: *mut c_void,
+        len: usize,
+        to_page: bool,
+    );
     fn iommufd_rs_get_current_user() -> *mut bindings::user_struct;
     fn iommufd_rs_put_user(user: *mut bindings::user_struct);
     fn iommufd_rs_charge_user(
@@ -88,8 +95,9 @@ unsafe impl Send for PinnedPage {}
 // SAFETY: `PinnedPage` gives no access to the page's contents.
 unsafe impl Sync for PinnedPage {}
 
-/// The largest batch handed to GUP at once.
-pub(crate) const PIN_BATCH: usize = 512;
+/// The largest batch handed to GUP at once. Batches live on the kernel
+/// stack, twice over while pinning: keep them a few hundred bytes.
+pub(crate) const PIN_BATCH: usize = 32;
 
 /// Pins up to `out.len()` pages of `mm` from the page-aligned `addr` and
 /// appends them to `out`. Returns how many were pinned (at least one).
@@ -162,6 +170,30 @@ pub(crate) fn check_pages(uaddr: usize, pages: &[PinnedPage]) -> Result {
         to_result(unsafe { iommufd_rs_check_pages(addr, raw.as_mut_ptr(), chunk.len()) })?;
         addr = addr.wrapping_add(chunk.len() * kernel::page::PAGE_SIZE);
     }
+    Ok(())
+}
+
+/// Copies between `page` at `offset` and `buf`: into the page if `to_page`,
+/// out of it otherwise. `EINVAL` if the range passes the end of the page.
+pub(crate) fn page_copy(page: PinnedPage, offset: usize, buf: &mut [u8], to_page: bool) -> Result {
+    if offset
+        .checked_add(buf.len())
+        .is_none_or(|end| end > kernel::page::PAGE_SIZE)
+    {
+        return Err(EINVAL);
+    }
+    let offset = u32::try_from(offset).map_err(|_| EINVAL)?;
+    // SAFETY: `page` is pinned by the caller's handle, the range lies inside
+    // it (checked above) and `buf` is valid for `buf.len()` bytes.
+    unsafe {
+        iommufd_rs_page_copy(
+            page.0.as_ptr(),
+            offset,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            to_page,
+        )
+    };
     Ok(())
 }
 

@@ -383,6 +383,45 @@ impl IoPagetable {
         }
     }
 
+    /// Reads or writes the memory mapped at `range`, which contiguous areas
+    /// must cover (`ENOENT`) with the right permission (`EPERM`), through
+    /// `data`; see [`Pages::rw`].
+    pub(crate) fn access_rw(
+        &self,
+        range: IovaRange,
+        data: &mut [u8],
+        write: bool,
+        slow: bool,
+    ) -> Result {
+        let mut pos = range.start;
+        let mut done = 0usize;
+        loop {
+            let cursor = self.areas.cursor_lower_bound(&pos).ok_or(ENOENT)?;
+            let area = cursor.current().1;
+            if area.range.start > pos {
+                return Err(ENOENT);
+            }
+            let needed = if write { IOMMU_WRITE } else { IOMMU_READ };
+            if area.prot & needed == 0 {
+                return Err(EPERM);
+            }
+            let last = area.range.last.min(range.last);
+            let n = usize::try_from(last - pos + 1).map_err(|_| EINVAL)?;
+            let chunk = data.get_mut(done..done + n).ok_or(EINVAL)?;
+            area.pages.rw(
+                area.start_byte + (pos - area.range.start),
+                chunk,
+                write,
+                slow,
+            )?;
+            done += n;
+            if last == range.last {
+                return Ok(());
+            }
+            pos = last + 1;
+        }
+    }
+
     /// Gives back pins taken by [`Self::access_pin`].
     pub(crate) fn access_unpin(&mut self, pins: &[AccessPin]) {
         for pin in pins {

@@ -29,6 +29,10 @@ use kernel::{
         Mutex, //
     },
     task::Task,
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
 };
 
 use crate::{
@@ -124,8 +128,9 @@ impl Mapper {
     }
 }
 
-/// Pages per chunk of the pin store.
-const CHUNK: usize = 256;
+/// Pages per chunk of the pin store. A chunk is built on the stack before it
+/// is boxed (12 bytes a page), so it stays well under a kilobyte.
+const CHUNK: usize = 64;
 
 /// Pins of [`CHUNK`] consecutive pages.
 struct Chunk {
@@ -341,6 +346,53 @@ impl Pages {
             index += got as u64;
         }
         Ok(())
+    }
+
+    /// Copies between `data` and the bytes from `start_byte`: into the
+    /// memory if `write`, out of it otherwise. The mapping process itself
+    /// goes through its own mapping, faulting as needed, unless `slow`;
+    /// anyone else pins the pages for the copy, as upstream does.
+    pub(crate) fn rw(&self, start_byte: u64, data: &mut [u8], write: bool, slow: bool) -> Result {
+        let len = data.len() as u64;
+        let end = start_byte.checked_add(len).ok_or(EOVERFLOW)?;
+        if len == 0 || end > self.npages.saturating_mul(PAGE_SIZE) {
+            return Err(EINVAL);
+        }
+        if let Source::User { uptr } = &self.source {
+            let task = kernel::current!();
+            let own = task
+                .mm()
+                .is_some_and(|mm| core::ptr::eq(mm.as_raw(), self.mapper.mm.as_raw()));
+            if own && !slow {
+                let addr = uptr
+                    .checked_add(start_byte)
+                    .and_then(|a| usize::try_from(a).ok())
+                    .ok_or(EFAULT)?;
+                let user = UserSlice::new(UserPtr::from_addr(addr), data.len());
+                return if write {
+                    user.writer().write_slice(data)
+                } else {
+                    user.reader().read_slice(data)
+                };
+            }
+        }
+        let first = start_byte / PAGE_SIZE;
+        let last = (end - 1) / PAGE_SIZE;
+        let pages = self.pin(first, last)?;
+        let mut res = Ok(());
+        let mut done = 0usize;
+        let mut offset = (start_byte % PAGE_SIZE) as usize;
+        for page in pages.iter() {
+            let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
+            if let Err(e) = glue::page_copy(*page, offset, &mut data[done..done + n], write) {
+                res = Err(e);
+                break;
+            }
+            done += n;
+            offset = 0;
+        }
+        self.unpin(first, last);
+        res
     }
 
     /// Drops one pin of pages `first..=last`, unpinning and uncharging the

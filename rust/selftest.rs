@@ -5,7 +5,14 @@
 //! drive this module. Ops are added as the features they test arrive; an op
 //! not implemented yet is `EOPNOTSUPP`, as upstream answers an unknown op.
 
-use kernel::prelude::*;
+use kernel::{
+    alloc::flags::GFP_KERNEL_ACCOUNT,
+    prelude::*,
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
 
 use crate::{
     access::{
@@ -20,7 +27,10 @@ use crate::{
         IovaRange,
         PAGE_SIZE, //
     },
-    uapi::IommuTestCmd,
+    uapi::{
+        IommuTestCmd,
+        TestAccessRw, //
+    },
     ucmd::UserCmdBuf,
 };
 
@@ -29,6 +39,7 @@ const IOMMU_TEST_OP_MD_CHECK_REFS: u32 = 4;
 const IOMMU_TEST_OP_CREATE_ACCESS: u32 = 5;
 const IOMMU_TEST_OP_DESTROY_ACCESS_PAGES: u32 = 6;
 const IOMMU_TEST_OP_ACCESS_PAGES: u32 = 7;
+const IOMMU_TEST_OP_ACCESS_RW: u32 = 8;
 const IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: u32 = 9;
 
 /// The smallest batch memory limit upstream accepts: one `unsigned long`
@@ -39,6 +50,10 @@ const MIN_MEMORY_LIMIT: u32 = 12;
 const MOCK_FLAGS_ACCESS_WRITE: u32 = 1 << 0;
 /// `MOCK_FLAGS_ACCESS_SYZ`: syzkaller's IOVA encoding, accepted and ignored.
 const MOCK_FLAGS_ACCESS_SYZ: u32 = 1 << 16;
+/// `MOCK_ACCESS_RW_WRITE`: write rather than read.
+const MOCK_ACCESS_RW_WRITE: u32 = 1 << 0;
+/// `MOCK_ACCESS_RW_SLOW_PATH`: pin the pages for the copy.
+const MOCK_ACCESS_RW_SLOW_PATH: u32 = 1 << 2;
 /// `MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES`.
 const MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES: u32 = 1 << 0;
 
@@ -81,6 +96,19 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
                 }
                 Ok(())
             })
+        }
+        IOMMU_TEST_OP_ACCESS_RW => {
+            let a = cmd.access_rw();
+            if a.length > MAX_PIN_LENGTH {
+                return Err(ENOMEM);
+            }
+            let known = MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH | MOCK_FLAGS_ACCESS_SYZ;
+            if a.flags & !known != 0 {
+                return Err(EOPNOTSUPP);
+            }
+            let write = a.flags & MOCK_ACCESS_RW_WRITE != 0;
+            let slow = a.flags & MOCK_ACCESS_RW_SLOW_PATH != 0;
+            Access::with_fd(cmd.id, |access| access_rw(access, &a, write, slow))
         }
         IOMMU_TEST_OP_DESTROY_ACCESS_PAGES => {
             let id = cmd.access_pages_id();
@@ -127,4 +155,20 @@ fn check_refs(uptr: u64, length: u64, refs: u32) -> Result {
         addr = addr.wrapping_add(PAGE_SIZE as usize);
     }
     Ok(())
+}
+
+/// `IOMMU_TEST_OP_ACCESS_RW`: moves `length` bytes between userspace's
+/// `uptr` and the IOAS at `iova` through a kernel buffer, as a device would.
+fn access_rw(access: &Access, a: &TestAccessRw, write: bool, slow: bool) -> Result {
+    let len = usize::try_from(a.length).map_err(|_| ENOMEM)?;
+    let mut buf = KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?;
+    let addr = usize::try_from(a.uptr).map_err(|_| EFAULT)?;
+    let user = UserSlice::new(UserPtr::from_addr(addr), len);
+    if write {
+        user.reader().read_slice(&mut buf)?;
+        access.rw(a.iova, &mut buf, true, slow)
+    } else {
+        access.rw(a.iova, &mut buf, false, slow)?;
+        user.writer().write_slice(&buf)
+    }
 }

@@ -217,6 +217,14 @@ pub(crate) struct TestAccessPages {
     pub(crate) uptr: u64,
 }
 
+/// The `access_rw` payload of [`IommuTestCmd`].
+pub(crate) struct TestAccessRw {
+    pub(crate) iova: u64,
+    pub(crate) length: u64,
+    pub(crate) uptr: u64,
+    pub(crate) flags: u32,
+}
+
 /// Decoding of the payload union, in the field order of `iommufd_test.h`.
 /// The payload is little-endian `u64` words on the architectures iommufd
 /// supports; a `u32` member is the low half of its word.
@@ -266,6 +274,16 @@ impl IommuTestCmd {
     /// Sets `access_pages.out_access_pages_id`.
     pub(crate) fn set_out_access_pages_id(&mut self, id: u32) {
         self.payload[0] = (self.payload[0] & 0xffff_ffff) | (u64::from(id) << 32);
+    }
+
+    /// `access_rw {iova, length, uptr, flags}`.
+    pub(crate) fn access_rw(&self) -> TestAccessRw {
+        TestAccessRw {
+            iova: self.payload[0],
+            length: self.payload[1],
+            uptr: self.payload[2],
+            flags: self.word32(3),
+        }
     }
 
     /// `destroy_access_pages {access_pages_id}`.

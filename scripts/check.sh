@@ -71,7 +71,7 @@ guest_tests() {
 		scripts/guest-tap.sh $impl:iommufd_rs_pin build/selftests/iommufd_rs/iommufd_rs_pin || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_fail_nth build/selftests/iommufd_rs/iommufd_rs_fail_nth || rc=1
 		# Upstream's fail_nth cases that need no mock domain.
-		scripts/guest-tap.sh $impl:upstream_fail_nth build/upstream/iommu/iommufd_fail_nth -t basic -t access_pin || rc=1
+		scripts/guest-tap.sh $impl:upstream_fail_nth build/upstream/iommu/iommufd_fail_nth -t basic -t access_rw -t access_pin || rc=1
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		exit \$rc
 	EOS

@@ -6,6 +6,7 @@
 #   rustfmt          rustfmt --check with the kernel's .rustfmt.toml
 #   fmt              (not a check) format the Rust sources in place
 #   checkpatch       scripts/checkpatch.pl --strict on our sources
+#   stack-frames     no function of the module with a 2 KiB stack frame or more
 #   c-werror         the C selftests and samples built with -Wall -Werror
 #   selftests-clippy cargo clippy on the Rust selftests and the host unit
 #                    tests, warnings denied
@@ -13,7 +14,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
-STEPS="clippy rustfmt checkpatch c-werror selftests-clippy"
+STEPS="clippy rustfmt checkpatch stack-frames c-werror selftests-clippy"
 [ "${1:-}" != --list ] || { echo "$STEPS"; exit 0; }
 
 rust_sources() { git ls-files -co --exclude-standard 'rust/*.rs' 'selftests/**/*.rs'; }
@@ -36,6 +37,11 @@ checkpatch)
 	perl "$(kernel_src)/scripts/checkpatch.pl" --strict --no-tree --terse \
 		--show-types --ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f \
 		$(rust_sources) $(c_sources) Kbuild
+	;;
+stack-frames)
+	# The kernel stack is 16 KiB and Rust has no -Wframe-larger-than: a
+	# GUP batch on the stack once overflowed it here.
+	scripts/stack-frames.py iommufd_rs.ko 2048
 	;;
 c-werror)
 	scripts/build-tests.sh

@@ -105,6 +105,24 @@ static int access_pages(int fd, int afd, __u64 iova, __u64 len, void *uptr,
 	return rc;
 }
 
+static int access_rw(int fd, int afd, __u64 iova, void *data, __u64 len,
+		     __u32 flags)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = afd,
+		.access_rw = {
+			.iova = iova,
+			.length = len,
+			.uptr = (uintptr_t)data,
+			.flags = flags,
+		},
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
 static int unpin(int fd, int afd, __u32 id)
 {
 	struct iommu_test_cmd cmd = {
@@ -366,6 +384,60 @@ TEST_F(pin, access_needs_whole_pages)
 	close(afd);
 	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &q));
 	ASSERT_EQ(1, q.out_iova_alignment);
+}
+
+TEST_F(pin, access_rw_both_paths)
+{
+	static char out[6000], in[6000];
+	struct iommu_ioas_map ro = {
+		.size = sizeof(ro),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+		.ioas_id = self->ioas,
+		.user_va = (uintptr_t)self->buf,
+		.length = PSZ,
+		.iova = BASE + 16 * PSZ,
+	};
+	unsigned int i, slow;
+	int afd;
+
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 8 * PSZ, BASE));
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_MAP, &ro));
+	afd = create_access(self->fd, self->ioas);
+	ASSERT_LE(0, afd);
+
+	for (slow = 0; slow < 2; slow++) {
+		__u32 sf = slow ? MOCK_ACCESS_RW_SLOW_PATH : 0;
+
+		for (i = 0; i < sizeof(out); i++)
+			out[i] = (char)(i * 7 + slow);
+		/* a device write lands in the user's memory, across pages */
+		ASSERT_EQ(0, access_rw(self->fd, afd, BASE + 100, out, sizeof(out),
+				       MOCK_ACCESS_RW_WRITE | sf));
+		ASSERT_EQ(0, memcmp(self->buf + 100, out, sizeof(out)));
+		/* and reads back */
+		memset(in, 0, sizeof(in));
+		ASSERT_EQ(0, access_rw(self->fd, afd, BASE + 100, in, sizeof(in), sf));
+		ASSERT_EQ(0, memcmp(in, out, sizeof(in)));
+		/* the slow path pins only for the copy */
+		ASSERT_EQ(self->pin0, vm_pin_pages());
+	}
+
+	/* read-only memory cannot be written */
+	EXPECT_EQ(-1, access_rw(self->fd, afd, BASE + 16 * PSZ, out, 8,
+				MOCK_ACCESS_RW_WRITE));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, access_rw(self->fd, afd, BASE + 16 * PSZ, in, 8, 0));
+	/* not all mapped, nothing, bad flags, too much */
+	EXPECT_EQ(-1, access_rw(self->fd, afd, BASE + 7 * PSZ, in, 2 * PSZ, 0));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, access_rw(self->fd, afd, BASE, in, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, access_rw(self->fd, afd, BASE, in, 8, 1 << 5));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, access_rw(self->fd, afd, BASE, in, (16 << 20) + 1, 0));
+	EXPECT_EQ(ENOMEM, errno);
+	ASSERT_EQ(self->pin0, vm_pin_pages());
+	close(afd);
 }
 
 TEST_F(pin, memfd_pages)
