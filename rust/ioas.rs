@@ -311,32 +311,58 @@ fn map_new_pages(
     ioas.iopt.lock().map(slices, length, fixed, prot)
 }
 
-/// `IOMMU_IOAS_MAP`.
-pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasMap) -> Result {
-    if cmd.flags & !MAP_FLAGS != 0 || cmd.reserved != 0 {
+/// The checks MAP, MAP_FILE and COPY share, in upstream's order: unknown
+/// flags, then IOVAs or lengths of `u64::MAX`, then the protection asked.
+fn check_map_args(flags: u32, values: &[u64]) -> Result<u32> {
+    if flags & !MAP_FLAGS != 0 {
         return Err(EOPNOTSUPP);
     }
-    if cmd.iova == u64::MAX || cmd.length == u64::MAX {
+    if values.contains(&u64::MAX) {
         return Err(EOVERFLOW);
     }
-    let prot = map_prot(cmd.flags)?;
-    let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
-    cmd.user_va.checked_add(cmd.length).ok_or(EOVERFLOW)?;
+    map_prot(flags)
+}
+
+/// Maps `length` bytes at `addr` (a user address or a file offset) of the
+/// memory `source` names into `ioas`, for the current process.
+fn map_for_current(
+    ictx: &Ictx,
+    ioas: &Ioas,
+    flags: u32,
+    iova: u64,
+    addr: u64,
+    length: u64,
+    source: impl FnOnce(u64) -> Source,
+) -> Result<u64> {
+    let prot = map_prot(flags)?;
     let mapper = Mapper::current(ictx.account_per_process())?;
-    let (pages, start_byte) = Pages::new(
-        cmd.user_va,
-        cmd.length,
-        prot & IOMMU_WRITE != 0,
-        mapper,
-        |uptr| Source::User { uptr },
-    )?;
-    cmd.iova = map_new_pages(
-        &ioas,
+    let (pages, start_byte) = Pages::new(addr, length, prot & IOMMU_WRITE != 0, mapper, source)?;
+    map_new_pages(
+        ioas,
         pages,
         start_byte,
-        cmd.length,
-        fixed_iova(cmd.flags, cmd.iova),
+        length,
+        fixed_iova(flags, iova),
         prot,
+    )
+}
+
+/// `IOMMU_IOAS_MAP`.
+pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasMap) -> Result {
+    if cmd.reserved != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    check_map_args(cmd.flags, &[cmd.iova, cmd.length])?;
+    let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
+    cmd.user_va.checked_add(cmd.length).ok_or(EOVERFLOW)?;
+    cmd.iova = map_for_current(
+        ictx,
+        &ioas,
+        cmd.flags,
+        cmd.iova,
+        cmd.user_va,
+        cmd.length,
+        |uptr| Source::User { uptr },
     )?;
     buf.respond(&cmd)
 }
@@ -347,13 +373,7 @@ pub(crate) fn map_file_ioctl(
     buf: &UserCmdBuf<'_>,
     mut cmd: IommuIoasMapFile,
 ) -> Result {
-    if cmd.flags & !MAP_FLAGS != 0 {
-        return Err(EOPNOTSUPP);
-    }
-    if cmd.iova == u64::MAX || cmd.length == u64::MAX {
-        return Err(EOVERFLOW);
-    }
-    let prot = map_prot(cmd.flags)?;
+    check_map_args(cmd.flags, &[cmd.iova, cmd.length])?;
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
     IovaRange::from_len(cmd.start, cmd.length)?;
     // A negative fd is no fd: it fails like a closed one.
@@ -362,34 +382,21 @@ pub(crate) fn map_file_ioctl(
     // SAFETY: This runs in an ioctl, which holds no `fdget_pos` on this
     // thread; only read, write and lseek take one.
     let file = unsafe { LocalFile::assume_no_fdget_pos(file) };
-    let mapper = Mapper::current(ictx.account_per_process())?;
-    let (pages, start_byte) = Pages::new(
+    cmd.iova = map_for_current(
+        ictx,
+        &ioas,
+        cmd.flags,
+        cmd.iova,
         cmd.start,
         cmd.length,
-        prot & IOMMU_WRITE != 0,
-        mapper,
         |start| Source::File { start, file },
-    )?;
-    cmd.iova = map_new_pages(
-        &ioas,
-        pages,
-        start_byte,
-        cmd.length,
-        fixed_iova(cmd.flags, cmd.iova),
-        prot,
     )?;
     buf.respond(&cmd)
 }
 
 /// `IOMMU_IOAS_COPY`.
 pub(crate) fn copy_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasCopy) -> Result {
-    if cmd.flags & !MAP_FLAGS != 0 {
-        return Err(EOPNOTSUPP);
-    }
-    if cmd.length == u64::MAX || cmd.src_iova == u64::MAX || cmd.dst_iova == u64::MAX {
-        return Err(EOVERFLOW);
-    }
-    let prot = map_prot(cmd.flags)?;
+    let prot = check_map_args(cmd.flags, &[cmd.length, cmd.src_iova, cmd.dst_iova])?;
     let slices = {
         let src = ictx.objects.get::<Ioas>(cmd.src_ioas_id)?;
         let range = IovaRange::from_len(cmd.src_iova, cmd.length)?;

@@ -191,14 +191,14 @@ fn pasid_limits_and_widths() {
 fn ownership_and_replace() {
     assert_eq!(
         PasidTableOwner::Host,
-        shim_for(IommuKind::IntelVtd).pasid_table_owner()
+        shim_for(IommuKind::IntelVtd).info().pasid_table_owner
     );
     assert_eq!(
         PasidTableOwner::GuestWhenNested,
-        shim_for(IommuKind::ArmSmmuV3).pasid_table_owner()
+        shim_for(IommuKind::ArmSmmuV3).info().pasid_table_owner
     );
-    assert!(!shim_for(IommuKind::IntelVtd).replace_is_hitless());
-    assert!(shim_for(IommuKind::ArmSmmuV3).replace_is_hitless());
-    assert_eq!(0xfeed_beef, shim_for(IommuKind::Mock).hw_info_type());
-    assert_eq!(4, shim_for(IommuKind::AmdVi).hw_info_type());
+    assert!(!shim_for(IommuKind::IntelVtd).info().replace_is_hitless);
+    assert!(shim_for(IommuKind::ArmSmmuV3).info().replace_is_hitless);
+    assert_eq!(0xfeed_beef, shim_for(IommuKind::Mock).info().hw_info_type);
+    assert_eq!(4, shim_for(IommuKind::AmdVi).info().hw_info_type);
 }

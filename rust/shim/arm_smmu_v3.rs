@@ -11,6 +11,7 @@ use super::{
     IommuShim,
     PasidTableOwner,
     ShimError,
+    ShimInfo,
     ALLOC_DIRTY_TRACKING,
     ALLOC_NEST_PARENT,
     ALLOC_PASID, //
@@ -23,17 +24,18 @@ const DATA_ARM_SMMUV3: u32 = 2;
 
 pub(super) struct ArmSmmuV3;
 
+const INFO: ShimInfo = ShimInfo {
+    name: "arm-smmu-v3",
+    hw_info_type: HW_INFO_TYPE,
+    nested_data_type: DATA_ARM_SMMUV3,
+    pasid_table_owner: PasidTableOwner::GuestWhenNested,
+    // A CD is rewritten in place, without V=0, where it can be.
+    replace_is_hitless: true,
+};
+
 impl IommuShim for ArmSmmuV3 {
-    fn name(&self) -> &'static str {
-        "arm-smmu-v3"
-    }
-
-    fn hw_info_type(&self) -> u32 {
-        HW_INFO_TYPE
-    }
-
-    fn nested_data_type(&self) -> Option<u32> {
-        Some(DATA_ARM_SMMUV3)
+    fn info(&self) -> &'static ShimInfo {
+        &INFO
     }
 
     fn pasid_limit(&self, ssidsize: u32) -> u32 {
@@ -94,13 +96,5 @@ impl IommuShim for ArmSmmuV3 {
             Domain::SecondStage | Domain::Nested => Err(ShimError::Busy),
             _ => Ok(()),
         }
-    }
-
-    fn pasid_table_owner(&self) -> PasidTableOwner {
-        PasidTableOwner::GuestWhenNested
-    }
-
-    fn replace_is_hitless(&self) -> bool {
-        true
     }
 }

@@ -10,6 +10,7 @@ use super::{
     IommuShim,
     PasidTableOwner,
     ShimError,
+    ShimInfo,
     ALLOC_DIRTY_TRACKING,
     ALLOC_NEST_PARENT,
     ALLOC_PASID, //
@@ -22,17 +23,18 @@ const DATA_VTD_S1: u32 = 1;
 
 pub(super) struct IntelVtd;
 
+const INFO: ShimInfo = ShimInfo {
+    name: "intel-vtd",
+    hw_info_type: HW_INFO_TYPE,
+    nested_data_type: DATA_VTD_S1,
+    pasid_table_owner: PasidTableOwner::Host,
+    // The old PASID entry is torn down before the new one is written.
+    replace_is_hitless: false,
+};
+
 impl IommuShim for IntelVtd {
-    fn name(&self) -> &'static str {
-        "intel-vtd"
-    }
-
-    fn hw_info_type(&self) -> u32 {
-        HW_INFO_TYPE
-    }
-
-    fn nested_data_type(&self) -> Option<u32> {
-        Some(DATA_VTD_S1)
+    fn info(&self) -> &'static ShimInfo {
+        &INFO
     }
 
     fn pasid_limit(&self, pss: u32) -> u32 {
@@ -81,21 +83,5 @@ impl IommuShim for IntelVtd {
         } else {
             Err(ShimError::NotSupported)
         }
-    }
-
-    fn rid_allows_pasids(&self, _rid: Option<Domain>) -> Result<(), ShimError> {
-        Ok(())
-    }
-
-    fn rid_change_with_pasids(&self, _kind: Domain) -> Result<(), ShimError> {
-        Ok(())
-    }
-
-    fn pasid_table_owner(&self) -> PasidTableOwner {
-        PasidTableOwner::Host
-    }
-
-    fn replace_is_hitless(&self) -> bool {
-        false
     }
 }

@@ -10,6 +10,7 @@ use super::{
     IommuShim,
     PasidTableOwner,
     ShimError,
+    ShimInfo,
     ALLOC_DIRTY_TRACKING,
     ALLOC_NEST_PARENT,
     ALLOC_PASID, //
@@ -24,17 +25,18 @@ pub(crate) const MOCK_PASID_WIDTH: u32 = 20;
 
 pub(super) struct Mock;
 
+const INFO: ShimInfo = ShimInfo {
+    name: "mock",
+    hw_info_type: HW_INFO_TYPE,
+    nested_data_type: DATA_SELFTEST,
+    pasid_table_owner: PasidTableOwner::GuestWhenNested,
+    // No hardware state.
+    replace_is_hitless: true,
+};
+
 impl IommuShim for Mock {
-    fn name(&self) -> &'static str {
-        "mock"
-    }
-
-    fn hw_info_type(&self) -> u32 {
-        HW_INFO_TYPE
-    }
-
-    fn nested_data_type(&self) -> Option<u32> {
-        Some(DATA_SELFTEST)
+    fn info(&self) -> &'static ShimInfo {
+        &INFO
     }
 
     fn pasid_limit(&self, _field: u32) -> u32 {
@@ -69,21 +71,5 @@ impl IommuShim for Mock {
 
     fn pasid_attachable(&self, _hw: &Features, _kind: Domain) -> Result<(), ShimError> {
         Ok(())
-    }
-
-    fn rid_allows_pasids(&self, _rid: Option<Domain>) -> Result<(), ShimError> {
-        Ok(())
-    }
-
-    fn rid_change_with_pasids(&self, _kind: Domain) -> Result<(), ShimError> {
-        Ok(())
-    }
-
-    fn pasid_table_owner(&self) -> PasidTableOwner {
-        PasidTableOwner::GuestWhenNested
-    }
-
-    fn replace_is_hitless(&self) -> bool {
-        true
     }
 }

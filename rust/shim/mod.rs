@@ -102,17 +102,25 @@ pub(crate) enum IommuKind {
     Mock,
 }
 
+/// The fixed facts of an IOMMU family.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ShimInfo {
+    /// A name for messages.
+    pub(crate) name: &'static str,
+    /// The `IOMMU_HW_INFO_TYPE_*` that `IOMMU_GET_HW_INFO` reports.
+    pub(crate) hw_info_type: u32,
+    /// The `IOMMU_HWPT_DATA_*` type of nested data.
+    pub(crate) nested_data_type: u32,
+    /// Who owns the PASID table.
+    pub(crate) pasid_table_owner: PasidTableOwner,
+    /// Whether replacing a PASID's domain never blocks DMA in between.
+    pub(crate) replace_is_hitless: bool,
+}
+
 /// What differs between IOMMU families for PASID.
 pub(crate) trait IommuShim: Sync {
-    /// A name for messages.
-    fn name(&self) -> &'static str;
-
-    /// The `IOMMU_HW_INFO_TYPE_*` that `IOMMU_GET_HW_INFO` reports.
-    fn hw_info_type(&self) -> u32;
-
-    /// The `IOMMU_HWPT_DATA_*` type of nested data, if nesting is offered
-    /// through iommufd at all.
-    fn nested_data_type(&self) -> Option<u32>;
+    /// The family's fixed facts.
+    fn info(&self) -> &'static ShimInfo;
 
     /// The number of PASIDs the IOMMU supports, from its register field
     /// (VT-d ECAP.PSS, AMD EFR.PASMAX, SMMUv3 IDR1.SSIDSIZE).
@@ -136,17 +144,15 @@ pub(crate) trait IommuShim: Sync {
     fn pasid_attachable(&self, hw: &Features, kind: Domain) -> Result<(), ShimError>;
 
     /// Whether PASIDs may be attached while the RID is on `rid` (`None`:
-    /// nothing attached, the device's default).
-    fn rid_allows_pasids(&self, rid: Option<Domain>) -> Result<(), ShimError>;
+    /// nothing attached, the device's default). Most families do not care.
+    fn rid_allows_pasids(&self, _rid: Option<Domain>) -> Result<(), ShimError> {
+        Ok(())
+    }
 
     /// Whether the RID may move to `kind` while PASIDs are attached.
-    fn rid_change_with_pasids(&self, kind: Domain) -> Result<(), ShimError>;
-
-    /// Who owns the PASID table.
-    fn pasid_table_owner(&self) -> PasidTableOwner;
-
-    /// Whether replacing a PASID's domain never blocks DMA in between.
-    fn replace_is_hitless(&self) -> bool;
+    fn rid_change_with_pasids(&self, _kind: Domain) -> Result<(), ShimError> {
+        Ok(())
+    }
 }
 
 /// The shim of an IOMMU family.
