@@ -75,6 +75,38 @@ long iommufd_rs_pin_user(struct mm_struct *mm, unsigned long addr,
 }
 
 /**
+ * iommufd_rs_pin_user_page() - pin one user page for a short copy
+ * @mm: the mm the page belongs to; the caller holds an mmgrab() reference
+ * @addr: page-aligned user address
+ * @write: the copy writes the page (FOLL_WRITE)
+ * @page: receives the page, to release with iommufd_rs_unpin()
+ *
+ * Not FOLL_LONGTERM and not charged: the pin lasts one copy, as upstream's
+ * single-page access path.
+ *
+ * Return: 0, or a negative errno (-EFAULT if the mm is gone or the page is
+ * not mapped).
+ */
+int iommufd_rs_pin_user_page(struct mm_struct *mm, unsigned long addr,
+			     bool write, struct page **page)
+{
+	int locked = 1;
+	long n;
+
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	n = pin_user_pages_remote(mm, addr, 1, write ? FOLL_WRITE : 0, page,
+				  &locked);
+	if (locked)
+		mmap_read_unlock(mm);
+	mmput(mm);
+	if (n < 0)
+		return n;
+	return n == 1 ? 0 : -EFAULT;
+}
+
+/**
  * iommufd_rs_pin_file() - pin pages of a memfd (shmem or hugetlbfs)
  * @file: the memfd
  * @offset: page-aligned byte offset of the first page

@@ -19,6 +19,8 @@ int iommufd_rs_page_pins(unsigned long uaddr, unsigned int *pins);
 long iommufd_rs_pin_user(struct mm_struct *mm, unsigned long addr,
 			 unsigned long npages, bool write,
 			 struct page **pages);
+int iommufd_rs_pin_user_page(struct mm_struct *mm, unsigned long addr,
+			     bool write, struct page **page);
 long iommufd_rs_pin_file(struct file *file, loff_t offset,
 			 unsigned long npages, struct page **pages);
 void iommufd_rs_unpin(struct page **pages, unsigned long npages, bool dirty);

@@ -27,6 +27,12 @@ extern "C" {
         write: bool,
         pages: *mut *mut bindings::page,
     ) -> isize;
+    fn iommufd_rs_pin_user_page(
+        mm: *mut bindings::mm_struct,
+        addr: usize,
+        write: bool,
+        page: *mut *mut bindings::page,
+    ) -> i32;
     fn iommufd_rs_pin_file(
         file: *mut bindings::file,
         offset: i64,
@@ -119,6 +125,17 @@ pub(crate) fn pin_user(
     Ok(got)
 }
 
+/// Pins the one page of `mm` at the page-aligned `addr` for a short copy:
+/// not long-term, not charged, for writing if `write`. Release it with
+/// [`unpin`] once the copy is done.
+pub(crate) fn pin_user_page(mm: &Mm, addr: usize, write: bool) -> Result<PinnedPage> {
+    let mut page = core::ptr::null_mut();
+    // SAFETY: `mm` is live (the `&Mm` holds an mmgrab reference) and `page`
+    // is a valid out pointer.
+    to_result(unsafe { iommufd_rs_pin_user_page(mm.as_raw(), addr, write, &mut page) })?;
+    NonNull::new(page).map(PinnedPage).ok_or(EFAULT)
+}
+
 /// Pins up to `out.len()` pages of memfd `file` from the page-aligned byte
 /// `offset` into `out`. Returns how many were pinned (at least one); `EINVAL`
 /// for a file that is not a memfd or a range past its end.
@@ -175,7 +192,17 @@ pub(crate) fn check_pages(uaddr: usize, pages: &[PinnedPage]) -> Result {
 
 /// Copies between `page` at `offset` and `buf`: into the page if `to_page`,
 /// out of it otherwise. `EINVAL` if the range passes the end of the page.
-pub(crate) fn page_copy(page: PinnedPage, offset: usize, buf: &mut [u8], to_page: bool) -> Result {
+///
+/// # Safety
+///
+/// `page` must stay pinned for the whole call: [`PinnedPage`] is a handle
+/// that does not own its pin.
+pub(crate) unsafe fn page_copy(
+    page: PinnedPage,
+    offset: usize,
+    buf: &mut [u8],
+    to_page: bool,
+) -> Result {
     if offset
         .checked_add(buf.len())
         .is_none_or(|end| end > kernel::page::PAGE_SIZE)
@@ -183,8 +210,8 @@ pub(crate) fn page_copy(page: PinnedPage, offset: usize, buf: &mut [u8], to_page
         return Err(EINVAL);
     }
     let offset = u32::try_from(offset).map_err(|_| EINVAL)?;
-    // SAFETY: `page` is pinned by the caller's handle, the range lies inside
-    // it (checked above) and `buf` is valid for `buf.len()` bytes.
+    // SAFETY: By the function's contract `page` is pinned; the range lies
+    // inside it (checked above) and `buf` is valid for `buf.len()` bytes.
     unsafe {
         iommufd_rs_page_copy(
             page.0.as_ptr(),

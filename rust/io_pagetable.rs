@@ -53,6 +53,9 @@ pub(crate) struct Area {
     /// How many in-kernel access pins hold pages of this area. Unmapping
     /// it first asks the accesses to let go.
     access_pins: u32,
+    /// An unmap is waiting for the accesses to let go: no new access may
+    /// pin or copy here meanwhile (`EINVAL`), as upstream.
+    prevent_access: bool,
 }
 
 impl Area {
@@ -265,6 +268,7 @@ impl IoPagetable {
                 start_byte: slice.start_byte,
                 prot,
                 access_pins: 0,
+                prevent_access: false,
             };
             nodes.push(
                 RBTreeNode::new(range.last, area, GFP_KERNEL_ACCOUNT)?,
@@ -294,12 +298,11 @@ impl IoPagetable {
             if !range.contains(&area) {
                 return Err(ENOENT.into());
             }
-            if self
-                .areas
-                .get(&area.last)
-                .is_some_and(|a| a.access_pins != 0)
-            {
-                return Err(UnmapBlocked::Accesses(area));
+            if let Some(a) = self.areas.get_mut(&area.last) {
+                if a.access_pins != 0 {
+                    a.prevent_access = true;
+                    return Err(UnmapBlocked::Accesses(area));
+                }
             }
             // Dropping the area drops its reference on the pages.
             drop(self.areas.remove(&area.last));
@@ -345,6 +348,9 @@ impl IoPagetable {
             let key = *key;
             if area.range.start > pos {
                 return Err(ENOENT);
+            }
+            if area.prevent_access {
+                return Err(EINVAL);
             }
             let last = area.range.last.min(range.last);
             // Each piece must start on a page, and all but the last end on
@@ -400,6 +406,9 @@ impl IoPagetable {
             let area = cursor.current().1;
             if area.range.start > pos {
                 return Err(ENOENT);
+            }
+            if area.prevent_access {
+                return Err(EINVAL);
             }
             let needed = if write { IOMMU_WRITE } else { IOMMU_READ };
             if area.prot & needed == 0 {

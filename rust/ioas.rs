@@ -113,12 +113,16 @@ impl Ioas {
         let mut unmapped = 0;
         let mut tries = 0;
         let mut last_blocked = None;
+        // Areas below a blocked one are gone already: resume from it, so
+        // that nothing mapped behind the unmap is taken as well.
+        let mut rest = range;
         loop {
-            let blocked = match self.iopt.lock().unmap(range, &mut unmapped) {
+            let blocked = match self.iopt.lock().unmap(rest, &mut unmapped) {
                 Ok(()) => return Ok(unmapped),
                 Err(UnmapBlocked::Err(e)) => return Err(e),
                 Err(UnmapBlocked::Accesses(area)) => area,
             };
+            rest.start = blocked.start;
             if last_blocked != Some(blocked.start) {
                 last_blocked = Some(blocked.start);
                 tries = 0;

@@ -51,10 +51,14 @@ fn run<T: UserCmd>(ictx: &Ictx, file: &File, arg: usize, handler: Handler<T>) ->
     handler(ictx, &buf, cmd)
 }
 
-/// The command numbers upstream's table spans, `IOMMU_DESTROY` to
-/// `IOMMU_TEST_CMD`. For these the size is read before the command is
-/// matched, so a bad pointer is `EFAULT` even for a command we lack.
-const TABLE_NRS: core::ops::RangeInclusive<u32> = IOMMUFD_CMD_BASE..=IOMMUFD_CMD_BASE + 32;
+/// The command numbers upstream's table spans: `IOMMU_DESTROY` to
+/// `IOMMU_TEST_CMD` with the selftest, to `IOMMU_IOAS_NOIOMMU_GET_PA`
+/// without. For these the size is read before the command is matched, so a
+/// bad pointer is `EFAULT` even for a command we lack.
+#[cfg(CONFIG_IOMMUFD_TEST)]
+const TABLE_NRS: core::ops::RangeInclusive<u32> = IOMMUFD_CMD_BASE..=IOMMUFD_CMD_BASE + 0x20;
+#[cfg(not(CONFIG_IOMMUFD_TEST))]
+const TABLE_NRS: core::ops::RangeInclusive<u32> = IOMMUFD_CMD_BASE..=IOMMUFD_CMD_BASE + 0x15;
 
 /// Runs ioctl `cmd` with argument `arg` on `ictx`.
 pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result {

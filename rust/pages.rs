@@ -237,7 +237,7 @@ impl Pages {
         let mut store = self.pins.lock();
         let res = self.pin_locked(&mut store, first, last, &mut out);
         if res.is_err() {
-            self.drop_empty_chunks(&mut store);
+            self.drop_empty_chunks(&mut store, first, last);
         }
         res.map(|()| out)
     }
@@ -351,7 +351,8 @@ impl Pages {
     /// Copies between `data` and the bytes from `start_byte`: into the
     /// memory if `write`, out of it otherwise. The mapping process itself
     /// goes through its own mapping, faulting as needed, unless `slow`;
-    /// anyone else pins the pages for the copy, as upstream does.
+    /// otherwise user memory is pinned a page at a time for the copy, short
+    /// term and uncharged, and file memory is pinned (and charged) for it.
     pub(crate) fn rw(&self, start_byte: u64, data: &mut [u8], write: bool, slow: bool) -> Result {
         let len = data.len() as u64;
         let end = start_byte.checked_add(len).ok_or(EOVERFLOW)?;
@@ -378,13 +379,39 @@ impl Pages {
         }
         let first = start_byte / PAGE_SIZE;
         let last = (end - 1) / PAGE_SIZE;
+        if let Source::User { uptr } = &self.source {
+            // Short, uncharged pins, a page at a time, as upstream's slow
+            // path: the copy needs the page only while it runs.
+            let mut done = 0usize;
+            let mut offset = (start_byte % PAGE_SIZE) as usize;
+            for index in first..=last {
+                let addr = uptr
+                    .checked_add(index * PAGE_SIZE)
+                    .and_then(|a| usize::try_from(a).ok())
+                    .ok_or(EFAULT)?;
+                let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
+                let page = glue::pin_user_page(&self.mapper.mm, addr, write)?;
+                // SAFETY: `page` was pinned just above and is released below.
+                let res =
+                    unsafe { glue::page_copy(page, offset, &mut data[done..done + n], write) };
+                // SAFETY: The pin taken above is released once, here.
+                unsafe { glue::unpin(&[page], write) };
+                res?;
+                done += n;
+                offset = 0;
+            }
+            return Ok(());
+        }
         let pages = self.pin(first, last)?;
         let mut res = Ok(());
         let mut done = 0usize;
         let mut offset = (start_byte % PAGE_SIZE) as usize;
         for page in pages.iter() {
             let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
-            if let Err(e) = glue::page_copy(*page, offset, &mut data[done..done + n], write) {
+            // SAFETY: `pages` are pinned until `unpin` below.
+            let copied =
+                unsafe { glue::page_copy(*page, offset, &mut data[done..done + n], write) };
+            if let Err(e) = copied {
                 res = Err(e);
                 break;
             }
@@ -428,20 +455,17 @@ impl Pages {
         unsafe { glue::unpin(&freed, self.writable) };
         store.npinned -= nfreed;
         self.mapper.uncharge(nfreed);
-        self.drop_empty_chunks(&mut store);
+        self.drop_empty_chunks(&mut store, first, last);
     }
 
-    /// Frees the chunks that hold no pin.
-    fn drop_empty_chunks(&self, store: &mut PinStore) {
-        loop {
-            let empty = store
-                .chunks
-                .iter()
-                .find(|(_, chunk)| chunk.used == 0)
-                .map(|(c, _)| *c);
-            match empty {
-                Some(c) => drop(store.chunks.remove(&c)),
-                None => break,
+    /// Frees the chunks of pages `first..=last` that hold no pin; chunks
+    /// elsewhere were not touched.
+    fn drop_empty_chunks(&self, store: &mut PinStore, first: u64, last: u64) {
+        let (c_first, _) = split(first);
+        let (c_last, _) = split(last);
+        for c in c_first..=c_last {
+            if store.chunks.get(&c).is_some_and(|chunk| chunk.used == 0) {
+                drop(store.chunks.remove(&c));
             }
         }
     }

@@ -440,6 +440,34 @@ TEST_F(pin, access_rw_both_paths)
 	close(afd);
 }
 
+TEST_F(pin, slow_copy_is_not_charged)
+{
+	char data[2 * PSZ] = {};
+	__u32 a;
+	int afd;
+
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, NPAGES * PSZ, BASE));
+	afd = create_access(self->fd, self->ioas);
+	ASSERT_LE(0, afd);
+	/* use up the whole limit */
+	ASSERT_EQ(0, access_pages(self->fd, afd, BASE, LIMIT_PAGES * PSZ,
+				  self->buf, &a));
+	ASSERT_EQ(self->pin0 + LIMIT_PAGES, vm_pin_pages());
+	/* a slow copy pins only while it runs: past the limit is fine */
+	ASSERT_EQ(0, access_rw(self->fd, afd, BASE + 20 * PSZ + 8, data, 100,
+			       MOCK_ACCESS_RW_SLOW_PATH));
+	ASSERT_EQ(0, access_rw(self->fd, afd, BASE + 20 * PSZ, data, 2 * PSZ,
+			       MOCK_ACCESS_RW_SLOW_PATH));
+	ASSERT_EQ(self->pin0 + LIMIT_PAGES, vm_pin_pages());
+	/* and over pinned pages too */
+	ASSERT_EQ(0, access_rw(self->fd, afd, BASE, data, 2 * PSZ,
+			       MOCK_ACCESS_RW_SLOW_PATH));
+	ASSERT_EQ(self->pin0 + LIMIT_PAGES, vm_pin_pages());
+	ASSERT_EQ(0, unpin(self->fd, afd, a));
+	ASSERT_EQ(self->pin0, vm_pin_pages());
+	close(afd);
+}
+
 TEST_F(pin, memfd_pages)
 {
 	struct iommu_ioas_map_file mf = {
