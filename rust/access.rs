@@ -143,7 +143,7 @@ impl Access {
     /// `slow` forces the path that pins the pages for the copy.
     pub(crate) fn rw(&self, iova: u64, data: &mut [u8], write: bool, slow: bool) -> Result {
         let range = IovaRange::from_len(iova, data.len() as u64)?;
-        let iopt = self.ioas.iopt.lock();
+        let mut iopt = self.ioas.iopt.lock();
         iopt.access_rw(range, data, write, slow)
     }
 

@@ -59,10 +59,31 @@ pub(crate) struct Area {
 }
 
 impl Area {
+    /// The offset in `pages` of the byte mapped at `iova`, inside the area.
+    fn byte_at(&self, iova: u64) -> u64 {
+        self.start_byte + (iova - self.range.start)
+    }
+
     /// The page indices in `pages` of the bytes mapped at `first..=last`.
     fn page_span(&self, first: u64, last: u64) -> (u64, u64) {
-        let at = |iova: u64| (self.start_byte + (iova - self.range.start)) / PAGE_SIZE;
-        (at(first), at(last))
+        (
+            self.byte_at(first) / PAGE_SIZE,
+            self.byte_at(last) / PAGE_SIZE,
+        )
+    }
+
+    /// Whether an in-kernel access may read (or `write`) here: not while an
+    /// unmap waits for accesses to let go (`EINVAL`), and only as mapped
+    /// (`EPERM`).
+    fn check_access(&self, write: bool) -> Result {
+        if self.prevent_access {
+            return Err(EINVAL);
+        }
+        let needed = if write { IOMMU_WRITE } else { IOMMU_READ };
+        if self.prot & needed == 0 {
+            return Err(EPERM);
+        }
+        Ok(())
     }
 }
 
@@ -341,32 +362,17 @@ impl IoPagetable {
         pins: &mut KVec<AccessPin>,
         out: &mut KVVec<PinnedPage>,
     ) -> Result {
-        let mut pos = range.start;
-        loop {
-            let mut cursor = self.areas.cursor_lower_bound_mut(&pos).ok_or(ENOENT)?;
-            let (key, area) = cursor.current_mut();
-            let key = *key;
-            if area.range.start > pos {
-                return Err(ENOENT);
-            }
-            if area.prevent_access {
-                return Err(EINVAL);
-            }
-            let last = area.range.last.min(range.last);
+        self.for_each_contig(range, |key, area, first, last| {
+            area.check_access(write)?;
             // Each piece must start on a page, and all but the last end on
             // one, as upstream.
-            let start_byte = area.start_byte + (pos - area.range.start);
-            let end_byte = area.start_byte + (area.range.last - area.range.start);
-            if start_byte % PAGE_SIZE != 0
-                || (last != range.last && end_byte % PAGE_SIZE != PAGE_SIZE - 1)
+            if area.byte_at(first) % PAGE_SIZE != 0
+                || (last != range.last
+                    && area.byte_at(area.range.last) % PAGE_SIZE != PAGE_SIZE - 1)
             {
                 return Err(EINVAL);
             }
-            let needed = if write { IOMMU_WRITE } else { IOMMU_READ };
-            if area.prot & needed == 0 {
-                return Err(EPERM);
-            }
-            let (first_page, last_page) = area.page_span(pos, last);
+            let (first_page, last_page) = area.page_span(first, last);
             pins.reserve(1, GFP_KERNEL_ACCOUNT)?;
             let got = area.pages.pin(first_page, last_page)?;
             area.access_pins += 1;
@@ -382,53 +388,29 @@ impl IoPagetable {
             for page in got.iter() {
                 out.push_within_capacity(*page).map_err(|_| ENOMEM)?;
             }
-            if last == range.last {
-                return Ok(());
-            }
-            pos = last + 1;
-        }
+            Ok(())
+        })
     }
 
     /// Reads or writes the memory mapped at `range`, which contiguous areas
     /// must cover (`ENOENT`) with the right permission (`EPERM`), through
     /// `data`; see [`Pages::rw`].
     pub(crate) fn access_rw(
-        &self,
+        &mut self,
         range: IovaRange,
         data: &mut [u8],
         write: bool,
         slow: bool,
     ) -> Result {
-        let mut pos = range.start;
         let mut done = 0usize;
-        loop {
-            let cursor = self.areas.cursor_lower_bound(&pos).ok_or(ENOENT)?;
-            let area = cursor.current().1;
-            if area.range.start > pos {
-                return Err(ENOENT);
-            }
-            if area.prevent_access {
-                return Err(EINVAL);
-            }
-            let needed = if write { IOMMU_WRITE } else { IOMMU_READ };
-            if area.prot & needed == 0 {
-                return Err(EPERM);
-            }
-            let last = area.range.last.min(range.last);
-            let n = usize::try_from(last - pos + 1).map_err(|_| EINVAL)?;
+        self.for_each_contig(range, |_, area, first, last| {
+            area.check_access(write)?;
+            let n = usize::try_from(last - first + 1).map_err(|_| EINVAL)?;
             let chunk = data.get_mut(done..done + n).ok_or(EINVAL)?;
-            area.pages.rw(
-                area.start_byte + (pos - area.range.start),
-                chunk,
-                write,
-                slow,
-            )?;
+            area.pages.rw(area.byte_at(first), chunk, write, slow)?;
             done += n;
-            if last == range.last {
-                return Ok(());
-            }
-            pos = last + 1;
-        }
+            Ok(())
+        })
     }
 
     /// Gives back pins taken by [`Self::access_pin`].
@@ -443,26 +425,42 @@ impl IoPagetable {
 
     /// The pieces of memory mapped at `range`, which contiguous areas must
     /// cover completely (`ENOENT` otherwise), for `IOMMU_IOAS_COPY`.
-    pub(crate) fn slices(&self, range: IovaRange) -> Result<KVec<PagesSlice>> {
+    pub(crate) fn slices(&mut self, range: IovaRange) -> Result<KVec<PagesSlice>> {
         let mut out = KVec::new();
+        self.for_each_contig(range, |_, area, first, last| {
+            out.push(
+                PagesSlice {
+                    pages: area.pages.clone(),
+                    start_byte: area.byte_at(first),
+                    length: last - first + 1,
+                },
+                GFP_KERNEL_ACCOUNT,
+            )?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each area covering `range`, lowest first, its key and
+    /// the part `first..=last` of `range` it covers. The areas must follow
+    /// each other without a gap and cover all of `range`, else `ENOENT`, as
+    /// upstream's contiguous-area walk.
+    fn for_each_contig(
+        &mut self,
+        range: IovaRange,
+        mut f: impl FnMut(u64, &mut Area, u64, u64) -> Result,
+    ) -> Result {
         let mut pos = range.start;
         loop {
-            let cursor = self.areas.cursor_lower_bound(&pos).ok_or(ENOENT)?;
-            let area = cursor.current().1;
+            let mut cursor = self.areas.cursor_lower_bound_mut(&pos).ok_or(ENOENT)?;
+            let (key, area) = cursor.current_mut();
             if area.range.start > pos {
                 return Err(ENOENT);
             }
             let last = area.range.last.min(range.last);
-            out.push(
-                PagesSlice {
-                    pages: area.pages.clone(),
-                    start_byte: area.start_byte + (pos - area.range.start),
-                    length: last - pos + 1,
-                },
-                GFP_KERNEL_ACCOUNT,
-            )?;
+            f(*key, area, pos, last)?;
             if last == range.last {
-                return Ok(out);
+                return Ok(());
             }
             pos = last + 1;
         }

@@ -143,7 +143,6 @@ struct Chunk {
 /// its pages is pinned.
 struct PinStore {
     chunks: RBTree<u64, KBox<Chunk>>,
-    npinned: usize,
 }
 
 impl PinStore {
@@ -192,7 +191,6 @@ impl Pages {
         let pins = KBox::pin_init(
             new_mutex!(PinStore {
                 chunks: RBTree::new(),
-                npinned: 0,
             }),
             GFP_KERNEL_ACCOUNT,
         )?;
@@ -299,7 +297,6 @@ impl Pages {
                 let _ = out.push_within_capacity(page);
             }
         }
-        store.npinned += new;
         Ok(())
     }
 
@@ -453,7 +450,6 @@ impl Pages {
         }
         // SAFETY: The store held these pins and gave them up with `take`.
         unsafe { glue::unpin(&freed, self.writable) };
-        store.npinned -= nfreed;
         self.mapper.uncharge(nfreed);
         self.drop_empty_chunks(&mut store, first, last);
     }
