@@ -46,6 +46,29 @@ int iommufd_rs_page_pins(unsigned long uaddr, unsigned int *pins)
 }
 
 /**
+ * iommufd_rs_user_phys() - the physical address behind one user address
+ * @uaddr: an address in current's mm
+ * @phys: set to the physical address of the byte at @uaddr
+ *
+ * For IOMMU_TEST_OP_MD_CHECK_MAP, which compares it with a domain's
+ * translation. Return: 0, or the errno of get_user_pages_fast().
+ */
+int iommufd_rs_user_phys(unsigned long uaddr, u64 *phys)
+{
+	struct page *page;
+	long n;
+
+	n = get_user_pages_fast(uaddr & PAGE_MASK, 1, 0, &page);
+	if (n < 0)
+		return n;
+	if (n != 1)
+		return -EFAULT;
+	*phys = PFN_PHYS(page_to_pfn(page)) + offset_in_page(uaddr);
+	put_page(page);
+	return 0;
+}
+
+/**
  * iommufd_rs_pin_user() - pin user pages of a possibly foreign mm long-term
  * @mm: the mm the pages belong to; the caller holds an mmgrab() reference
  * @addr: page-aligned user address of the first page

@@ -20,6 +20,7 @@ use kernel::{
 #[expect(improper_ctypes, reason = "pointers to bindgen structs only")]
 extern "C" {
     fn iommufd_rs_page_pins(uaddr: usize, pins: *mut u32) -> i32;
+    fn iommufd_rs_user_phys(uaddr: usize, phys: *mut u64) -> i32;
     fn iommufd_rs_pin_user(
         mm: *mut bindings::mm_struct,
         addr: usize,
@@ -78,6 +79,15 @@ pub(crate) fn page_pins(uaddr: usize) -> Result<u32> {
     Ok(pins)
 }
 
+/// The physical address behind `uaddr` in current's mm.
+pub(crate) fn user_phys(uaddr: usize) -> Result<u64> {
+    let mut phys = 0u64;
+    // SAFETY: `phys` is a valid, writable `u64`; the helper faults the user
+    // address in through GUP, which validates it.
+    to_result(unsafe { iommufd_rs_user_phys(uaddr, &mut phys) })?;
+    Ok(phys)
+}
+
 /// Whether the caller has `CAP_SYS_RESOURCE`.
 pub(crate) fn capable_sys_resource() -> bool {
     // SAFETY: `capable` may be called from any process context.
@@ -93,6 +103,7 @@ pub(crate) fn capable_ipc_lock() -> bool {
 /// A long-term pinned page, as a handle: copies do not own the pin. The pin
 /// is released only through [`unpin`], by whoever owns it.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
 pub(crate) struct PinnedPage(NonNull<bindings::page>);
 
 // SAFETY: A pinned `struct page` may be used and unpinned from any thread.

@@ -16,11 +16,13 @@ use kernel::{
             Atomic,
             Relaxed, //
         },
+        Arc,
         Mutex,
     },
 };
 
 use crate::{
+    device::Groups,
     ioctl,
     object::ObjectTable,
     vfio_compat::CompatIoas, //
@@ -35,6 +37,8 @@ pub(crate) struct Ictx {
     /// The IOAS chosen with `IOMMU_VFIO_IOAS`.
     #[pin]
     pub(crate) vfio_ioas: Mutex<Option<CompatIoas>>,
+    /// The IOMMU groups of the bound devices.
+    pub(crate) groups: Arc<Mutex<Groups>>,
     /// `IOMMU_OPTION_RLIMIT_MODE`: charge pins to the process's mm rather
     /// than to the user.
     account_per_process: Atomic<bool>,
@@ -57,10 +61,12 @@ impl MiscDevice for Ictx {
     type Ptr = Pin<KBox<Self>>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        let groups = Arc::pin_init(new_mutex!(Groups::new()), GFP_KERNEL_ACCOUNT)?;
         KBox::try_pin_init(
             try_pin_init!(Self {
                 objects <- ObjectTable::new(),
                 vfio_ioas <- new_mutex!(None),
+                groups,
                 account_per_process: Atomic::new(false),
             }),
             GFP_KERNEL_ACCOUNT,

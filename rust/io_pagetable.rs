@@ -18,6 +18,7 @@ use kernel::{
 
 use crate::{
     glue::PinnedPage,
+    iommu::Domain,
     iova::{
         self,
         Allowed,
@@ -118,17 +119,18 @@ pub(crate) struct PagesSlice {
     pub(crate) length: u64,
 }
 
-/// Who reserved a range: the test command, or later a device or domain.
+/// Who reserved a range: the test command, or a domain's aperture.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReservedBy {
     /// `IOMMU_TEST_OP_ADD_RESERVED`; dropped with the IOAS.
     Test,
+    /// Outside the aperture of the domain at this address; dropped with it.
+    Domain(usize),
 }
 
 /// A reserved range and who reserved it.
 pub(crate) struct Reserved {
     range: IovaRange,
-    #[expect(dead_code, reason = "matched when devices release their ranges")]
     by: ReservedBy,
 }
 
@@ -157,6 +159,11 @@ pub(crate) struct IoPagetable {
     large_pages: bool,
     /// Attached in-kernel accesses that pin, which need whole pages.
     pinning_accesses: u32,
+    /// The domains that follow this IOVA space. While there is one, every
+    /// area holds one pin on its pages for all of them.
+    domains: KVec<Arc<Domain>>,
+    /// The smallest page size every domain can map.
+    domain_align: u64,
 }
 
 /// The areas as a [`RangeSet`].
@@ -179,7 +186,163 @@ impl IoPagetable {
             iova_alignment: 1,
             large_pages: true,
             pinning_accesses: 0,
+            domains: KVec::new(),
+            domain_align: 1,
         }
+    }
+
+    /// Maps `area` into every domain, pinning its pages once for all of
+    /// them. On failure nothing of it is mapped or pinned.
+    fn fill_area(domains: &[Arc<Domain>], area: &Area) -> Result {
+        if domains.is_empty() {
+            return Ok(());
+        }
+        let (first, last) = area.page_span(area.range.start, area.range.last);
+        let pages = area.pages.pin(first, last)?;
+        let offset = area.byte_at(area.range.start) % PAGE_SIZE;
+        let len = area.range.len().ok_or(EOVERFLOW);
+        for (i, d) in domains.iter().enumerate() {
+            let res = len.and_then(|len| d.map(area.range.start, &pages, offset, len, area.prot));
+            if let Err(e) = res {
+                for done in domains.iter().take(i) {
+                    Self::unmap_area_from(done, area);
+                }
+                area.pages.unpin(first, last);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Unmaps `area` from `domain`.
+    fn unmap_area_from(domain: &Domain, area: &Area) {
+        if let Some(len) = area.range.len() {
+            domain.unmap(area.range.start, len);
+        }
+    }
+
+    /// Undoes [`Self::fill_area`].
+    fn unfill_area(domains: &[Arc<Domain>], area: &Area) {
+        if domains.is_empty() {
+            return;
+        }
+        for d in domains {
+            Self::unmap_area_from(d, area);
+        }
+        let (first, last) = area.page_span(area.range.start, area.range.last);
+        area.pages.unpin(first, last);
+    }
+
+    /// Adds a domain: reserves what lies outside its aperture (`EADDRINUSE`
+    /// if something is mapped there), raises the alignment to its smallest
+    /// page, and maps every area into it. On failure nothing changes.
+    pub(crate) fn add_domain(&mut self, domain: Arc<Domain>) -> Result {
+        let geo = domain.geometry();
+        if geo.pgsizes == 0 {
+            return Err(EINVAL);
+        }
+        let align = 1u64 << geo.pgsizes.trailing_zeros();
+        let new_align = self.iova_alignment.max(align);
+        if self.misaligned(new_align) {
+            return Err(EADDRINUSE);
+        }
+        let key = Arc::as_ptr(&domain) as usize;
+        let by = ReservedBy::Domain(key);
+        let mut res = Ok(());
+        if geo.start != 0 {
+            res = self.reserve(IovaRange {
+                start: 0,
+                last: geo.start - 1,
+            }, by);
+        }
+        if res.is_ok() && geo.end != u64::MAX {
+            res = self.reserve(IovaRange {
+                start: geo.end + 1,
+                last: u64::MAX,
+            }, by);
+        }
+        res = res.and_then(|()| Ok(self.domains.reserve(1, GFP_KERNEL_ACCOUNT)?));
+        if res.is_ok() {
+            res = self.fill_domain(&domain);
+        }
+        if let Err(e) = res {
+            self.reserved.retain(|r| r.by != by);
+            return Err(e);
+        }
+        // Room was reserved above.
+        let _ = self.domains.push_within_capacity(domain);
+        self.domain_align = self.domain_align.max(align);
+        // Only raises the alignment to what was checked above.
+        let _ = self.update_alignment();
+        Ok(())
+    }
+
+    /// Maps every area into `domain`; the first domain pins the pages.
+    fn fill_domain(&self, domain: &Arc<Domain>) -> Result {
+        let first_domain = self.domains.is_empty();
+        let one = [domain.clone()];
+        let mut done = 0usize;
+        let mut res = Ok(());
+        for area in self.areas.values() {
+            res = if first_domain {
+                Self::fill_area(&one, area)
+            } else {
+                // The pages are pinned already: the pin here only looks
+                // them up, and is given back at once.
+                let (first, last) = area.page_span(area.range.start, area.range.last);
+                area.pages.pin(first, last).and_then(|pages| {
+                    let offset = area.byte_at(area.range.start) % PAGE_SIZE;
+                    let r = area.range.len().ok_or(EOVERFLOW).and_then(|len| {
+                        domain.map(area.range.start, &pages, offset, len, area.prot)
+                    });
+                    area.pages.unpin(first, last);
+                    r
+                })
+            };
+            if res.is_err() {
+                break;
+            }
+            done += 1;
+        }
+        if res.is_err() {
+            for area in self.areas.values().take(done) {
+                if first_domain {
+                    Self::unfill_area(&one, area);
+                } else {
+                    Self::unmap_area_from(domain, area);
+                }
+            }
+        }
+        res
+    }
+
+    /// Removes `domain`, unmapping every area from it; the last domain lets
+    /// the pages go. Nothing happens if it is not there.
+    pub(crate) fn remove_domain(&mut self, domain: &Arc<Domain>) {
+        let Some(pos) = self.domains.iter().position(|d| Arc::ptr_eq(d, domain)) else {
+            return;
+        };
+        let Ok(d) = self.domains.remove(pos) else {
+            return;
+        };
+        let last = self.domains.is_empty();
+        for area in self.areas.values() {
+            if last {
+                Self::unfill_area(core::slice::from_ref(&d), area);
+            } else {
+                Self::unmap_area_from(&d, area);
+            }
+        }
+        let by = ReservedBy::Domain(Arc::as_ptr(&d) as usize);
+        self.reserved.retain(|r| r.by != by);
+        self.domain_align = self
+            .domains
+            .iter()
+            .map(|d| 1u64 << d.geometry().pgsizes.trailing_zeros())
+            .max()
+            .unwrap_or(1);
+        // Only lowers the alignment, which cannot fail.
+        let _ = self.update_alignment();
     }
 
     /// The alignment every area must keep.
@@ -274,6 +437,7 @@ impl IoPagetable {
         // Check every piece and allocate its node before inserting any, so
         // that nothing needs undoing.
         let mut nodes = KVec::with_capacity(slices.len(), GFP_KERNEL_ACCOUNT)?;
+        let mut keys = KVec::with_capacity(slices.len(), GFP_KERNEL_ACCOUNT)?;
         let mut iova = start;
         for slice in slices {
             if prot & IOMMU_WRITE != 0 && !slice.pages.writable() {
@@ -295,10 +459,34 @@ impl IoPagetable {
                 RBTreeNode::new(range.last, area, GFP_KERNEL_ACCOUNT)?,
                 GFP_KERNEL_ACCOUNT,
             )?;
+            keys.push(range.last, GFP_KERNEL_ACCOUNT)?;
             iova = range.last.wrapping_add(1);
         }
         for node in nodes {
             self.areas.insert(node);
+        }
+        // New areas go into every domain; on failure none stays mapped.
+        let mut filled = 0usize;
+        let mut res = Ok(());
+        for key in keys.iter() {
+            if let Some(area) = self.areas.get(key) {
+                res = Self::fill_area(&self.domains, area);
+                if res.is_err() {
+                    break;
+                }
+            }
+            filled += 1;
+        }
+        if let Err(e) = res {
+            for (i, key) in keys.iter().enumerate() {
+                if i < filled {
+                    if let Some(area) = self.areas.get(key) {
+                        Self::unfill_area(&self.domains, area);
+                    }
+                }
+                drop(self.areas.remove(key));
+            }
+            return Err(e);
         }
         Ok(start)
     }
@@ -324,6 +512,9 @@ impl IoPagetable {
                     a.prevent_access = true;
                     return Err(UnmapBlocked::Accesses(area));
                 }
+            }
+            if let Some(a) = self.areas.get(&area.last) {
+                Self::unfill_area(&self.domains, a);
             }
             // Dropping the area drops its reference on the pages.
             drop(self.areas.remove(&area.last));
@@ -500,6 +691,15 @@ impl IoPagetable {
         let _ = self.update_alignment();
     }
 
+    /// Whether some area breaks alignment `align`.
+    fn misaligned(&self, align: u64) -> bool {
+        self.areas.values().any(|a| {
+            a.range.start & (align - 1) != 0
+                || a.range.len().unwrap_or(0) & (align - 1) != 0
+                || (a.start_byte % PAGE_SIZE) & (align - 1) != 0
+        })
+    }
+
     /// Recomputes the alignment areas need: a page once huge pages are off
     /// or an access pins, else a byte. Raising it is `EADDRINUSE` unless
     /// every area already satisfies it; on error nothing changes.
@@ -509,15 +709,9 @@ impl IoPagetable {
         } else {
             1
         };
-        if align > self.iova_alignment {
-            let misaligned = self.areas.values().any(|a| {
-                a.range.start & (align - 1) != 0
-                    || a.range.len().unwrap_or(0) & (align - 1) != 0
-                    || (a.start_byte % PAGE_SIZE) & (align - 1) != 0
-            });
-            if misaligned {
-                return Err(EADDRINUSE);
-            }
+        let align = align.max(self.domain_align);
+        if align > self.iova_alignment && self.misaligned(align) {
+            return Err(EADDRINUSE);
         }
         self.iova_alignment = align;
         Ok(())

@@ -66,6 +66,10 @@ pub(crate) struct Ioas {
     /// The in-kernel accesses attached, told before their pages are unmapped.
     #[pin]
     accesses: Mutex<KVec<Arc<Access>>>,
+    /// The automatic domains made for devices attached to this IOAS, by id
+    /// and serial (a destroyed one is forgotten when next seen).
+    #[pin]
+    pub(crate) auto_hwpts: Mutex<KVec<(u32, u64)>>,
 }
 
 /// How often an unmap asks accesses to let go before giving up, as upstream.
@@ -152,6 +156,7 @@ impl ObjectType for Ioas {
     fn cast(kind: &ObjectKind) -> Option<&Arc<Self>> {
         match kind {
             ObjectKind::Ioas(ioas) => Some(ioas),
+            _ => None,
         }
     }
 }
@@ -165,6 +170,7 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasA
         pin_init!(Ioas {
             iopt <- new_mutex!(IoPagetable::new()),
             accesses <- new_mutex!(KVec::new()),
+            auto_hwpts <- new_mutex!(KVec::new()),
         }),
         GFP_KERNEL_ACCOUNT,
     )?;

@@ -15,6 +15,9 @@ use kernel::{
 };
 
 use crate::{
+    device,
+    fault,
+    hw_pagetable,
     ictx::Ictx,
     ioas,
     option,
@@ -23,6 +26,9 @@ use crate::{
         IommuDestroy,
         IOMMUFD_CMD_BASE,
         IOMMU_DESTROY,
+        IOMMU_FAULT_QUEUE_ALLOC,
+        IOMMU_GET_HW_INFO,
+        IOMMU_HWPT_ALLOC,
         IOMMU_IOAS_ALLOC,
         IOMMU_IOAS_ALLOW_IOVAS,
         IOMMU_IOAS_COPY,
@@ -32,13 +38,15 @@ use crate::{
         IOMMU_IOAS_UNMAP,
         IOMMU_OPTION,
         IOMMU_TEST_CMD,
-        IOMMU_VFIO_IOAS, //
+        IOMMU_VFIO_IOAS,
+        IOMMU_VIOMMU_ALLOC, //
     },
     ucmd::{
         UserCmd,
         UserCmdBuf, //
     },
-    vfio_compat, //
+    vfio_compat,
+    viommu, //
 };
 
 /// The handler of one command: the context, the user buffer (to respond
@@ -68,6 +76,10 @@ pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result
     match cmd {
         IOMMU_DESTROY => run(ictx, file, arg, destroy),
         IOMMU_IOAS_ALLOC => run(ictx, file, arg, ioas::alloc_ioctl),
+        IOMMU_HWPT_ALLOC => run(ictx, file, arg, hw_pagetable::alloc_ioctl),
+        IOMMU_GET_HW_INFO => run(ictx, file, arg, device::get_hw_info_ioctl),
+        IOMMU_FAULT_QUEUE_ALLOC => run(ictx, file, arg, fault::alloc_ioctl),
+        IOMMU_VIOMMU_ALLOC => run(ictx, file, arg, viommu::alloc_ioctl),
         IOMMU_IOAS_ALLOW_IOVAS => run(ictx, file, arg, ioas::allow_iovas_ioctl),
         IOMMU_IOAS_COPY => run(ictx, file, arg, ioas::copy_ioctl),
         IOMMU_IOAS_IOVA_RANGES => run(ictx, file, arg, ioas::iova_ranges_ioctl),
@@ -84,5 +96,13 @@ pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result
 
 /// `IOMMU_DESTROY`.
 fn destroy(ictx: &Ictx, _buf: &UserCmdBuf<'_>, cmd: IommuDestroy) -> Result {
-    ictx.objects.destroy(cmd.id)
+    let obj = ictx.objects.remove(cmd.id, |_| true)?;
+    // A mock device unbinds with the file at hand, so that the automatic
+    // domain it leaves goes too, and its device object with it.
+    #[cfg(CONFIG_IOMMUFD_TEST)]
+    if let crate::object::ObjectKind::MockDevice(m) = &obj.kind {
+        m.destroy(ictx);
+    }
+    drop(obj);
+    Ok(())
 }

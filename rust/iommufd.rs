@@ -10,21 +10,31 @@
 use kernel::prelude::*;
 
 mod access;
+mod device;
+mod fault;
 mod glue;
+mod hw_pagetable;
 mod ictx;
 mod io_pagetable;
 mod ioas;
+mod iommu;
 mod ioctl;
 mod iova;
 mod miscdev;
 mod object;
 mod option;
 mod pages;
+mod pasid_attach;
+// The vendor rules are consulted as devices of each vendor bind; on this
+// test kernel only the mock's are reached, the others are host tested.
+#[allow(dead_code)]
+mod shim;
 #[cfg(CONFIG_IOMMUFD_TEST)]
 mod selftest;
 mod uapi;
 mod ucmd;
 mod vfio_compat;
+mod viommu;
 
 use ictx::Ictx;
 use miscdev::MiscRegistration;
@@ -37,9 +47,13 @@ module! {
     license: "GPL",
 }
 
-/// The module: the `/dev/iommu` registration.
+/// The module: the mock IOMMU (with the selftest) and the `/dev/iommu`
+/// registration. The mock goes first, so that no file can see a device
+/// layer without it.
 #[pin_data]
 struct IommufdRs {
+    #[cfg(CONFIG_IOMMUFD_TEST)]
+    _mock: iommu::MockIommu,
     #[pin]
     _misc: MiscRegistration<Ictx>,
 }
@@ -47,6 +61,8 @@ struct IommufdRs {
 impl kernel::InPlaceModule for IommufdRs {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
+            #[cfg(CONFIG_IOMMUFD_TEST)]
+            _mock: iommu::MockIommu::register()?,
             _misc <- MiscRegistration::register(c"iommu", 0o660),
         })
     }

@@ -31,7 +31,15 @@ use kernel::{
     },
 };
 
-use crate::ioas::Ioas;
+use crate::{
+    device::Device,
+    fault::Fault,
+    hw_pagetable::Hwpt,
+    ioas::Ioas,
+    viommu::Viommu, //
+};
+#[cfg(CONFIG_IOMMUFD_TEST)]
+use crate::selftest::MockDevice;
 
 /// The highest object id, as `xa_limit_31b`.
 const ID_MAX: usize = i32::MAX as usize;
@@ -40,6 +48,17 @@ const ID_MAX: usize = i32::MAX as usize;
 pub(crate) enum ObjectKind {
     /// An I/O address space.
     Ioas(Arc<Ioas>),
+    /// A hardware page table, paging or nested.
+    Hwpt(Arc<Hwpt>),
+    /// A bound device.
+    Device(Arc<Device>),
+    /// A page fault queue.
+    Fault(Arc<Fault>),
+    /// A virtual IOMMU.
+    Viommu(Arc<Viommu>),
+    /// A selftest mock device.
+    #[cfg(CONFIG_IOMMUFD_TEST)]
+    MockDevice(Arc<MockDevice>),
 }
 
 /// An object of the table.
@@ -50,7 +69,7 @@ pub(crate) struct Object {
     /// One for the table and one per [`ObjRef`]; zero once destruction has
     /// begun, after which no new reference can be taken.
     users: Atomic<i32>,
-    kind: ObjectKind,
+    pub(crate) kind: ObjectKind,
 }
 
 impl Object {
@@ -117,6 +136,20 @@ impl<T> ObjRef<T> {
     }
 }
 
+impl<T> ObjRef<T> {
+    /// Another reference to the same object: `ENOENT` if it is being
+    /// destroyed.
+    pub(crate) fn clone_ref(&self) -> Result<Self> {
+        if !self.obj.try_get() {
+            return Err(ENOENT);
+        }
+        Ok(Self {
+            obj: self.obj.clone(),
+            inner: self.inner.clone(),
+        })
+    }
+}
+
 impl<T> Deref for ObjRef<T> {
     type Target = T;
 
@@ -168,6 +201,18 @@ impl Pending<'_> {
         self.obj.id
     }
 
+    /// A reference to the object before it is published.
+    pub(crate) fn get<T: ObjectType>(&self) -> Result<ObjRef<T>> {
+        let inner = T::cast(&self.obj.kind).ok_or(ENOENT)?;
+        if !self.obj.try_get() {
+            return Err(ENOENT);
+        }
+        Ok(ObjRef {
+            obj: self.obj.clone(),
+            inner: inner.clone(),
+        })
+    }
+
     /// Makes the object visible to lookups. Cannot fail.
     pub(crate) fn publish(mut self) {
         let mut guard = self.table.ids.lock();
@@ -199,26 +244,39 @@ impl ObjectTable {
     /// Reserves an id for `kind`. The object stays invisible until the
     /// returned guard is published.
     pub(crate) fn reserve(&self, kind: ObjectKind) -> Result<Pending<'_>> {
+        self.reserve_with(|_| Ok((kind, ()))).map(|(p, ())| p)
+    }
+
+    /// Reserves an id and builds the object with it: `f` gets the id and
+    /// returns the object and anything else for the caller.
+    pub(crate) fn reserve_with<R>(
+        &self,
+        f: impl FnOnce(u32) -> Result<(ObjectKind, R)>,
+    ) -> Result<(Pending<'_>, R)> {
         let entry = KBox::new(Entry::Reserved, GFP_KERNEL_ACCOUNT)?;
         let index = self
             .ids
             .alloc_range(1, entry, 1..=ID_MAX, GFP_KERNEL_ACCOUNT)
             .map_err(Error::from)?;
         let built = u32::try_from(index).map_err(|_| EOVERFLOW).and_then(|id| {
+            let (kind, extra) = f(id)?;
             let obj = Object {
                 id,
                 serial: self.next_serial.fetch_add(1, Relaxed),
                 users: Atomic::new(1),
                 kind,
             };
-            Ok(Arc::new(obj, GFP_KERNEL_ACCOUNT)?)
+            Ok((Arc::new(obj, GFP_KERNEL_ACCOUNT)?, extra))
         });
         match built {
-            Ok(obj) => Ok(Pending {
-                table: self,
-                obj,
-                published: false,
-            }),
+            Ok((obj, extra)) => Ok((
+                Pending {
+                    table: self,
+                    obj,
+                    published: false,
+                },
+                extra,
+            )),
             Err(e) => {
                 drop(self.ids.erase(index));
                 Err(e)
@@ -262,7 +320,27 @@ impl ObjectTable {
     /// Destroys object `id`: `ENOENT` if there is none, `EBUSY` while
     /// anything else holds a reference to it.
     pub(crate) fn destroy(&self, id: u32) -> Result {
-        {
+        self.remove(id, |_| true).map(drop)
+    }
+
+    /// Destroys object `id` if it is a `T` for which `pred` holds
+    /// (`ENOENT` otherwise).
+    pub(crate) fn destroy_if<T: ObjectType>(&self, id: u32, pred: impl Fn(&T) -> bool) -> Result {
+        self.remove(id, |k| T::cast(k).is_some_and(|t| pred(t)))
+            .map(drop)
+    }
+
+    /// Whether a published object has id `id`.
+    pub(crate) fn exists(&self, id: u32) -> bool {
+        let mut guard = self.ids.lock();
+        matches!(guard.load(id as usize).map(|e| &*e), Some(Entry::Live(_)))
+    }
+
+    /// Retires object `id` if `pred` accepts it and nothing else uses it,
+    /// and takes it out of the table. The caller drops it, which destroys
+    /// it, after anything that must come first.
+    pub(crate) fn remove(&self, id: u32, pred: impl Fn(&ObjectKind) -> bool) -> Result<Arc<Object>> {
+        let obj = {
             let mut guard = self.ids.lock();
             let Some(entry) = guard.load(id as usize) else {
                 return Err(ENOENT);
@@ -270,12 +348,16 @@ impl ObjectTable {
             let Entry::Live(obj) = &*entry else {
                 return Err(ENOENT);
             };
+            if !pred(&obj.kind) {
+                return Err(ENOENT);
+            }
             obj.try_retire()?;
-        }
+            obj.clone()
+        };
         // The object is retired: no lookup can take it any more, and the
         // teardown runs outside the tree's spinlock.
         drop(self.ids.erase(id as usize));
-        Ok(())
+        Ok(obj)
     }
 
     /// Retires and removes the first object at or after `start` that nothing

@@ -14,7 +14,24 @@ use kernel::{
     },
 };
 
+use kernel::{
+    new_mutex,
+    sync::{
+        Arc,
+        Mutex, //
+    },
+};
+
 use crate::{
+    device::Device,
+    hw_pagetable::Hwpt,
+    iommu::MockDev,
+    object::{
+        ObjRef,
+        ObjectKind,
+        ObjectType, //
+    },
+    pasid_attach::NO_PASID,
     access::{
         Access,
         MAX_PIN_LENGTH, //
@@ -35,12 +52,23 @@ use crate::{
 };
 
 const IOMMU_TEST_OP_ADD_RESERVED: u32 = 1;
+const IOMMU_TEST_OP_MOCK_DOMAIN: u32 = 2;
+const IOMMU_TEST_OP_MD_CHECK_MAP: u32 = 3;
 const IOMMU_TEST_OP_MD_CHECK_REFS: u32 = 4;
 const IOMMU_TEST_OP_CREATE_ACCESS: u32 = 5;
 const IOMMU_TEST_OP_DESTROY_ACCESS_PAGES: u32 = 6;
 const IOMMU_TEST_OP_ACCESS_PAGES: u32 = 7;
 const IOMMU_TEST_OP_ACCESS_RW: u32 = 8;
 const IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: u32 = 9;
+const IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: u32 = 10;
+const IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: u32 = 12;
+const IOMMU_TEST_OP_MD_CHECK_IOTLB: u32 = 14;
+const IOMMU_TEST_OP_TRIGGER_IOPF: u32 = 15;
+const IOMMU_TEST_OP_DEV_CHECK_CACHE: u32 = 16;
+const IOMMU_TEST_OP_PASID_ATTACH: u32 = 18;
+const IOMMU_TEST_OP_PASID_REPLACE: u32 = 19;
+const IOMMU_TEST_OP_PASID_DETACH: u32 = 20;
+const IOMMU_TEST_OP_PASID_CHECK_HWPT: u32 = 21;
 
 /// The smallest batch memory limit upstream accepts: one `unsigned long`
 /// and one `u32`.
@@ -122,6 +150,90 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
             let c = cmd.check_refs();
             check_refs(c.uptr, c.length, c.refs)
         }
+        IOMMU_TEST_OP_MOCK_DOMAIN | IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS => {
+            let flags = if cmd.op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS {
+                cmd.mock_domain_flags()
+            } else {
+                0
+            };
+            MockDevice::create(ictx, buf, cmd, flags)
+        }
+        IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE => {
+            let m = ictx.objects.get::<MockDevice>(cmd.id)?;
+            let dev = m.device()?;
+            let pt = dev.replace(ictx, NO_PASID, cmd.word0_low())?;
+            cmd.set_word0_low(pt);
+            buf.respond(&cmd)
+        }
+        IOMMU_TEST_OP_MD_CHECK_MAP => check_map(ictx, cmd.id, cmd.word(0), cmd.word(1), cmd.word(2)),
+        IOMMU_TEST_OP_MD_CHECK_IOTLB => {
+            let hwpt = ictx.objects.get::<Hwpt>(cmd.id)?;
+            if hwpt.is_paging() {
+                return Err(ENOENT);
+            }
+            if hwpt.domain.mock_iotlb(cmd.low(0))? != cmd.high(0) {
+                return Err(EINVAL);
+            }
+            Ok(())
+        }
+        IOMMU_TEST_OP_DEV_CHECK_CACHE => {
+            let dev = ictx.objects.get::<Device>(cmd.id)?;
+            if dev.with_bound(|b| b.mock_cache(cmd.low(0)))? != cmd.high(0) {
+                return Err(EINVAL);
+            }
+            Ok(())
+        }
+        IOMMU_TEST_OP_TRIGGER_IOPF => {
+            let dev = ictx.objects.get::<Device>(cmd.low(0))?;
+            dev.with_bound(|b| b.mock_trigger_iopf(cmd.high(0), cmd.low(1), cmd.high(1), cmd.word(2)))
+        }
+        IOMMU_TEST_OP_PASID_ATTACH => {
+            let m = ictx.objects.get::<MockDevice>(cmd.id)?;
+            let dev = m.device()?;
+            let pasid = cmd.word0_low();
+            let pt = dev.attach(ictx, pasid, cmd.word0_high())?;
+            cmd.set_word0_high(pt);
+            if let Err(e) = buf.respond(&cmd) {
+                dev.detach(ictx, pasid);
+                return Err(e);
+            }
+            Ok(())
+        }
+        IOMMU_TEST_OP_PASID_REPLACE => {
+            let m = ictx.objects.get::<MockDevice>(cmd.id)?;
+            let dev = m.device()?;
+            let pt = dev.replace(ictx, cmd.word0_low(), cmd.word0_high())?;
+            cmd.set_word0_high(pt);
+            buf.respond(&cmd)
+        }
+        IOMMU_TEST_OP_PASID_DETACH => {
+            let m = ictx.objects.get::<MockDevice>(cmd.id)?;
+            m.device()?.detach(ictx, cmd.word0_low());
+            Ok(())
+        }
+        IOMMU_TEST_OP_PASID_CHECK_HWPT => {
+            let m = ictx.objects.get::<MockDevice>(cmd.id)?;
+            let dev = m.device()?;
+            let pasid = cmd.word0_low();
+            let hwpt_id = cmd.word0_high();
+            let ok = if hwpt_id == 0 {
+                dev.attached_is(pasid, None)?
+            } else {
+                let hwpt = ictx.objects.get::<Hwpt>(hwpt_id).map_err(|e| {
+                    if ictx.objects.exists(hwpt_id) {
+                        EINVAL
+                    } else {
+                        e
+                    }
+                })?;
+                dev.attached_is(pasid, Some(&hwpt))?
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(EINVAL)
+            }
+        }
         IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT => {
             // Sizes upstream's batch buffers; this module has none.
             if cmd.memory_limit() < MIN_MEMORY_LIMIT {
@@ -131,6 +243,125 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
         }
         _ => Err(EOPNOTSUPP),
     }
+}
+
+/// A selftest device: a mock IOMMU device bound to the file, as
+/// `IOMMU_TEST_OP_MOCK_DOMAIN` makes it. Destroying it detaches and unbinds
+/// the device, which then disappears.
+#[pin_data(PinnedDrop)]
+pub(crate) struct MockDevice {
+    /// The bound device, as the driver holds it: userspace cannot destroy
+    /// the device object while this reference lives.
+    #[pin]
+    dev: Mutex<Option<ObjRef<Device>>>,
+    /// Dropped last: the device is unbound before it is unregistered.
+    mock: MockDev,
+}
+
+impl ObjectType for MockDevice {
+    fn cast(kind: &ObjectKind) -> Option<&Arc<Self>> {
+        match kind {
+            ObjectKind::MockDevice(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl MockDevice {
+    /// The bound device: `ENOENT` once the selftest device is destroyed.
+    fn device(&self) -> Result<ObjRef<Device>> {
+        self.dev.lock().as_ref().ok_or(ENOENT)?.clone_ref()
+    }
+
+    /// `IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS)`: a mock device with `flags`,
+    /// bound and attached to `cmd.id` (an IOAS or a HWPT).
+    fn create(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTestCmd, flags: u32) -> Result {
+        let mock = MockDev::new(flags)?;
+        let dev = Device::bind(ictx, mock.dev())?;
+        let devref = match ictx.objects.get::<Device>(dev.id()) {
+            Ok(r) => r,
+            Err(e) => {
+                dev.unbind(Some(ictx));
+                let _ = ictx.objects.destroy(dev.id());
+                return Err(e);
+            }
+        };
+        let id = dev.id();
+        let m = Arc::pin_init(
+            pin_init!(MockDevice {
+                dev <- new_mutex!(Some(devref)),
+                mock,
+            }),
+            GFP_KERNEL_ACCOUNT,
+        );
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => {
+                dev.unbind(Some(ictx));
+                let _ = ictx.objects.destroy(id);
+                return Err(e);
+            }
+        };
+        let res = dev.attach(ictx, NO_PASID, cmd.id).and_then(|hwpt_id| {
+            let pending = ictx.objects.reserve(ObjectKind::MockDevice(m.clone()))?;
+            cmd.set_mock_domain_out(pending.id(), hwpt_id, id);
+            buf.respond(&cmd)?;
+            pending.publish();
+            Ok(())
+        });
+        if res.is_err() {
+            m.destroy(ictx);
+        }
+        res
+    }
+
+    /// Detaches and unbinds the device and destroys its object, with the
+    /// file at hand. Later calls do nothing.
+    pub(crate) fn destroy(&self, ictx: &Ictx) {
+        let Some(dev) = self.dev.lock().take() else {
+            return;
+        };
+        let id = dev.id();
+        dev.unbind(Some(ictx));
+        drop(dev);
+        let _ = ictx.objects.destroy(id);
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for MockDevice {
+    fn drop(self: Pin<&mut Self>) {
+        // The file is closing: the table's teardown takes what is left.
+        if let Some(dev) = self.dev.lock().take() {
+            dev.unbind(None);
+        }
+    }
+}
+
+/// `IOMMU_TEST_OP_MD_CHECK_MAP`: checks that the mock paging HWPT `id`
+/// translates each page of `[iova, iova + length)` to the memory at `uptr`.
+fn check_map(ictx: &Ictx, id: u32, iova: u64, length: u64, uptr: u64) -> Result {
+    let hwpt = ictx.objects.get::<Hwpt>(id)?;
+    if !hwpt.is_paging() {
+        return Err(ENOENT);
+    }
+    if !hwpt.domain.is_mock_paging() {
+        return Err(EINVAL);
+    }
+    let step = 1u64 << hwpt.domain.geometry().pgsizes.trailing_zeros();
+    if iova % step != 0 || length % step != 0 || uptr % step != 0 || uptr.checked_add(length).is_none() {
+        return Err(EINVAL);
+    }
+    let (mut iova, mut uptr) = (iova, uptr);
+    for _ in 0..length / step {
+        let want = glue::user_phys(usize::try_from(uptr).map_err(|_| EFAULT)?)?;
+        if hwpt.domain.iova_to_phys(iova) != want {
+            return Err(EINVAL);
+        }
+        iova = iova.wrapping_add(step);
+        uptr = uptr.wrapping_add(step);
+    }
+    Ok(())
 }
 
 /// Reserves `length` bytes at `start` in IOAS `id`.

@@ -42,6 +42,14 @@ pub(crate) const IOMMU_IOAS_UNMAP: u32 = _IO(IOMMUFD_TYPE, 0x86);
 pub(crate) const IOMMU_OPTION: u32 = _IO(IOMMUFD_TYPE, 0x87);
 /// `IOMMU_VFIO_IOAS`: get, set or clear the IOAS of VFIO compatibility.
 pub(crate) const IOMMU_VFIO_IOAS: u32 = _IO(IOMMUFD_TYPE, 0x88);
+/// `IOMMU_HWPT_ALLOC`: allocate a hardware page table.
+pub(crate) const IOMMU_HWPT_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x89);
+/// `IOMMU_GET_HW_INFO`: what the IOMMU behind a device can do.
+pub(crate) const IOMMU_GET_HW_INFO: u32 = _IO(IOMMUFD_TYPE, 0x8a);
+/// `IOMMU_FAULT_QUEUE_ALLOC`: a queue of I/O page faults, read through an fd.
+pub(crate) const IOMMU_FAULT_QUEUE_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x8e);
+/// `IOMMU_VIOMMU_ALLOC`: a virtual IOMMU on a nesting parent.
+pub(crate) const IOMMU_VIOMMU_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x90);
 /// `IOMMU_IOAS_MAP_FILE`: map a range of a file (memfd).
 pub(crate) const IOMMU_IOAS_MAP_FILE: u32 = _IO(IOMMUFD_TYPE, 0x8f);
 /// `IOMMU_TEST_CMD`: the selftest command of `iommufd_test.h`.
@@ -182,6 +190,75 @@ pub(crate) struct IommuVfioIoas {
     pub(crate) reserved: u16,
 }
 
+/// `IOMMU_HWPT_ALLOC_NEST_PARENT`: the domain may be a nesting parent.
+pub(crate) const IOMMU_HWPT_ALLOC_NEST_PARENT: u32 = 1 << 0;
+/// `IOMMU_HWPT_FAULT_ID_VALID`: `fault_id` names a fault queue.
+pub(crate) const IOMMU_HWPT_FAULT_ID_VALID: u32 = 1 << 2;
+/// `IOMMU_HWPT_ALLOC_PASID`: the domain may be attached to PASIDs.
+pub(crate) const IOMMU_HWPT_ALLOC_PASID: u32 = 1 << 3;
+/// `IOMMU_HWPT_DATA_NONE`.
+pub(crate) const IOMMU_HWPT_DATA_NONE: u32 = 0;
+/// `IOMMU_HW_INFO_FLAG_INPUT_TYPE`: `in_data_type` is an input.
+pub(crate) const IOMMU_HW_INFO_FLAG_INPUT_TYPE: u32 = 1 << 0;
+
+/// Argument of `IOMMU_HWPT_ALLOC`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuHwptAlloc {
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
+    pub(crate) dev_id: u32,
+    pub(crate) pt_id: u32,
+    pub(crate) out_hwpt_id: u32,
+    pub(crate) reserved: u32,
+    pub(crate) data_type: u32,
+    pub(crate) data_len: u32,
+    pub(crate) data_uptr: u64,
+    pub(crate) fault_id: u32,
+    pub(crate) reserved2: u32,
+}
+
+/// Argument of `IOMMU_GET_HW_INFO`. `data_type` is `in_data_type` on the way
+/// in and `out_data_type` on the way out.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuHwInfo {
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
+    pub(crate) dev_id: u32,
+    pub(crate) data_len: u32,
+    pub(crate) data_uptr: u64,
+    pub(crate) data_type: u32,
+    pub(crate) out_max_pasid_log2: u8,
+    pub(crate) reserved: [u8; 3],
+    pub(crate) out_capabilities: u64,
+}
+
+/// Argument of `IOMMU_FAULT_QUEUE_ALLOC`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuFaultAlloc {
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
+    pub(crate) out_fault_id: u32,
+    pub(crate) out_fault_fd: u32,
+}
+
+/// Argument of `IOMMU_VIOMMU_ALLOC`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuViommuAlloc {
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
+    pub(crate) ty: u32,
+    pub(crate) dev_id: u32,
+    pub(crate) hwpt_id: u32,
+    pub(crate) out_viommu_id: u32,
+    pub(crate) data_len: u32,
+    pub(crate) reserved: u32,
+    pub(crate) data_uptr: u64,
+}
+
 /// Argument of `IOMMU_TEST_CMD`: a header, a 48-byte union of per-op
 /// payloads, and `last`. The tail padding of the C struct is explicit.
 #[repr(C)]
@@ -291,6 +368,55 @@ impl IommuTestCmd {
         self.word32(0)
     }
 
+    /// `mock_domain {out_stdev_id, out_hwpt_id, out_idev_id}` (and the
+    /// `mock_domain_flags` variant, whose `dev_flags` is word 1's high half
+    /// as well): the device flags.
+    pub(crate) fn mock_domain_flags(&self) -> u32 {
+        (self.payload[1] >> 32) as u32
+    }
+
+    /// Sets the outputs of `mock_domain`.
+    pub(crate) fn set_mock_domain_out(&mut self, stdev: u32, hwpt: u32, idev: u32) {
+        self.payload[0] = u64::from(stdev) | (u64::from(hwpt) << 32);
+        self.payload[1] = (self.payload[1] & !0xffff_ffff) | u64::from(idev);
+    }
+
+    /// `mock_domain_replace {pt_id}` and `pasid_attach {pasid, pt_id}`:
+    /// word 0's low half.
+    pub(crate) fn word0_low(&self) -> u32 {
+        self.word32(0)
+    }
+
+    /// Word 0's high half: `pasid_attach.pt_id`, `pasid_check.hwpt_id`.
+    pub(crate) fn word0_high(&self) -> u32 {
+        (self.payload[0] >> 32) as u32
+    }
+
+    /// Sets word 0's low half (`mock_domain_replace.pt_id`).
+    pub(crate) fn set_word0_low(&mut self, v: u32) {
+        self.payload[0] = (self.payload[0] & !0xffff_ffff) | u64::from(v);
+    }
+
+    /// Sets word 0's high half (`pasid_attach.pt_id`).
+    pub(crate) fn set_word0_high(&mut self, v: u32) {
+        self.payload[0] = (self.payload[0] & 0xffff_ffff) | (u64::from(v) << 32);
+    }
+
+    /// Payload word `i`.
+    pub(crate) fn word(&self, i: usize) -> u64 {
+        self.payload.get(i).copied().unwrap_or(0)
+    }
+
+    /// The low half of payload word `i`.
+    pub(crate) fn low(&self, i: usize) -> u32 {
+        (self.word(i) & 0xffff_ffff) as u32
+    }
+
+    /// The high half of payload word `i`.
+    pub(crate) fn high(&self, i: usize) -> u32 {
+        (self.word(i) >> 32) as u32
+    }
+
     /// `memory_limit {limit}`.
     pub(crate) fn memory_limit(&self) -> u32 {
         self.word32(0)
@@ -325,6 +451,10 @@ uapi_structs! {
     IommuOption = 24,
     IommuTestCmd = 72,
     IommuVfioIoas = 12,
+    IommuHwptAlloc = 48,
+    IommuHwInfo = 40,
+    IommuFaultAlloc = 16,
+    IommuViommuAlloc = 40,
 }
 
 const _: () = assert!(offset_of!(IommuIoasAlloc, out_ioas_id) == 8);
@@ -341,6 +471,10 @@ crate::ucmd::user_cmd! {
     IommuOption => val64: u64,
     IommuTestCmd => last: u32,
     IommuVfioIoas => reserved: u16,
+    IommuHwptAlloc => reserved: u32,
+    IommuHwInfo => reserved: [u8; 3],
+    IommuFaultAlloc => out_fault_fd: u32,
+    IommuViommuAlloc => out_viommu_id: u32,
 }
 
 const _: () = assert!(offset_of!(IommuTestCmd, last) == 64);

@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The IOMMU core as iommufd_rs's Rust core sees it: devices, domains, attach
+ * handles and the page fault queue. See rust/iommu.rs for the safe side.
+ *
+ * It is C because the core's attach API takes caller-embedded
+ * struct iommu_attach_handle, IOPF groups are C lists handed between the
+ * core and us, domain ops are reached through inline helpers, and a fault
+ * queue is a file with its own file_operations; none of this is bound in
+ * Rust for Linux. Every function here is a thin step; the decisions (which
+ * domain may go where, what is attached, what errno userspace sees) are made
+ * in Rust.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/kref.h>
+#include <linux/pci.h>
+#include <linux/pci-ats.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include <uapi/linux/iommufd.h>
+
+#include "iommu-priv.h"
+#include "iommufd_rs_glue.h"
+
+MODULE_IMPORT_NS("IOMMUFD_INTERNAL");
+
+/* Devices */
+
+int iommufd_rs_dev_bind(struct device *dev, void *owner)
+{
+	/* iommufd always maps with IOMMU_CACHE; it needs coherent DMA. */
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		return -EINVAL;
+	if (!dev->iommu_group)
+		return -ENODEV;
+	return iommu_device_claim_dma_owner(dev, owner);
+}
+
+void iommufd_rs_dev_unbind(struct device *dev)
+{
+	iommu_device_release_dma_owner(dev);
+}
+
+void *iommufd_rs_dev_group(struct device *dev)
+{
+	return dev->iommu_group;
+}
+
+void *iommufd_rs_dev_hw_info(struct device *dev, u32 *type, u32 *len)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	enum iommu_hw_info_type t = *type;
+	void *data;
+
+	if (!ops->hw_info) {
+		*type = IOMMU_HW_INFO_TYPE_NONE;
+		*len = 0;
+		return NULL;
+	}
+	data = ops->hw_info(dev, len, &t);
+	if (!IS_ERR(data))
+		*type = t;
+	return data;
+}
+
+void iommufd_rs_kfree(const void *p)
+{
+	kfree(p);
+}
+
+u32 iommufd_rs_dev_max_pasids(struct device *dev)
+{
+	return dev->iommu ? dev->iommu->max_pasids : 0;
+}
+
+u64 iommufd_rs_dev_caps(struct device *dev)
+{
+	u64 caps = 0;
+
+	if (device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
+		caps |= IOMMU_HW_CAP_DIRTY_TRACKING;
+	if (!device_iommu_capable(dev, IOMMU_CAP_PCI_ATS_SUPPORTED))
+		caps |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+	if (dev->iommu && dev->iommu->max_pasids && dev_is_pci(dev)) {
+		int ctrl = pci_pasid_status(to_pci_dev(dev));
+
+		if (ctrl >= 0 && (ctrl & PCI_PASID_CTRL_EXEC))
+			caps |= IOMMU_HW_CAP_PCI_PASID_EXEC;
+		if (ctrl >= 0 && (ctrl & PCI_PASID_CTRL_PRIV))
+			caps |= IOMMU_HW_CAP_PCI_PASID_PRIV;
+	}
+	return caps;
+}
+
+/* Domains */
+
+static struct iommu_domain *rs_domain_setup(struct device *dev,
+					    struct iommu_domain *domain)
+{
+	if (IS_ERR(domain))
+		return domain;
+	domain->owner = dev_iommu_ops(dev);
+	return domain;
+}
+
+struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
+						    u32 flags, u32 data_type,
+						    u64 uptr, u32 len)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	const struct iommu_user_data data = {
+		.type = data_type, .uptr = u64_to_user_ptr(uptr), .len = len,
+	};
+
+	if (!ops->domain_alloc_paging_flags) {
+		if (flags || len)
+			return ERR_PTR(-EOPNOTSUPP);
+		return iommu_paging_domain_alloc(dev);
+	}
+	return rs_domain_setup(dev, ops->domain_alloc_paging_flags(dev, flags,
+						len ? &data : NULL));
+}
+
+struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
+						    struct iommu_domain *parent,
+						    u32 flags, u32 data_type,
+						    u64 uptr, u32 len)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	const struct iommu_user_data data = {
+		.type = data_type, .uptr = u64_to_user_ptr(uptr), .len = len,
+	};
+	struct iommu_domain *domain;
+
+	if (!ops->domain_alloc_nested)
+		return ERR_PTR(-EOPNOTSUPP);
+	domain = ops->domain_alloc_nested(dev, parent, flags, &data);
+	if (!IS_ERR(domain) && domain->type != IOMMU_DOMAIN_NESTED) {
+		iommu_domain_free(domain);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	return rs_domain_setup(dev, domain);
+}
+
+void iommufd_rs_domain_free(struct iommu_domain *domain)
+{
+	iommu_domain_free(domain);
+}
+
+bool iommufd_rs_domain_owned_by(struct iommu_domain *domain,
+				struct device *dev)
+{
+	return domain->owner == dev_iommu_ops(dev);
+}
+
+void iommufd_rs_domain_geometry(struct iommu_domain *domain, u64 *pgsizes,
+				u64 *start, u64 *end, bool *force)
+{
+	*pgsizes = domain->pgsize_bitmap;
+	*start = domain->geometry.aperture_start;
+	*end = domain->geometry.aperture_end;
+	*force = domain->geometry.force_aperture;
+}
+
+/*
+ * Maps length bytes at iova from the pinned pages, starting first_offset
+ * bytes into the first one: one iommu_map() per physically contiguous run.
+ * On failure nothing of the call stays mapped.
+ */
+int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
+				struct page **pages, unsigned long npages,
+				u64 first_offset, u64 length, int prot)
+{
+	u64 done = 0, off = first_offset;
+	unsigned long i = 0;
+	int rc;
+
+	while (done < length) {
+		unsigned long pfn, n = 1;
+		u64 len;
+
+		if (i >= npages || off >= PAGE_SIZE) {
+			rc = -EINVAL;
+			goto err;
+		}
+		pfn = page_to_pfn(pages[i]);
+		while (i + n < npages && page_to_pfn(pages[i + n]) == pfn + n)
+			n++;
+		len = min_t(u64, n * PAGE_SIZE - off, length - done);
+		rc = iommu_map(domain, iova + done, PFN_PHYS(pfn) + off, len,
+			       prot, GFP_KERNEL_ACCOUNT);
+		if (rc)
+			goto err;
+		done += len;
+		i += n;
+		off = 0;
+	}
+	return 0;
+
+err:
+	if (done)
+		iommu_unmap(domain, iova, done);
+	return rc;
+}
+
+u64 iommufd_rs_domain_unmap(struct iommu_domain *domain, u64 iova, u64 len)
+{
+	return iommu_unmap(domain, iova, len);
+}
+
+u64 iommufd_rs_domain_iova_to_phys(struct iommu_domain *domain, u64 iova)
+{
+	return iommu_iova_to_phys(domain, iova);
+}
+
+/* Page fault queues */
+
+struct iommufd_rs_fault {
+	struct kref ref;
+	struct mutex mutex;	/* serialises read, write and auto-response */
+	spinlock_t lock;	/* protects deliver */
+	struct list_head deliver;
+	struct xarray response;	/* cookie -> group read by userspace */
+	wait_queue_head_t wait;
+};
+
+/* One attachment of a domain to a device or device PASID. */
+struct iommufd_rs_handle {
+	struct iommu_attach_handle handle;
+	u32 dev_id;
+	struct iommufd_rs_fault *fault;
+};
+
+static void rs_fault_release(struct kref *ref)
+{
+	struct iommufd_rs_fault *fault =
+		container_of(ref, struct iommufd_rs_fault, ref);
+	struct iopf_group *group, *next;
+	unsigned long index;
+
+	/* Attached handles hold no reference; all are gone by now. */
+	list_for_each_entry_safe(group, next, &fault->deliver, node) {
+		list_del(&group->node);
+		iopf_group_response(group, IOMMU_PAGE_RESP_INVALID);
+		iopf_free_group(group);
+	}
+	xa_for_each(&fault->response, index, group) {
+		xa_erase(&fault->response, index);
+		iopf_group_response(group, IOMMU_PAGE_RESP_INVALID);
+		iopf_free_group(group);
+	}
+	xa_destroy(&fault->response);
+	mutex_destroy(&fault->mutex);
+	kfree(fault);
+}
+
+void iommufd_rs_fault_put(struct iommufd_rs_fault *fault)
+{
+	kref_put(&fault->ref, rs_fault_release);
+}
+
+static struct iopf_group *rs_fault_fetch(struct iommufd_rs_fault *fault)
+{
+	struct iopf_group *group;
+
+	spin_lock(&fault->lock);
+	group = list_first_entry_or_null(&fault->deliver, struct iopf_group,
+					 node);
+	if (group)
+		list_del(&group->node);
+	spin_unlock(&fault->lock);
+	return group;
+}
+
+static void rs_fault_restore(struct iommufd_rs_fault *fault,
+			     struct iopf_group *group)
+{
+	spin_lock(&fault->lock);
+	list_add(&group->node, &fault->deliver);
+	spin_unlock(&fault->lock);
+}
+
+static ssize_t rs_fault_read(struct file *filep, char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	const size_t size = sizeof(struct iommu_hwpt_pgfault);
+	struct iommufd_rs_fault *fault = filep->private_data;
+	struct iopf_group *group;
+	size_t done = 0;
+	int rc = 0;
+
+	if (*ppos || count % size)
+		return -ESPIPE;
+	mutex_lock(&fault->mutex);
+	while ((group = rs_fault_fetch(fault))) {
+		struct iommufd_rs_handle *h = container_of(
+			group->attach_handle, struct iommufd_rs_handle, handle);
+		size_t group_done = done;
+		struct iopf_fault *iopf;
+
+		if (group->fault_count * size > count - done) {
+			rs_fault_restore(fault, group);
+			if (!done)
+				rc = -EINVAL;
+			break;
+		}
+		rc = xa_alloc(&fault->response, &group->cookie, group,
+			      xa_limit_32b, GFP_KERNEL_ACCOUNT);
+		if (rc) {
+			rs_fault_restore(fault, group);
+			break;
+		}
+		list_for_each_entry(iopf, &group->faults, list) {
+			struct iommu_hwpt_pgfault msg = {
+				.flags = iopf->fault.prm.flags,
+				.dev_id = h->dev_id,
+				.pasid = iopf->fault.prm.pasid,
+				.grpid = iopf->fault.prm.grpid,
+				.perm = iopf->fault.prm.perm,
+				.addr = iopf->fault.prm.addr,
+				.cookie = group->cookie,
+			};
+
+			if (copy_to_user(buf + group_done, &msg, size)) {
+				xa_erase(&fault->response, group->cookie);
+				rs_fault_restore(fault, group);
+				rc = -EFAULT;
+				break;
+			}
+			group_done += size;
+		}
+		if (rc)
+			break;
+		done = group_done;
+	}
+	mutex_unlock(&fault->mutex);
+	return done ? done : rc;
+}
+
+static ssize_t rs_fault_write(struct file *filep, const char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	const size_t size = sizeof(struct iommu_hwpt_page_response);
+	struct iommufd_rs_fault *fault = filep->private_data;
+	struct iommu_hwpt_page_response resp;
+	struct iopf_group *group;
+	size_t done = 0;
+	int rc = 0;
+
+	if (*ppos || count % size)
+		return -ESPIPE;
+	mutex_lock(&fault->mutex);
+	while (done < count) {
+		if (copy_from_user(&resp, buf + done, size)) {
+			rc = -EFAULT;
+			break;
+		}
+		if (resp.code != IOMMUFD_PAGE_RESP_SUCCESS &&
+		    resp.code != IOMMUFD_PAGE_RESP_INVALID) {
+			rc = -EINVAL;
+			break;
+		}
+		group = xa_erase(&fault->response, resp.cookie);
+		if (!group) {
+			rc = -EINVAL;
+			break;
+		}
+		iopf_group_response(group, resp.code);
+		iopf_free_group(group);
+		done += size;
+	}
+	mutex_unlock(&fault->mutex);
+	return done ? done : rc;
+}
+
+static __poll_t rs_fault_poll(struct file *filep, struct poll_table_struct *pt)
+{
+	struct iommufd_rs_fault *fault = filep->private_data;
+	__poll_t mask = EPOLLOUT;
+
+	poll_wait(filep, &fault->wait, pt);
+	spin_lock(&fault->lock);
+	if (!list_empty(&fault->deliver))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	spin_unlock(&fault->lock);
+	return mask;
+}
+
+static int rs_fault_file_release(struct inode *inode, struct file *filep)
+{
+	iommufd_rs_fault_put(filep->private_data);
+	return 0;
+}
+
+static const struct file_operations rs_fault_fops = {
+	.owner = THIS_MODULE,
+	.read = rs_fault_read,
+	.write = rs_fault_write,
+	.poll = rs_fault_poll,
+	.release = rs_fault_file_release,
+};
+
+/*
+ * A new fault queue with one reference for the caller and one for the file
+ * returned in *filep under the unused fd number returned; the caller either
+ * installs it with fd_install() or undoes it with iommufd_rs_fd_abort().
+ */
+int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep)
+{
+	struct iommufd_rs_fault *fault;
+	int fd;
+
+	fault = kzalloc(sizeof(*fault), GFP_KERNEL_ACCOUNT);
+	if (!fault)
+		return -ENOMEM;
+	kref_init(&fault->ref);
+	mutex_init(&fault->mutex);
+	spin_lock_init(&fault->lock);
+	INIT_LIST_HEAD(&fault->deliver);
+	xa_init_flags(&fault->response, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&fault->wait);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto err_free;
+	*filep = anon_inode_getfile("[iommufd-pgfault]", &rs_fault_fops, fault,
+				    O_RDWR);
+	if (IS_ERR(*filep)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(*filep);
+		goto err_free;
+	}
+	kref_get(&fault->ref);
+	*out = fault;
+	return fd;
+
+err_free:
+	iommufd_rs_fault_put(fault);
+	return fd;
+}
+
+void iommufd_rs_fd_install(int fd, struct file *filep)
+{
+	fd_install(fd, filep);
+}
+
+void iommufd_rs_fd_abort(int fd, struct file *filep)
+{
+	put_unused_fd(fd);
+	fput(filep);
+}
+
+static int rs_iopf_handler(struct iopf_group *group)
+{
+	struct iommufd_rs_handle *h = container_of(group->attach_handle,
+						   struct iommufd_rs_handle,
+						   handle);
+	struct iommufd_rs_fault *fault = h->fault;
+
+	if (!fault)
+		return -EINVAL;
+	iopf_group_dequeue(group);
+	spin_lock(&fault->lock);
+	list_add_tail(&group->node, &fault->deliver);
+	spin_unlock(&fault->lock);
+	wake_up_interruptible(&fault->wait);
+	return 0;
+}
+
+void iommufd_rs_domain_set_fault_handler(struct iommu_domain *domain)
+{
+	domain->iopf_handler = rs_iopf_handler;
+}
+
+/* Answers, as invalid, every fault still pending through handle h. */
+static void rs_fault_auto_respond(struct iommufd_rs_handle *h)
+{
+	struct iommufd_rs_fault *fault = h->fault;
+	struct iopf_group *group, *next;
+	unsigned long index;
+	LIST_HEAD(gone);
+
+	if (!fault)
+		return;
+	mutex_lock(&fault->mutex);
+	spin_lock(&fault->lock);
+	list_for_each_entry_safe(group, next, &fault->deliver, node)
+		if (group->attach_handle == &h->handle)
+			list_move(&group->node, &gone);
+	spin_unlock(&fault->lock);
+	list_for_each_entry_safe(group, next, &gone, node) {
+		list_del(&group->node);
+		iopf_group_response(group, IOMMU_PAGE_RESP_INVALID);
+		iopf_free_group(group);
+	}
+	xa_for_each(&fault->response, index, group) {
+		if (group->attach_handle != &h->handle)
+			continue;
+		xa_erase(&fault->response, index);
+		iopf_group_response(group, IOMMU_PAGE_RESP_INVALID);
+		iopf_free_group(group);
+	}
+	mutex_unlock(&fault->mutex);
+}
+
+/* Attachments */
+
+static struct iommufd_rs_handle *rs_handle_get(struct device *dev,
+					       ioasid_t pasid)
+{
+	struct iommu_attach_handle *h;
+
+	h = iommu_attach_handle_get(dev->iommu_group, pasid, 0);
+	if (IS_ERR(h))
+		return NULL;
+	return container_of(h, struct iommufd_rs_handle, handle);
+}
+
+static void rs_handle_free(struct iommufd_rs_handle *h)
+{
+	if (!h)
+		return;
+	rs_fault_auto_respond(h);
+	if (h->fault)
+		iommufd_rs_fault_put(h->fault);
+	kfree(h);
+}
+
+static struct iommufd_rs_handle *rs_handle_alloc(u32 dev_id,
+						 struct iommufd_rs_fault *fault)
+{
+	struct iommufd_rs_handle *h;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return NULL;
+	h->dev_id = dev_id;
+	h->fault = fault;
+	if (fault)
+		kref_get(&fault->ref);
+	return h;
+}
+
+/*
+ * Attaches domain to the device's group (pasid IOMMU_NO_PASID) or to one
+ * PASID of the device. fault, if any, receives the page faults that arrive
+ * through this attachment.
+ */
+int iommufd_rs_attach(struct device *dev, u32 pasid,
+		      struct iommu_domain *domain, u32 dev_id,
+		      struct iommufd_rs_fault *fault)
+{
+	struct iommufd_rs_handle *h = rs_handle_alloc(dev_id, fault);
+	int rc;
+
+	if (!h)
+		return -ENOMEM;
+	if (pasid == IOMMU_NO_PASID)
+		rc = iommu_attach_group_handle(domain, dev->iommu_group,
+					       &h->handle);
+	else
+		rc = iommu_attach_device_pasid(domain, dev, pasid, &h->handle);
+	if (rc)
+		rs_handle_free(h);
+	return rc;
+}
+
+/* Moves an attachment to domain; on failure the old one stays in place. */
+int iommufd_rs_replace(struct device *dev, u32 pasid,
+		       struct iommu_domain *domain, u32 dev_id,
+		       struct iommufd_rs_fault *fault)
+{
+	struct iommufd_rs_handle *old = rs_handle_get(dev, pasid);
+	struct iommufd_rs_handle *h = rs_handle_alloc(dev_id, fault);
+	int rc;
+
+	if (!h)
+		return -ENOMEM;
+	if (pasid == IOMMU_NO_PASID)
+		rc = iommu_replace_group_handle(dev->iommu_group, domain,
+						&h->handle);
+	else
+		rc = iommu_replace_device_pasid(domain, dev, pasid,
+						&h->handle);
+	if (rc) {
+		rs_handle_free(h);
+		return rc;
+	}
+	rs_handle_free(old);
+	return 0;
+}
+
+void iommufd_rs_detach(struct device *dev, u32 pasid,
+		       struct iommu_domain *domain)
+{
+	struct iommufd_rs_handle *h = rs_handle_get(dev, pasid);
+
+	if (pasid == IOMMU_NO_PASID)
+		iommu_detach_group_handle(domain, dev->iommu_group);
+	else
+		iommu_detach_device_pasid(domain, dev, pasid);
+	rs_handle_free(h);
+}
+
+/* The domain the IOMMU core has on the device's PASID, or NULL. */
+struct iommu_domain *iommufd_rs_attached_domain(struct device *dev, u32 pasid)
+{
+	struct iommufd_rs_handle *h = rs_handle_get(dev, pasid);
+
+	return h ? h->handle.domain : NULL;
+}

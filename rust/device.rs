@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Bound devices and their attachments: the in-kernel API a VFIO driver (or
+//! the selftest's mock devices) uses, `bind`, `attach(pasid, pt_id)`,
+//! `replace`, `detach` and `unbind`, with upstream's rules.
+//!
+//! The attach state is kept per IOMMU group and per PASID, as the IOMMU core
+//! attaches groups, not devices: every device of a group at one PASID shares
+//! one HWPT. [`crate::pasid_attach`] decides what a change may do; this file
+//! keeps the state, takes the references and calls the IOMMU core.
+//!
+//! Lock order: an IOAS's auto-domain list, then a device's binding, then its
+//! group's state, then an IOAS's page table.
+
+use kernel::{
+    alloc::flags::GFP_KERNEL_ACCOUNT,
+    new_mutex,
+    prelude::*,
+    sync::{
+        Arc,
+        Mutex, //
+    },
+};
+
+use crate::{
+    hw_pagetable::{
+        self,
+        Hwpt, //
+    },
+    ictx::Ictx,
+    iommu::{
+        BoundDev,
+        DevPtr, //
+    },
+    ioas::Ioas,
+    object::{
+        ObjRef,
+        ObjectKind,
+        ObjectType, //
+    },
+    pasid_attach::{
+        plan_attach,
+        plan_detach,
+        plan_replace,
+        AttachError,
+        AttachPlan,
+        DetachPlan,
+        GroupView,
+        HwptInfo,
+        ReplacePlan,
+        NO_PASID, //
+    },
+    uapi::{
+        IommuHwInfo,
+        IOMMU_HW_INFO_FLAG_INPUT_TYPE, //
+    },
+    ucmd::UserCmdBuf,
+};
+
+impl From<AttachError> for Error {
+    fn from(e: AttachError) -> Self {
+        match e {
+            AttachError::Busy => EBUSY,
+            AttachError::Invalid => EINVAL,
+        }
+    }
+}
+
+/// What one PASID of a group is attached to.
+struct PasidAttach {
+    pasid: u32,
+    hwpt: ObjRef<Hwpt>,
+    /// The devices attached here, by object id; each holds its own
+    /// reference on the HWPT, as upstream counts one user per device.
+    devices: KVec<(u32, ObjRef<Hwpt>)>,
+}
+
+/// The attach state of one IOMMU group in one iommufd file.
+pub(crate) struct GroupState {
+    attached: KVec<PasidAttach>,
+}
+
+/// An IOMMU group as this file sees it.
+#[pin_data]
+pub(crate) struct Group {
+    key: usize,
+    #[pin]
+    state: Mutex<GroupState>,
+}
+
+impl HwptInfo for ObjRef<Hwpt> {
+    fn pasid_compat(&self) -> bool {
+        self.pasid_compat
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        self.serial() == other.serial()
+    }
+}
+
+impl GroupView for GroupState {
+    type Hwpt = ObjRef<Hwpt>;
+    type Device = u32;
+
+    fn hwpt_at(&self, pasid: u32) -> Option<&ObjRef<Hwpt>> {
+        self.at(pasid).map(|a| &a.hwpt)
+    }
+
+    fn has_device(&self, pasid: u32, dev: &u32) -> bool {
+        self.at(pasid)
+            .is_some_and(|a| a.devices.iter().any(|(d, _)| d == dev))
+    }
+
+    fn devices_at(&self, pasid: u32) -> usize {
+        self.at(pasid).map_or(0, |a| a.devices.len())
+    }
+
+    fn any_pasid_attached(&self) -> bool {
+        self.attached.iter().any(|a| a.pasid != NO_PASID)
+    }
+}
+
+impl GroupState {
+    fn at(&self, pasid: u32) -> Option<&PasidAttach> {
+        self.attached.iter().find(|a| a.pasid == pasid)
+    }
+
+    fn at_mut(&mut self, pasid: u32) -> Option<&mut PasidAttach> {
+        self.attached.iter_mut().find(|a| a.pasid == pasid)
+    }
+}
+
+/// A device bound to an iommufd file.
+#[pin_data]
+pub(crate) struct Device {
+    /// The binding; `None` once unbound, when every lookup sees `ENOENT`.
+    #[pin]
+    bound: Mutex<Option<BoundDev>>,
+    group: Arc<Group>,
+    groups: Arc<Mutex<Groups>>,
+    /// The device's object id, fixed before it is published.
+    id: u32,
+    /// The PASIDs the device may use.
+    max_pasids: u32,
+}
+
+impl ObjectType for Device {
+    fn cast(kind: &ObjectKind) -> Option<&Arc<Self>> {
+        match kind {
+            ObjectKind::Device(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// The groups of one file, shared by their devices.
+pub(crate) struct Groups {
+    list: KVec<(Arc<Group>, u32)>,
+}
+
+impl Groups {
+    /// No groups.
+    pub(crate) fn new() -> Self {
+        Self { list: KVec::new() }
+    }
+}
+
+impl Device {
+    /// Binds `dev` to `ictx`, claiming its DMA, and publishes its object.
+    /// Returns the device and its object id.
+    pub(crate) fn bind(ictx: &Ictx, dev: DevPtr) -> Result<Arc<Device>> {
+        let owner: *const Ictx = ictx;
+        let bound = BoundDev::bind(dev, owner.cast())?;
+        let groups = ictx.groups.clone();
+        let group = group_get(&groups, bound.group_key())?;
+        let max_pasids = bound.max_pasids();
+        let (g2, gs2) = (group.clone(), groups.clone());
+        let res = ictx.objects.reserve_with(move |id| {
+            let d = Arc::pin_init(
+                pin_init!(Device {
+                    bound <- new_mutex!(None),
+                    group: g2,
+                    groups: gs2,
+                    id,
+                    max_pasids,
+                }),
+                GFP_KERNEL_ACCOUNT,
+            )?;
+            Ok((ObjectKind::Device(d.clone()), d))
+        });
+        match res {
+            Ok((pending, d)) => {
+                *d.bound.lock() = Some(bound);
+                pending.publish();
+                Ok(d)
+            }
+            Err(e) => {
+                drop(bound);
+                group_put(&groups, &group);
+                Err(e)
+            }
+        }
+    }
+
+    /// The object id.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Detaches every attachment and gives the device's DMA back. Later
+    /// calls find the device unbound (`ENOENT`). Without `ictx` (the file is
+    /// closing) automatic domains are left to the table's teardown.
+    pub(crate) fn unbind(&self, ictx: Option<&Ictx>) {
+        let mut bound = self.bound.lock();
+        let Some(b) = bound.as_ref() else {
+            return;
+        };
+        let mut released = KVec::new();
+        {
+            let mut g = self.group.state.lock();
+            let pasids: KVec<u32> = {
+                let mut v = KVec::new();
+                for a in g.attached.iter() {
+                    if a.devices.iter().any(|(d, _)| *d == self.id) {
+                        // Failing to record one only leaks its detach here;
+                        // the table's teardown still frees everything.
+                        let _ = v.push(a.pasid, GFP_KERNEL_ACCOUNT);
+                    }
+                }
+                v
+            };
+            for pasid in pasids.iter() {
+                Self::detach_locked(&mut g, b, self.id, *pasid, &mut released);
+            }
+        }
+        *bound = None;
+        drop(bound);
+        group_put(&self.groups, &self.group);
+        Self::release(ictx, released);
+    }
+
+    /// Attaches the device at `pasid` to `pt_id`: a HWPT, or an IOAS whose
+    /// automatic domain is found or made (only for the RID in practice, as
+    /// automatic domains are not PASID compatible). Returns the HWPT id.
+    pub(crate) fn attach(&self, ictx: &Ictx, pasid: u32, pt_id: u32) -> Result<u32> {
+        self.change(ictx, pasid, pt_id, false)
+    }
+
+    /// Replaces what `pasid` is attached to; on failure nothing changes.
+    pub(crate) fn replace(&self, ictx: &Ictx, pasid: u32, pt_id: u32) -> Result<u32> {
+        self.change(ictx, pasid, pt_id, true)
+    }
+
+    fn check_pasid(&self, pasid: u32) -> Result {
+        if pasid != NO_PASID && pasid >= self.max_pasids {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    fn change(&self, ictx: &Ictx, pasid: u32, pt_id: u32, replace: bool) -> Result<u32> {
+        let mut released = KVec::new();
+        let res = self.change_collect(ictx, pasid, pt_id, replace, &mut released);
+        // Dropped with no lock held: an automatic domain may go with them.
+        Self::release(Some(ictx), released);
+        res
+    }
+
+    fn change_collect(
+        &self,
+        ictx: &Ictx,
+        pasid: u32,
+        pt_id: u32,
+        replace: bool,
+        released: &mut KVec<ObjRef<Hwpt>>,
+    ) -> Result<u32> {
+        if let Ok(hwpt) = ictx.objects.get::<Hwpt>(pt_id) {
+            self.check_pasid(pasid)?;
+            self.do_change(pasid, hwpt, replace, released)?;
+            return Ok(pt_id);
+        }
+        let ioas = ictx.objects.get::<Ioas>(pt_id).map_err(|e| {
+            // Any other kind of object is not something to attach to.
+            if ictx.objects.exists(pt_id) {
+                EINVAL
+            } else {
+                e
+            }
+        })?;
+        self.check_pasid(pasid)?;
+        self.auto_domain(ictx, pasid, ioas, replace, released)
+    }
+
+    /// Finds an automatic domain of `ioas` that the device can use, or makes
+    /// one, as upstream: an incompatible one (`EINVAL`) is skipped.
+    fn auto_domain(
+        &self,
+        ictx: &Ictx,
+        pasid: u32,
+        ioas: ObjRef<Ioas>,
+        replace: bool,
+        released: &mut KVec<ObjRef<Hwpt>>,
+    ) -> Result<u32> {
+        let mut autos = ioas.auto_hwpts.lock();
+        let mut i = 0;
+        while i < autos.len() {
+            let (id, serial) = autos[i];
+            let Some(hwpt) = ictx
+                .objects
+                .get::<Hwpt>(id)
+                .ok()
+                .filter(|h| h.serial() == serial)
+            else {
+                // Destroyed since: forget it.
+                let _ = autos.remove(i);
+                continue;
+            };
+            i += 1;
+            match self.do_change(pasid, hwpt, replace, released) {
+                Ok(()) => return Ok(id),
+                Err(e) if e == EINVAL => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let (hwpt, pending) = {
+            let bound = self.bound.lock();
+            let b = bound.as_ref().ok_or(ENOENT)?;
+            hw_pagetable::alloc_paging(ictx, b, ioas.clone_ref()?, 0, None, true)?
+        };
+        let id = pending.id();
+        let serial = hwpt.serial();
+        let res = autos
+            .reserve(1, GFP_KERNEL_ACCOUNT)
+            .map_err(Error::from)
+            .and_then(|()| self.do_change(pasid, hwpt, replace, released));
+        if let Err(e) = res {
+            drop(pending);
+            return Err(e);
+        }
+        pending.publish();
+        // Room was reserved above.
+        let _ = autos.push_within_capacity((id, serial));
+        Ok(id)
+    }
+
+    fn do_change(
+        &self,
+        pasid: u32,
+        hwpt: ObjRef<Hwpt>,
+        replace: bool,
+        released: &mut KVec<ObjRef<Hwpt>>,
+    ) -> Result {
+        let bound = self.bound.lock();
+        let b = bound.as_ref().ok_or(ENOENT)?;
+        if !hwpt.compatible_with(b) {
+            return Err(EINVAL);
+        }
+        let mut g = self.group.state.lock();
+        if replace {
+            self.replace_locked(&mut g, b, pasid, hwpt, released)
+        } else {
+            self.attach_locked(&mut g, b, pasid, hwpt)
+        }
+    }
+
+    fn attach_locked(
+        &self,
+        g: &mut GroupState,
+        b: &BoundDev,
+        pasid: u32,
+        hwpt: ObjRef<Hwpt>,
+    ) -> Result {
+        match plan_attach(g, &self.id, pasid, &hwpt)? {
+            AttachPlan::Join => {
+                let at = g.at_mut(pasid).ok_or(EINVAL)?;
+                at.devices.push((self.id, hwpt), GFP_KERNEL_ACCOUNT)?;
+            }
+            AttachPlan::Driver => {
+                g.attached.reserve(1, GFP_KERNEL_ACCOUNT)?;
+                let mut devices = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT)?;
+                let group_ref = hwpt.clone_ref()?;
+                b.attach(pasid, &hwpt.domain, self.id, hwpt.fault_queue())?;
+                // Room was reserved for both pushes above.
+                let _ = devices.push_within_capacity((self.id, hwpt));
+                let _ = g.attached.push_within_capacity(PasidAttach {
+                    pasid,
+                    hwpt: group_ref,
+                    devices,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn replace_locked(
+        &self,
+        g: &mut GroupState,
+        b: &BoundDev,
+        pasid: u32,
+        hwpt: ObjRef<Hwpt>,
+        released: &mut KVec<ObjRef<Hwpt>>,
+    ) -> Result {
+        if plan_replace(g, &self.id, pasid, &hwpt)? == ReplacePlan::NoOp {
+            return Ok(());
+        }
+        let n = g.devices_at(pasid);
+        // Take every reference the new HWPT needs before touching anything.
+        let mut refs = KVec::with_capacity(n + 1, GFP_KERNEL_ACCOUNT)?;
+        for _ in 0..n {
+            refs.push(hwpt.clone_ref()?, GFP_KERNEL_ACCOUNT)?;
+        }
+        released.reserve(n + 1, GFP_KERNEL_ACCOUNT)?;
+        b.replace(pasid, &hwpt.domain, self.id, hwpt.fault_queue())?;
+        let at = g.at_mut(pasid).ok_or(EINVAL)?;
+        let old = core::mem::replace(&mut at.hwpt, hwpt);
+        let _ = released.push_within_capacity(old);
+        for (_, r) in at.devices.iter_mut() {
+            if let Some(new) = refs.pop() {
+                let old = core::mem::replace(r, new);
+                let _ = released.push_within_capacity(old);
+            }
+        }
+        Ok(())
+    }
+
+    /// Detaches the device at `pasid`; nothing attached is not an error.
+    pub(crate) fn detach(&self, ictx: &Ictx, pasid: u32) {
+        let mut released = KVec::new();
+        {
+            let bound = self.bound.lock();
+            let Some(b) = bound.as_ref() else {
+                return;
+            };
+            let mut g = self.group.state.lock();
+            Self::detach_locked(&mut g, b, self.id, pasid, &mut released);
+        }
+        Self::release(Some(ictx), released);
+    }
+
+    fn detach_locked(
+        g: &mut GroupState,
+        b: &BoundDev,
+        id: u32,
+        pasid: u32,
+        released: &mut KVec<ObjRef<Hwpt>>,
+    ) {
+        let plan = plan_detach(g, &id, pasid);
+        let Some(pos) = g.attached.iter().position(|a| a.pasid == pasid) else {
+            return;
+        };
+        match plan {
+            DetachPlan::NotAttached => {}
+            DetachPlan::Leave => {
+                let at = &mut g.attached[pos];
+                if let Some(i) = at.devices.iter().position(|(d, _)| *d == id) {
+                    if let Ok((_, r)) = at.devices.remove(i) {
+                        // If the list cannot grow, dropping here is still
+                        // safe: the table holds the HWPT.
+                        let _ = released.push(r, GFP_KERNEL_ACCOUNT);
+                    }
+                }
+            }
+            DetachPlan::Driver => {
+                let Ok(at) = g.attached.remove(pos) else {
+                    return;
+                };
+                b.detach(pasid, &at.hwpt.domain);
+                for (_, r) in at.devices {
+                    let _ = released.push(r, GFP_KERNEL_ACCOUNT);
+                }
+                let _ = released.push(at.hwpt, GFP_KERNEL_ACCOUNT);
+            }
+        }
+    }
+
+    /// Drops references given up under the locks, then destroys automatic
+    /// domains nothing uses any more, as upstream does on detach.
+    fn release(ictx: Option<&Ictx>, released: KVec<ObjRef<Hwpt>>) {
+        let mut autos = KVec::new();
+        for r in released {
+            if r.is_auto() && !autos.contains(&r.id()) {
+                let _ = autos.push(r.id(), GFP_KERNEL_ACCOUNT);
+            }
+            drop(r);
+        }
+        let Some(ictx) = ictx else {
+            return;
+        };
+        for id in autos {
+            // Still in use by another device (EBUSY): it stays.
+            let _ = ictx.objects.destroy_if::<Hwpt>(id, |h| h.is_auto());
+        }
+    }
+
+    /// Whether the IOMMU core has `hwpt`'s domain (or nothing, for `None`)
+    /// at `pasid` of this device.
+    pub(crate) fn attached_is(&self, pasid: u32, hwpt: Option<&Hwpt>) -> Result<bool> {
+        let bound = self.bound.lock();
+        let b = bound.as_ref().ok_or(ENOENT)?;
+        Ok(b.attached_is(pasid, hwpt.map(|h| &*h.domain)))
+    }
+
+    /// Runs `f` with the binding: `ENOENT` once unbound.
+    pub(crate) fn with_bound<R>(&self, f: impl FnOnce(&BoundDev) -> Result<R>) -> Result<R> {
+        let bound = self.bound.lock();
+        f(bound.as_ref().ok_or(ENOENT)?)
+    }
+}
+
+/// The file's state of IOMMU group `key`, shared by its devices.
+fn group_get(groups: &Mutex<Groups>, key: usize) -> Result<Arc<Group>> {
+    let mut groups = groups.lock();
+    if let Some((g, n)) = groups.list.iter_mut().find(|(g, _)| g.key == key) {
+        *n += 1;
+        return Ok(g.clone());
+    }
+    let g = Arc::pin_init(
+        pin_init!(Group {
+            key,
+            state <- new_mutex!(GroupState {
+                attached: KVec::new()
+            }),
+        }),
+        GFP_KERNEL_ACCOUNT,
+    )?;
+    groups.list.push((g.clone(), 1), GFP_KERNEL_ACCOUNT)?;
+    Ok(g)
+}
+
+/// One device of `group` less; the last one forgets it.
+fn group_put(groups: &Mutex<Groups>, group: &Arc<Group>) {
+    let mut groups = groups.lock();
+    if let Some(i) = groups.list.iter().position(|(g, _)| g.key == group.key) {
+        groups.list[i].1 -= 1;
+        if groups.list[i].1 == 0 {
+            drop(groups.list.remove(i));
+        }
+    }
+}
+
+/// `IOMMU_GET_HW_INFO`.
+pub(crate) fn get_hw_info_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuHwInfo) -> Result {
+    use kernel::uaccess::{
+        UserPtr,
+        UserSlice, //
+    };
+
+    if cmd.flags & !IOMMU_HW_INFO_FLAG_INPUT_TYPE != 0 || cmd.reserved != [0; 3] {
+        return Err(EOPNOTSUPP);
+    }
+    if cmd.flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE == 0 {
+        cmd.data_type = 0;
+    }
+    let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
+    let (ty, data, caps, max_pasids) = dev.with_bound(|b| {
+        let (ty, data) = b.hw_info(cmd.data_type)?;
+        Ok((ty, data, b.caps(), b.max_pasids()))
+    })?;
+    let want = cmd.data_len as usize;
+    let copy = want.min(data.len());
+    let addr = usize::try_from(cmd.data_uptr).map_err(|_| EFAULT)?;
+    if want != 0 {
+        let mut w = UserSlice::new(UserPtr::from_addr(addr), want).writer();
+        w.write_slice(data.get(..copy).ok_or(EINVAL)?)?;
+        // Zero what the user buffer has beyond the driver's data.
+        let zeros = [0u8; 64];
+        let mut left = want - copy;
+        while left != 0 {
+            let n = left.min(zeros.len());
+            w.write_slice(&zeros[..n])?;
+            left -= n;
+        }
+    }
+    cmd.data_len = u32::try_from(data.len()).map_err(|_| EOVERFLOW)?;
+    cmd.data_type = ty;
+    cmd.out_capabilities = caps;
+    cmd.out_max_pasid_log2 = if max_pasids != 0 {
+        (31 - max_pasids.leading_zeros()) as u8
+    } else {
+        0
+    };
+    buf.respond(&cmd)
+}

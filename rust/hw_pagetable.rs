@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Hardware page tables (HWPTs): an IOMMU domain as an iommufd object.
+//!
+//! A paging HWPT follows an IOAS: its domain gets every area of the IOAS
+//! mapped, and so pins the pages. A nested HWPT is a stage-1 table the
+//! guest owns, on a nesting-parent paging HWPT or on a vIOMMU. Whether a
+//! HWPT may go on a PASID was fixed at allocation (`IOMMU_HWPT_ALLOC_PASID`)
+//! and is what [`crate::pasid_attach`] checks.
+
+use kernel::{
+    alloc::flags::GFP_KERNEL_ACCOUNT,
+    prelude::*,
+    sync::Arc, //
+};
+
+use crate::{
+    device::Device,
+    fault::Fault,
+    ictx::Ictx,
+    iommu::{
+        BoundDev,
+        Domain,
+        FaultQueue,
+        UserData, //
+    },
+    ioas::Ioas,
+    object::{
+        ObjRef,
+        ObjectKind,
+        ObjectType,
+        Pending, //
+    },
+    shim,
+    uapi::{
+        IommuHwptAlloc,
+        IOMMU_HWPT_ALLOC_NEST_PARENT,
+        IOMMU_HWPT_ALLOC_PASID,
+        IOMMU_HWPT_DATA_NONE,
+        IOMMU_HWPT_FAULT_ID_VALID, //
+    },
+    ucmd::UserCmdBuf,
+    viommu::Viommu,
+};
+
+/// What a HWPT translates through.
+pub(crate) enum HwptKind {
+    /// A paging domain filled from `ioas`.
+    Paging {
+        ioas: ObjRef<Ioas>,
+        nest_parent: bool,
+        /// Made by attaching to an IOAS, and destroyed with its last user.
+        auto: bool,
+    },
+    /// A nested domain on a parent paging HWPT, through a vIOMMU or not.
+    Nested {
+        #[expect(dead_code, reason = "held only to keep the parent alive")]
+        parent: ObjRef<Hwpt>,
+        #[expect(dead_code, reason = "held only to keep the vIOMMU alive")]
+        viommu: Option<ObjRef<Viommu>>,
+    },
+}
+
+/// A hardware page table.
+pub(crate) struct Hwpt {
+    pub(crate) domain: Arc<Domain>,
+    /// Allocated with `IOMMU_HWPT_ALLOC_PASID`.
+    pub(crate) pasid_compat: bool,
+    fault: Option<ObjRef<Fault>>,
+    pub(crate) kind: HwptKind,
+}
+
+impl ObjectType for Hwpt {
+    fn cast(kind: &ObjectKind) -> Option<&Arc<Self>> {
+        match kind {
+            ObjectKind::Hwpt(h) => Some(h),
+            _ => None,
+        }
+    }
+}
+
+impl Hwpt {
+    /// Whether the domain belongs to the device's IOMMU driver.
+    pub(crate) fn compatible_with(&self, b: &BoundDev) -> bool {
+        b.owns(&self.domain)
+    }
+
+    /// The fault queue page faults through this HWPT go to.
+    pub(crate) fn fault_queue(&self) -> Option<&FaultQueue> {
+        self.fault.as_ref().map(|f| &f.queue)
+    }
+
+    /// Whether this is an automatic domain.
+    pub(crate) fn is_auto(&self) -> bool {
+        matches!(self.kind, HwptKind::Paging { auto: true, .. })
+    }
+
+    /// Whether this is a paging HWPT.
+    pub(crate) fn is_paging(&self) -> bool {
+        matches!(self.kind, HwptKind::Paging { .. })
+    }
+}
+
+impl Drop for Hwpt {
+    fn drop(&mut self) {
+        if let HwptKind::Paging { ioas, .. } = &self.kind {
+            // Unmaps the IOAS from the domain and lets its pages go.
+            ioas.iopt.lock().remove_domain(&self.domain);
+        }
+    }
+}
+
+/// Allocates a paging HWPT for device `b` on `ioas` and fills it. The object
+/// is reserved, not published: the caller attaches it, then publishes it.
+pub(crate) fn alloc_paging<'a>(
+    ictx: &'a Ictx,
+    b: &BoundDev,
+    ioas: ObjRef<Ioas>,
+    flags: u32,
+    data: Option<&UserData>,
+    auto: bool,
+) -> Result<(ObjRef<Hwpt>, Pending<'a>)> {
+    alloc_paging_with_fault(ictx, b, ioas, flags, data, auto, None)
+}
+
+fn alloc_paging_with_fault<'a>(
+    ictx: &'a Ictx,
+    b: &BoundDev,
+    ioas: ObjRef<Ioas>,
+    flags: u32,
+    data: Option<&UserData>,
+    auto: bool,
+    fault_id: Option<u32>,
+) -> Result<(ObjRef<Hwpt>, Pending<'a>)> {
+    let dirty = b.caps() & 1 != 0;
+    shim::check_core_paging_flags(flags, dirty).map_err(shim_errno)?;
+    let none = UserData {
+        ty: IOMMU_HWPT_DATA_NONE,
+        uptr: 0,
+        len: 0,
+    };
+    let domain = b.alloc_paging(flags & !IOMMU_HWPT_FAULT_ID_VALID, data.unwrap_or(&none))?;
+    let fault = fault_id.map(|id| ictx.objects.get::<Fault>(id)).transpose()?;
+    if fault.is_some() {
+        domain.enable_faults();
+    }
+    let domain = Arc::new(domain, GFP_KERNEL_ACCOUNT)?;
+    let hwpt = Arc::new(
+        Hwpt {
+            domain: domain.clone(),
+            pasid_compat: flags & IOMMU_HWPT_ALLOC_PASID != 0,
+            fault,
+            kind: HwptKind::Paging {
+                ioas,
+                nest_parent: flags & IOMMU_HWPT_ALLOC_NEST_PARENT != 0,
+                auto,
+            },
+        },
+        GFP_KERNEL_ACCOUNT,
+    )?;
+    if let HwptKind::Paging { ioas, .. } = &hwpt.kind {
+        ioas.iopt.lock().add_domain(domain)?;
+    }
+    let pending = ictx.objects.reserve(ObjectKind::Hwpt(hwpt))?;
+    let r = pending.get::<Hwpt>()?;
+    Ok((r, pending))
+}
+
+fn shim_errno(e: shim::ShimError) -> Error {
+    match e {
+        shim::ShimError::NotSupported => EOPNOTSUPP,
+        shim::ShimError::Invalid => EINVAL,
+        shim::ShimError::Busy => EBUSY,
+    }
+}
+
+/// Allocates a nested HWPT on `parent`'s domain.
+fn alloc_nested<'a>(
+    ictx: &'a Ictx,
+    b: &BoundDev,
+    parent: ObjRef<Hwpt>,
+    viommu: Option<ObjRef<Viommu>>,
+    flags: u32,
+    data: &UserData,
+    fault_id: Option<u32>,
+) -> Result<Pending<'a>> {
+    if flags & !(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID) != 0 || data.len == 0 {
+        return Err(EOPNOTSUPP);
+    }
+    match &parent.kind {
+        HwptKind::Paging {
+            nest_parent: true,
+            auto: false,
+            ..
+        } if b.owns(&parent.domain) => {}
+        _ => return Err(EINVAL),
+    }
+    let domain = b.alloc_nested(&parent.domain, flags & !IOMMU_HWPT_FAULT_ID_VALID, data)?;
+    let fault = fault_id.map(|id| ictx.objects.get::<Fault>(id)).transpose()?;
+    if fault.is_some() {
+        domain.enable_faults();
+    }
+    let hwpt = Arc::new(
+        Hwpt {
+            domain: Arc::new(domain, GFP_KERNEL_ACCOUNT)?,
+            pasid_compat: flags & IOMMU_HWPT_ALLOC_PASID != 0,
+            fault,
+            kind: HwptKind::Nested { parent, viommu },
+        },
+        GFP_KERNEL_ACCOUNT,
+    )?;
+    ictx.objects.reserve(ObjectKind::Hwpt(hwpt))
+}
+
+/// `IOMMU_HWPT_ALLOC`.
+pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuHwptAlloc) -> Result {
+    if cmd.reserved != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    if (cmd.data_type == IOMMU_HWPT_DATA_NONE) != (cmd.data_len == 0) {
+        return Err(EINVAL);
+    }
+    let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
+    let data = UserData {
+        ty: cmd.data_type,
+        uptr: cmd.data_uptr,
+        len: cmd.data_len,
+    };
+    let fault_id = (cmd.flags & IOMMU_HWPT_FAULT_ID_VALID != 0).then_some(cmd.fault_id);
+    let pending = dev.with_bound(|b| {
+        if let Ok(ioas) = ictx.objects.get::<Ioas>(cmd.pt_id) {
+            let data = (cmd.data_len != 0).then_some(&data);
+            let (_, p) = alloc_paging_with_fault(ictx, b, ioas, cmd.flags, data, false, fault_id)?;
+            return Ok(p);
+        }
+        if let Ok(parent) = ictx.objects.get::<Hwpt>(cmd.pt_id) {
+            if !parent.is_paging() {
+                return Err(EINVAL);
+            }
+            return alloc_nested(ictx, b, parent, None, cmd.flags, &data, fault_id);
+        }
+        if let Ok(viommu) = ictx.objects.get::<Viommu>(cmd.pt_id) {
+            let parent = viommu.parent.clone_ref()?;
+            return alloc_nested(ictx, b, parent, Some(viommu), cmd.flags, &data, fault_id);
+        }
+        Err(EINVAL)
+    })?;
+    cmd.out_hwpt_id = pending.id();
+    buf.respond(&cmd)?;
+    pending.publish();
+    Ok(())
+}
