@@ -297,11 +297,12 @@ static ssize_t rs_fault_read(struct file *filep, char __user *buf,
 		return -ESPIPE;
 	mutex_lock(&fault->mutex);
 	while ((group = rs_fault_fetch(fault))) {
-		struct iommufd_rs_handle *h = container_of(
-			group->attach_handle, struct iommufd_rs_handle, handle);
+		struct iommufd_rs_handle *h;
 		size_t group_done = done;
 		struct iopf_fault *iopf;
 
+		h = container_of(group->attach_handle, struct iommufd_rs_handle,
+				 handle);
 		if (group->fault_count * size > count - done) {
 			rs_fault_restore(fault, group);
 			if (!done)
@@ -414,7 +415,7 @@ int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep)
 	struct iommufd_rs_fault *fault;
 	int fd;
 
-	fault = kzalloc(sizeof(*fault), GFP_KERNEL_ACCOUNT);
+	fault = kzalloc_obj(*fault, GFP_KERNEL_ACCOUNT);
 	if (!fault)
 		return -ENOMEM;
 	kref_init(&fault->ref);
@@ -535,7 +536,7 @@ static struct iommufd_rs_handle *rs_handle_alloc(u32 dev_id,
 {
 	struct iommufd_rs_handle *h;
 
-	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	h = kzalloc_obj(*h, GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return NULL;
 	h->dev_id = dev_id;

@@ -35,6 +35,7 @@ struct rs_mock_domain {
 		struct pt_iommu_amdv1 amdv1;
 	};
 };
+
 PT_IOMMU_CHECK_DOMAIN(struct rs_mock_domain, iommu, domain);
 PT_IOMMU_CHECK_DOMAIN(struct rs_mock_domain, amdv1.iommu, domain);
 
@@ -54,12 +55,11 @@ struct rs_mock_dev {
 	unsigned int iopf_users;
 };
 
-static struct {
-	struct bus_type bus;
-	struct notifier_block nb;
-} rs_mock_bus = {
-	.bus = { .name = "iommufd_rs_mock" },
+static const struct bus_type rs_mock_bus = {
+	.name = "iommufd_rs_mock",
 };
+
+static struct notifier_block rs_mock_bus_nb;
 
 static struct platform_device *rs_mock_pdev;
 static struct iommu_device rs_mock_iommu;
@@ -130,12 +130,13 @@ static int rs_mock_set_dev_pasid(struct iommu_domain *domain,
 	int rc;
 
 	if (pasid == IOMMU_TEST_PASID_RESERVED) {
-		if (domain->type == IOMMU_DOMAIN_BLOCKED)
-			atomic_set(&mdev->pasid_1024_fail_next, 0);
-		else if (atomic_xchg(&mdev->pasid_1024_fail_next, 0))
-			return -ENOMEM;
-		else
+		bool armed = atomic_xchg(&mdev->pasid_1024_fail_next, 0);
+
+		if (domain->type != IOMMU_DOMAIN_BLOCKED) {
+			if (armed)
+				return -ENOMEM;
 			atomic_set(&mdev->pasid_1024_fail_next, 1);
+		}
 	}
 	rc = rs_mock_iopf_get(dev, domain);
 	if (rc)
@@ -162,7 +163,7 @@ static void *rs_mock_hw_info(struct device *dev, u32 *length,
 	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT &&
 	    *type != IOMMU_HW_INFO_TYPE_SELFTEST)
 		return ERR_PTR(-EOPNOTSUPP);
-	info = kzalloc(sizeof(*info), GFP_KERNEL_ACCOUNT);
+	info = kzalloc_obj(*info, GFP_KERNEL_ACCOUNT);
 	if (!info)
 		return ERR_PTR(-ENOMEM);
 	info->test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL;
@@ -239,7 +240,7 @@ rs_mock_alloc_paging(struct device *dev, u32 flags,
 	    user_cfg.pagetable_type != MOCK_IOMMUPT_HUGE)
 		return ERR_PTR(-EOPNOTSUPP);
 
-	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
+	mock = kzalloc_obj(*mock, GFP_KERNEL_ACCOUNT);
 	if (!mock)
 		return ERR_PTR(-ENOMEM);
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
@@ -283,7 +284,7 @@ rs_mock_alloc_nested(struct device *dev, struct iommu_domain *parent,
 					 IOMMU_HWPT_DATA_SELFTEST, iotlb);
 	if (rc)
 		return ERR_PTR(rc);
-	nested = kzalloc(sizeof(*nested), GFP_KERNEL_ACCOUNT);
+	nested = kzalloc_obj(*nested, GFP_KERNEL_ACCOUNT);
 	if (!nested)
 		return ERR_PTR(-ENOMEM);
 	nested->domain.type = IOMMU_DOMAIN_NESTED;
@@ -319,7 +320,7 @@ static bool rs_mock_capable(struct device *dev, enum iommu_cap cap)
 
 static struct iommu_device *rs_mock_probe_device(struct device *dev)
 {
-	if (dev->bus != &rs_mock_bus.bus)
+	if (dev->bus != &rs_mock_bus)
 		return ERR_PTR(-ENODEV);
 	return &rs_mock_iommu;
 }
@@ -363,7 +364,7 @@ struct device *iommufd_rs_mock_dev_create(u32 flags)
 
 	if (flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID))
 		return ERR_PTR(-EINVAL);
-	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL_ACCOUNT);
+	mdev = kzalloc_obj(*mdev, GFP_KERNEL_ACCOUNT);
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
 	rc = ida_alloc(&rs_mock_ida, GFP_KERNEL);
@@ -378,7 +379,7 @@ struct device *iommufd_rs_mock_dev_create(u32 flags)
 	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++)
 		mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	mdev->dev.release = rs_mock_dev_release;
-	mdev->dev.bus = &rs_mock_bus.bus;
+	mdev->dev.bus = &rs_mock_bus;
 	rc = dev_set_name(&mdev->dev, "iommufd_rs_mock%u", mdev->id);
 	if (rc)
 		goto err_put;
@@ -455,7 +456,7 @@ int iommufd_rs_mock_init(void)
 	rs_mock_pdev = platform_device_register_full(&info);
 	if (IS_ERR(rs_mock_pdev))
 		return PTR_ERR(rs_mock_pdev);
-	rc = bus_register(&rs_mock_bus.bus);
+	rc = bus_register(&rs_mock_bus);
 	if (rc)
 		goto err_pdev;
 	rc = iommu_device_sysfs_add(&rs_mock_iommu, &rs_mock_pdev->dev, NULL,
@@ -464,7 +465,7 @@ int iommufd_rs_mock_init(void)
 		goto err_bus;
 	rs_mock_iommu.max_pasids = 1 << MOCK_PASID_WIDTH;
 	rc = iommu_device_register_bus(&rs_mock_iommu, &rs_mock_ops,
-				       &rs_mock_bus.bus, &rs_mock_bus.nb);
+				       &rs_mock_bus, &rs_mock_bus_nb);
 	if (rc)
 		goto err_sysfs;
 	rs_mock_iopfq = iopf_queue_alloc("iommufd-rs-mock-iopfq");
@@ -475,12 +476,12 @@ int iommufd_rs_mock_init(void)
 	return 0;
 
 err_register:
-	iommu_device_unregister_bus(&rs_mock_iommu, &rs_mock_bus.bus,
-				    &rs_mock_bus.nb);
+	iommu_device_unregister_bus(&rs_mock_iommu, &rs_mock_bus,
+				    &rs_mock_bus_nb);
 err_sysfs:
 	iommu_device_sysfs_remove(&rs_mock_iommu);
 err_bus:
-	bus_unregister(&rs_mock_bus.bus);
+	bus_unregister(&rs_mock_bus);
 err_pdev:
 	platform_device_unregister(rs_mock_pdev);
 	return rc;
@@ -490,10 +491,10 @@ void iommufd_rs_mock_exit(void)
 {
 	iopf_queue_free(rs_mock_iopfq);
 	rs_mock_iopfq = NULL;
-	iommu_device_unregister_bus(&rs_mock_iommu, &rs_mock_bus.bus,
-				    &rs_mock_bus.nb);
+	iommu_device_unregister_bus(&rs_mock_iommu, &rs_mock_bus,
+				    &rs_mock_bus_nb);
 	iommu_device_sysfs_remove(&rs_mock_iommu);
-	bus_unregister(&rs_mock_bus.bus);
+	bus_unregister(&rs_mock_bus);
 	platform_device_unregister(rs_mock_pdev);
 }
 

@@ -28,11 +28,11 @@ use crate::{
         Hwpt, //
     },
     ictx::Ictx,
+    ioas::Ioas,
     iommu::{
         BoundDev,
         DevPtr, //
     },
-    ioas::Ioas,
     object::{
         ObjRef,
         ObjectKind,
@@ -62,6 +62,20 @@ impl From<AttachError> for Error {
         match e {
             AttachError::Busy => EBUSY,
             AttachError::Invalid => EINVAL,
+        }
+    }
+}
+
+/// What an attach change gave up: references are dropped as they come (which
+/// never frees a HWPT, as the table holds it), and the automatic domain
+/// among them, if any, is remembered to destroy once no lock is held. Only
+/// the RID can be on an automatic domain, so there is at most one.
+pub(crate) struct Released(Option<u32>);
+
+impl Released {
+    fn note(&mut self, r: ObjRef<Hwpt>) {
+        if r.is_auto() {
+            self.0 = Some(r.id());
         }
     }
 }
@@ -215,22 +229,18 @@ impl Device {
         let Some(b) = bound.as_ref() else {
             return;
         };
-        let mut released = KVec::new();
+        let mut released = Released(None);
         {
             let mut g = self.group.state.lock();
-            let pasids: KVec<u32> = {
-                let mut v = KVec::new();
-                for a in g.attached.iter() {
-                    if a.devices.iter().any(|(d, _)| *d == self.id) {
-                        // Failing to record one only leaks its detach here;
-                        // the table's teardown still frees everything.
-                        let _ = v.push(a.pasid, GFP_KERNEL_ACCOUNT);
-                    }
-                }
-                v
-            };
-            for pasid in pasids.iter() {
-                Self::detach_locked(&mut g, b, self.id, *pasid, &mut released);
+            // One attachment at a time, without allocating: unbinding
+            // cannot fail.
+            while let Some(pasid) = g
+                .attached
+                .iter()
+                .find(|a| a.devices.iter().any(|(d, _)| *d == self.id))
+                .map(|a| a.pasid)
+            {
+                Self::detach_locked(&mut g, b, self.id, pasid, &mut released);
             }
         }
         *bound = None;
@@ -259,7 +269,7 @@ impl Device {
     }
 
     fn change(&self, ictx: &Ictx, pasid: u32, pt_id: u32, replace: bool) -> Result<u32> {
-        let mut released = KVec::new();
+        let mut released = Released(None);
         let res = self.change_collect(ictx, pasid, pt_id, replace, &mut released);
         // Dropped with no lock held: an automatic domain may go with them.
         Self::release(Some(ictx), released);
@@ -272,7 +282,7 @@ impl Device {
         pasid: u32,
         pt_id: u32,
         replace: bool,
-        released: &mut KVec<ObjRef<Hwpt>>,
+        released: &mut Released,
     ) -> Result<u32> {
         if let Ok(hwpt) = ictx.objects.get::<Hwpt>(pt_id) {
             self.check_pasid(pasid)?;
@@ -299,7 +309,7 @@ impl Device {
         pasid: u32,
         ioas: ObjRef<Ioas>,
         replace: bool,
-        released: &mut KVec<ObjRef<Hwpt>>,
+        released: &mut Released,
     ) -> Result<u32> {
         let mut autos = ioas.auto_hwpts.lock();
         let mut i = 0;
@@ -348,7 +358,7 @@ impl Device {
         pasid: u32,
         hwpt: ObjRef<Hwpt>,
         replace: bool,
-        released: &mut KVec<ObjRef<Hwpt>>,
+        released: &mut Released,
     ) -> Result {
         let bound = self.bound.lock();
         let b = bound.as_ref().ok_or(ENOENT)?;
@@ -398,7 +408,7 @@ impl Device {
         b: &BoundDev,
         pasid: u32,
         hwpt: ObjRef<Hwpt>,
-        released: &mut KVec<ObjRef<Hwpt>>,
+        released: &mut Released,
     ) -> Result {
         if plan_replace(g, &self.id, pasid, &hwpt)? == ReplacePlan::NoOp {
             return Ok(());
@@ -409,15 +419,12 @@ impl Device {
         for _ in 0..n {
             refs.push(hwpt.clone_ref()?, GFP_KERNEL_ACCOUNT)?;
         }
-        released.reserve(n + 1, GFP_KERNEL_ACCOUNT)?;
         b.replace(pasid, &hwpt.domain, self.id, hwpt.fault_queue())?;
         let at = g.at_mut(pasid).ok_or(EINVAL)?;
-        let old = core::mem::replace(&mut at.hwpt, hwpt);
-        let _ = released.push_within_capacity(old);
+        released.note(core::mem::replace(&mut at.hwpt, hwpt));
         for (_, r) in at.devices.iter_mut() {
             if let Some(new) = refs.pop() {
-                let old = core::mem::replace(r, new);
-                let _ = released.push_within_capacity(old);
+                released.note(core::mem::replace(r, new));
             }
         }
         Ok(())
@@ -425,7 +432,7 @@ impl Device {
 
     /// Detaches the device at `pasid`; nothing attached is not an error.
     pub(crate) fn detach(&self, ictx: &Ictx, pasid: u32) {
-        let mut released = KVec::new();
+        let mut released = Released(None);
         {
             let bound = self.bound.lock();
             let Some(b) = bound.as_ref() else {
@@ -442,7 +449,7 @@ impl Device {
         b: &BoundDev,
         id: u32,
         pasid: u32,
-        released: &mut KVec<ObjRef<Hwpt>>,
+        released: &mut Released,
     ) {
         let plan = plan_detach(g, &id, pasid);
         let Some(pos) = g.attached.iter().position(|a| a.pasid == pasid) else {
@@ -454,9 +461,7 @@ impl Device {
                 let at = &mut g.attached[pos];
                 if let Some(i) = at.devices.iter().position(|(d, _)| *d == id) {
                     if let Ok((_, r)) = at.devices.remove(i) {
-                        // If the list cannot grow, dropping here is still
-                        // safe: the table holds the HWPT.
-                        let _ = released.push(r, GFP_KERNEL_ACCOUNT);
+                        released.note(r);
                     }
                 }
             }
@@ -466,30 +471,21 @@ impl Device {
                 };
                 b.detach(pasid, &at.hwpt.domain);
                 for (_, r) in at.devices {
-                    let _ = released.push(r, GFP_KERNEL_ACCOUNT);
+                    released.note(r);
                 }
-                let _ = released.push(at.hwpt, GFP_KERNEL_ACCOUNT);
+                released.note(at.hwpt);
             }
         }
     }
 
     /// Drops references given up under the locks, then destroys automatic
     /// domains nothing uses any more, as upstream does on detach.
-    fn release(ictx: Option<&Ictx>, released: KVec<ObjRef<Hwpt>>) {
-        let mut autos = KVec::new();
-        for r in released {
-            if r.is_auto() && !autos.contains(&r.id()) {
-                let _ = autos.push(r.id(), GFP_KERNEL_ACCOUNT);
-            }
-            drop(r);
-        }
-        let Some(ictx) = ictx else {
+    fn release(ictx: Option<&Ictx>, released: Released) {
+        let (Some(ictx), Some(id)) = (ictx, released.0) else {
             return;
         };
-        for id in autos {
-            // Still in use by another device (EBUSY): it stays.
-            let _ = ictx.objects.destroy_if::<Hwpt>(id, |h| h.is_auto());
-        }
+        // Still in use by another device (EBUSY): it stays.
+        let _ = ictx.objects.destroy_if::<Hwpt>(id, |h| h.is_auto());
     }
 
     /// Whether the IOMMU core has `hwpt`'s domain (or nothing, for `None`)

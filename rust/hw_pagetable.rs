@@ -18,13 +18,13 @@ use crate::{
     device::Device,
     fault::Fault,
     ictx::Ictx,
+    ioas::Ioas,
     iommu::{
         BoundDev,
         Domain,
         FaultQueue,
         UserData, //
     },
-    ioas::Ioas,
     object::{
         ObjRef,
         ObjectKind,
@@ -140,7 +140,9 @@ fn alloc_paging_with_fault<'a>(
         len: 0,
     };
     let domain = b.alloc_paging(flags & !IOMMU_HWPT_FAULT_ID_VALID, data.unwrap_or(&none))?;
-    let fault = fault_id.map(|id| ictx.objects.get::<Fault>(id)).transpose()?;
+    let fault = fault_id
+        .map(|id| ictx.objects.get::<Fault>(id))
+        .transpose()?;
     if fault.is_some() {
         domain.enable_faults();
     }
@@ -196,7 +198,9 @@ fn alloc_nested<'a>(
         _ => return Err(EINVAL),
     }
     let domain = b.alloc_nested(&parent.domain, flags & !IOMMU_HWPT_FAULT_ID_VALID, data)?;
-    let fault = fault_id.map(|id| ictx.objects.get::<Fault>(id)).transpose()?;
+    let fault = fault_id
+        .map(|id| ictx.objects.get::<Fault>(id))
+        .transpose()?;
     if fault.is_some() {
         domain.enable_faults();
     }

@@ -16,8 +16,7 @@ use kernel::{
             Atomic,
             Relaxed, //
         },
-        Arc,
-        Mutex,
+        Arc, Mutex,
     },
 };
 

@@ -250,16 +250,22 @@ impl IoPagetable {
         let by = ReservedBy::Domain(key);
         let mut res = Ok(());
         if geo.start != 0 {
-            res = self.reserve(IovaRange {
-                start: 0,
-                last: geo.start - 1,
-            }, by);
+            res = self.reserve(
+                IovaRange {
+                    start: 0,
+                    last: geo.start - 1,
+                },
+                by,
+            );
         }
         if res.is_ok() && geo.end != u64::MAX {
-            res = self.reserve(IovaRange {
-                start: geo.end + 1,
-                last: u64::MAX,
-            }, by);
+            res = self.reserve(
+                IovaRange {
+                    start: geo.end + 1,
+                    last: u64::MAX,
+                },
+                by,
+            );
         }
         res = res.and_then(|()| Ok(self.domains.reserve(1, GFP_KERNEL_ACCOUNT)?));
         if res.is_ok() {

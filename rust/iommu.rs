@@ -49,11 +49,7 @@ extern "C" {
     fn iommufd_rs_mock_dev_is(dev: *mut RawDevice) -> bool;
     fn iommufd_rs_mock_dev_cache(dev: *mut RawDevice, id: u32, val: *mut u32) -> i32;
     fn iommufd_rs_mock_domain_is_paging(domain: *mut RawDomain) -> bool;
-    fn iommufd_rs_mock_nested_iotlb(
-        domain: *mut RawDomain,
-        id: u32,
-        val: *mut u32,
-    ) -> i32;
+    fn iommufd_rs_mock_nested_iotlb(domain: *mut RawDomain, id: u32, val: *mut u32) -> i32;
     fn iommufd_rs_mock_trigger_iopf(
         dev: *mut RawDevice,
         pasid: u32,
@@ -65,8 +61,7 @@ extern "C" {
     fn iommufd_rs_dev_bind(dev: *mut RawDevice, owner: *mut c_void) -> i32;
     fn iommufd_rs_dev_unbind(dev: *mut RawDevice);
     fn iommufd_rs_dev_group(dev: *mut RawDevice) -> *mut c_void;
-    fn iommufd_rs_dev_hw_info(dev: *mut RawDevice, ty: *mut u32, len: *mut u32)
-        -> *mut c_void;
+    fn iommufd_rs_dev_hw_info(dev: *mut RawDevice, ty: *mut u32, len: *mut u32) -> *mut c_void;
     fn iommufd_rs_kfree(p: *const c_void);
     fn iommufd_rs_dev_max_pasids(dev: *mut RawDevice) -> u32;
     fn iommufd_rs_dev_caps(dev: *mut RawDevice) -> u64;
@@ -87,10 +82,7 @@ extern "C" {
         len: u32,
     ) -> *mut RawDomain;
     fn iommufd_rs_domain_free(domain: *mut RawDomain);
-    fn iommufd_rs_domain_owned_by(
-        domain: *mut RawDomain,
-        dev: *mut RawDevice,
-    ) -> bool;
+    fn iommufd_rs_domain_owned_by(domain: *mut RawDomain, dev: *mut RawDevice) -> bool;
     fn iommufd_rs_domain_geometry(
         domain: *mut RawDomain,
         pgsizes: *mut u64,
@@ -130,15 +122,8 @@ extern "C" {
         dev_id: u32,
         fault: *mut RawFault,
     ) -> i32;
-    fn iommufd_rs_detach(
-        dev: *mut RawDevice,
-        pasid: u32,
-        domain: *mut RawDomain,
-    );
-    fn iommufd_rs_attached_domain(
-        dev: *mut RawDevice,
-        pasid: u32,
-    ) -> *mut RawDomain;
+    fn iommufd_rs_detach(dev: *mut RawDevice, pasid: u32, domain: *mut RawDomain);
+    fn iommufd_rs_attached_domain(dev: *mut RawDevice, pasid: u32) -> *mut RawDomain;
 }
 
 /// Turns a C `0 or -errno` into a `Result`.
@@ -375,7 +360,12 @@ impl BoundDev {
     }
 
     /// Allocates a nested domain on `parent` with the driver's data.
-    pub(crate) fn alloc_nested(&self, parent: &Domain, flags: u32, data: &UserData) -> Result<Domain> {
+    pub(crate) fn alloc_nested(
+        &self,
+        parent: &Domain,
+        flags: u32,
+        data: &UserData,
+    ) -> Result<Domain> {
         // SAFETY: As for `alloc_paging`; `parent` is live.
         let d = unsafe {
             iommufd_rs_domain_alloc_nested(
@@ -445,7 +435,9 @@ impl Domain {
     pub(crate) fn geometry(&self) -> Geometry {
         let (mut pgsizes, mut start, mut end, mut force) = (0, 0, 0, false);
         // SAFETY: The domain is live; the out pointers are valid.
-        unsafe { iommufd_rs_domain_geometry(self.raw(), &mut pgsizes, &mut start, &mut end, &mut force) };
+        unsafe {
+            iommufd_rs_domain_geometry(self.raw(), &mut pgsizes, &mut start, &mut end, &mut force)
+        };
         if !force && start == 0 && end == 0 {
             end = u64::MAX;
         }

@@ -17,8 +17,8 @@ mod hw_pagetable;
 mod ictx;
 mod io_pagetable;
 mod ioas;
-mod iommu;
 mod ioctl;
+mod iommu;
 mod iova;
 mod miscdev;
 mod object;
@@ -27,10 +27,10 @@ mod pages;
 mod pasid_attach;
 // The vendor rules are consulted as devices of each vendor bind; on this
 // test kernel only the mock's are reached, the others are host tested.
-#[allow(dead_code)]
-mod shim;
 #[cfg(CONFIG_IOMMUFD_TEST)]
 mod selftest;
+#[allow(dead_code)]
+mod shim;
 mod uapi;
 mod ucmd;
 mod vfio_compat;

@@ -31,6 +31,8 @@ use kernel::{
     },
 };
 
+#[cfg(CONFIG_IOMMUFD_TEST)]
+use crate::selftest::MockDevice;
 use crate::{
     device::Device,
     fault::Fault,
@@ -38,8 +40,6 @@ use crate::{
     ioas::Ioas,
     viommu::Viommu, //
 };
-#[cfg(CONFIG_IOMMUFD_TEST)]
-use crate::selftest::MockDevice;
 
 /// The highest object id, as `xa_limit_31b`.
 const ID_MAX: usize = i32::MAX as usize;
@@ -339,7 +339,11 @@ impl ObjectTable {
     /// Retires object `id` if `pred` accepts it and nothing else uses it,
     /// and takes it out of the table. The caller drops it, which destroys
     /// it, after anything that must come first.
-    pub(crate) fn remove(&self, id: u32, pred: impl Fn(&ObjectKind) -> bool) -> Result<Arc<Object>> {
+    pub(crate) fn remove(
+        &self,
+        id: u32,
+        pred: impl Fn(&ObjectKind) -> bool,
+    ) -> Result<Arc<Object>> {
         let obj = {
             let mut guard = self.ids.lock();
             let Some(entry) = guard.load(id as usize) else {

@@ -23,27 +23,27 @@ use kernel::{
 };
 
 use crate::{
+    access::{
+        Access,
+        MAX_PIN_LENGTH, //
+    },
     device::Device,
+    glue,
     hw_pagetable::Hwpt,
+    ictx::Ictx,
+    io_pagetable::ReservedBy,
+    ioas::Ioas,
     iommu::MockDev,
+    iova::{
+        IovaRange,
+        PAGE_SIZE, //
+    },
     object::{
         ObjRef,
         ObjectKind,
         ObjectType, //
     },
     pasid_attach::NO_PASID,
-    access::{
-        Access,
-        MAX_PIN_LENGTH, //
-    },
-    glue,
-    ictx::Ictx,
-    io_pagetable::ReservedBy,
-    ioas::Ioas,
-    iova::{
-        IovaRange,
-        PAGE_SIZE, //
-    },
     uapi::{
         IommuTestCmd,
         TestAccessRw, //
@@ -165,7 +165,9 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
             cmd.set_word0_low(pt);
             buf.respond(&cmd)
         }
-        IOMMU_TEST_OP_MD_CHECK_MAP => check_map(ictx, cmd.id, cmd.word(0), cmd.word(1), cmd.word(2)),
+        IOMMU_TEST_OP_MD_CHECK_MAP => {
+            check_map(ictx, cmd.id, cmd.word(0), cmd.word(1), cmd.word(2))
+        }
         IOMMU_TEST_OP_MD_CHECK_IOTLB => {
             let hwpt = ictx.objects.get::<Hwpt>(cmd.id)?;
             if hwpt.is_paging() {
@@ -185,7 +187,9 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
         }
         IOMMU_TEST_OP_TRIGGER_IOPF => {
             let dev = ictx.objects.get::<Device>(cmd.low(0))?;
-            dev.with_bound(|b| b.mock_trigger_iopf(cmd.high(0), cmd.low(1), cmd.high(1), cmd.word(2)))
+            dev.with_bound(|b| {
+                b.mock_trigger_iopf(cmd.high(0), cmd.low(1), cmd.high(1), cmd.word(2))
+            })
         }
         IOMMU_TEST_OP_PASID_ATTACH => {
             let m = ictx.objects.get::<MockDevice>(cmd.id)?;
@@ -277,31 +281,25 @@ impl MockDevice {
     /// bound and attached to `cmd.id` (an IOAS or a HWPT).
     fn create(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTestCmd, flags: u32) -> Result {
         let mock = MockDev::new(flags)?;
-        let dev = Device::bind(ictx, mock.dev())?;
-        let devref = match ictx.objects.get::<Device>(dev.id()) {
-            Ok(r) => r,
-            Err(e) => {
-                dev.unbind(Some(ictx));
-                let _ = ictx.objects.destroy(dev.id());
-                return Err(e);
-            }
-        };
-        let id = dev.id();
+        // Made before the device is bound, so that no failure can drop the
+        // mock device while it is bound.
         let m = Arc::pin_init(
             pin_init!(MockDevice {
-                dev <- new_mutex!(Some(devref)),
+                dev <- new_mutex!(None),
                 mock,
             }),
             GFP_KERNEL_ACCOUNT,
-        );
-        let m = match m {
-            Ok(m) => m,
+        )?;
+        let dev = Device::bind(ictx, m.mock.dev())?;
+        let id = dev.id();
+        match ictx.objects.get::<Device>(id) {
+            Ok(r) => *m.dev.lock() = Some(r),
             Err(e) => {
                 dev.unbind(Some(ictx));
                 let _ = ictx.objects.destroy(id);
                 return Err(e);
             }
-        };
+        }
         let res = dev.attach(ictx, NO_PASID, cmd.id).and_then(|hwpt_id| {
             let pending = ictx.objects.reserve(ObjectKind::MockDevice(m.clone()))?;
             cmd.set_mock_domain_out(pending.id(), hwpt_id, id);
@@ -349,7 +347,11 @@ fn check_map(ictx: &Ictx, id: u32, iova: u64, length: u64, uptr: u64) -> Result 
         return Err(EINVAL);
     }
     let step = 1u64 << hwpt.domain.geometry().pgsizes.trailing_zeros();
-    if iova % step != 0 || length % step != 0 || uptr % step != 0 || uptr.checked_add(length).is_none() {
+    if iova % step != 0
+        || length % step != 0
+        || uptr % step != 0
+        || uptr.checked_add(length).is_none()
+    {
         return Err(EINVAL);
     }
     let (mut iova, mut uptr) = (iova, uptr);

@@ -70,8 +70,13 @@ guest_tests() {
 		scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_pin build/selftests/iommufd_rs/iommufd_rs_pin || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_fail_nth build/selftests/iommufd_rs/iommufd_rs_fail_nth || rc=1
-		# Upstream's fail_nth cases that need no mock domain.
-		scripts/guest-tap.sh $impl:upstream_fail_nth build/upstream/iommu/iommufd_fail_nth -t basic -t access_rw -t access_pin || rc=1
+		scripts/guest-tap.sh $impl:iommufd_rs_pasid build/selftests/iommufd_rs/iommufd_rs_pasid || rc=1
+		scripts/guest-tap.sh $impl:iommufd_rs_pasid_fail_nth build/selftests/iommufd_rs/iommufd_rs_pasid_fail_nth || rc=1
+		# Upstream's fail_nth cases, all but "device", which needs the
+		# dirty tracking, vdevice and event queue ioctls.
+		scripts/guest-tap.sh $impl:upstream_fail_nth build/upstream/iommu/iommufd_fail_nth \
+			-t basic -t map_domain -t map_file_domain -t map_two_domains \
+			-t access_rw -t access_pin -t access_pin_domain || rc=1
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		exit \$rc
 	EOS
@@ -130,6 +135,9 @@ done
 
 echo
 cat "$RESULTS"
+# Upstream's own iommufd selftest, side by side.
+up() { sed -n "s/^check: $1:upstream_iommufd (reported, not counted): \([0-9]*\) passed.* of \([0-9]*\)$/\1 of \2/p" "$RESULTS"; }
+echo "check: upstream iommufd selftest passes: iommufd_rs.ko $(up rust), C iommufd.ko $(up c)"
 echo "check: took $(($(date +%s) - t0)) s"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
