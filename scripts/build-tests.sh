@@ -17,7 +17,8 @@ mkdir -p "$OUT/selftests/iommufd_rs" "$OUT/samples" "$OUT/upstream/iommu"
 make -s -C "$REPO/selftests/iommufd_rs" LIBMK="$SRC/tools/testing/selftests/lib.mk" \
 	OUTPUT="$OUT/selftests/iommufd_rs" KHDR_INCLUDES="$KHDR" CC=gcc
 
-make -s -C "$REPO/samples" OUTPUT="$OUT/samples" KHDR_INCLUDES="$KHDR" CC=gcc
+make -s -C "$REPO/samples" OUTPUT="$OUT/samples" KHDR_INCLUDES="$KHDR" \
+	TEST_ABI_INCLUDES="-I$SRC/drivers/iommu/iommufd" CC=gcc
 
 cargo build --quiet --release --offline \
 	--manifest-path "$REPO/selftests/iommufd_rs/rust/Cargo.toml" \
