@@ -353,6 +353,26 @@ static void rs_mock_dev_release(struct device *dev)
 	kfree(mdev);
 }
 
+/*
+ * iommu_mock_device_add() leaves dev->iommu allocated when it fails after
+ * allocating it but before device_add() (an allocation failure inside
+ * iommu_fwspec_init()); nothing else would free it, so free it here, as the
+ * IOMMU core's dev_iommu_free() does.
+ */
+static void rs_mock_dev_iommu_free(struct device *dev)
+{
+	struct dev_iommu *param = dev->iommu;
+
+	if (!param)
+		return;
+	dev->iommu = NULL;
+	if (param->fwspec) {
+		fwnode_handle_put(param->fwspec->iommu_fwnode);
+		kfree(param->fwspec);
+	}
+	kfree(param);
+}
+
 struct device *iommufd_rs_mock_dev_create(u32 flags)
 {
 	struct property_entry prop[] = {
@@ -390,8 +410,10 @@ struct device *iommufd_rs_mock_dev_create(u32 flags)
 	if (rc)
 		goto err_put;
 	rc = iommu_mock_device_add(&mdev->dev, &rs_mock_iommu);
-	if (rc)
+	if (rc) {
+		rs_mock_dev_iommu_free(&mdev->dev);
 		goto err_put;
+	}
 	return &mdev->dev;
 
 err_put:

@@ -37,7 +37,8 @@ use crate::{
         IOMMU_HWPT_ALLOC_NEST_PARENT,
         IOMMU_HWPT_ALLOC_PASID,
         IOMMU_HWPT_DATA_NONE,
-        IOMMU_HWPT_FAULT_ID_VALID, //
+        IOMMU_HWPT_FAULT_ID_VALID,
+        IOMMU_HW_CAP_DIRTY_TRACKING, //
     },
     ucmd::UserCmdBuf,
     viommu::Viommu,
@@ -132,8 +133,13 @@ fn alloc_paging_with_fault<'a>(
     auto: bool,
     fault_id: Option<u32>,
 ) -> Result<(ObjRef<Hwpt>, Pending<'a>)> {
-    let dirty = b.caps() & 1 != 0;
+    let dirty = b.caps() & IOMMU_HW_CAP_DIRTY_TRACKING != 0;
     shim::check_core_paging_flags(flags, dirty).map_err(shim_errno)?;
+    if let Some(rules) = b.shim() {
+        rules
+            .paging_domain(&features(dirty), flags & !IOMMU_HWPT_FAULT_ID_VALID)
+            .map_err(shim_errno)?;
+    }
     let none = UserData {
         ty: IOMMU_HWPT_DATA_NONE,
         uptr: 0,
@@ -168,6 +174,15 @@ fn alloc_paging_with_fault<'a>(
     Ok((r, pending))
 }
 
+/// What the device's IOMMU offers, as far as the core can tell: dirty
+/// tracking from the device's capabilities; the rest is left to the driver.
+fn features(dirty: bool) -> shim::Features {
+    shim::Features {
+        dirty,
+        ..shim::Features::ALL
+    }
+}
+
 fn shim_errno(e: shim::ShimError) -> Error {
     match e {
         shim::ShimError::NotSupported => EOPNOTSUPP,
@@ -196,6 +211,18 @@ fn alloc_nested<'a>(
             ..
         } if b.owns(&parent.domain) => {}
         _ => return Err(EINVAL),
+    }
+    if let Some(rules) = b.shim() {
+        let dirty = b.caps() & IOMMU_HW_CAP_DIRTY_TRACKING != 0;
+        rules
+            .check_nested(
+                &features(dirty),
+                flags & !IOMMU_HWPT_FAULT_ID_VALID,
+                data.ty,
+                shim::Domain::SecondStage,
+                true,
+            )
+            .map_err(shim_errno)?;
     }
     let domain = b.alloc_nested(&parent.domain, flags & !IOMMU_HWPT_FAULT_ID_VALID, data)?;
     let fault = fault_id

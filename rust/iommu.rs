@@ -15,7 +15,13 @@ use core::{
 };
 use kernel::prelude::*;
 
-use crate::glue::PinnedPage;
+use crate::{
+    glue::PinnedPage,
+    shim::{
+        self,
+        IommuShim, //
+    },
+};
 
 /// The opaque fault queue of `glue/iommufd_rs_iommu.c`.
 #[repr(C)]
@@ -212,6 +218,8 @@ unsafe impl Sync for DevPtr {}
 /// back, with every attachment gone.
 pub(crate) struct BoundDev {
     dev: DevPtr,
+    /// The rules of the device's IOMMU family, chosen once at bind.
+    shim: Option<&'static dyn IommuShim>,
 }
 
 impl BoundDev {
@@ -222,7 +230,14 @@ impl BoundDev {
         // SAFETY: `dev` is registered (the caller's `DevPtr` contract); the
         // owner cookie is only compared by the IOMMU core.
         to_result(unsafe { iommufd_rs_dev_bind(dev.0.as_ptr(), owner.cast_mut()) })?;
-        Ok(Self { dev })
+        let mut b = Self { dev, shim: None };
+        b.shim = shim::shim_for_hw_info(b.hw_info(0)?.0);
+        Ok(b)
+    }
+
+    /// The rules of the device's IOMMU family, if this module knows it.
+    pub(crate) fn shim(&self) -> Option<&'static dyn IommuShim> {
+        self.shim
     }
 
     fn raw(&self) -> *mut RawDevice {

@@ -198,6 +198,8 @@ pub(crate) const IOMMU_HWPT_FAULT_ID_VALID: u32 = 1 << 2;
 pub(crate) const IOMMU_HWPT_ALLOC_PASID: u32 = 1 << 3;
 /// `IOMMU_HWPT_DATA_NONE`.
 pub(crate) const IOMMU_HWPT_DATA_NONE: u32 = 0;
+/// `IOMMU_HW_CAP_DIRTY_TRACKING`: the IOMMU can track dirty pages.
+pub(crate) const IOMMU_HW_CAP_DIRTY_TRACKING: u64 = 1 << 0;
 /// `IOMMU_HW_INFO_FLAG_INPUT_TYPE`: `in_data_type` is an input.
 pub(crate) const IOMMU_HW_INFO_FLAG_INPUT_TYPE: u32 = 1 << 0;
 

@@ -168,6 +168,21 @@ pub(crate) fn shim_for(kind: IommuKind) -> &'static dyn IommuShim {
 /// The checks the IOMMU core makes on paging allocation flags before any
 /// driver sees them: unknown flags, dirty tracking without the capability,
 /// and a fault id on a nest parent are all `NotSupported`.
+/// The shim of the IOMMU family whose `IOMMU_GET_HW_INFO` type is `ty`, or
+/// `None` for a driver this module has no rules for (the core's own checks
+/// and the driver's then decide alone).
+pub(crate) fn shim_for_hw_info(ty: u32) -> Option<&'static dyn IommuShim> {
+    [
+        IommuKind::IntelVtd,
+        IommuKind::AmdVi,
+        IommuKind::ArmSmmuV3,
+        IommuKind::Mock,
+    ]
+    .into_iter()
+    .map(shim_for)
+    .find(|s| s.info().hw_info_type == ty)
+}
+
 pub(crate) fn check_core_paging_flags(flags: u32, dirty_capable: bool) -> Result<(), ShimError> {
     let known = ALLOC_NEST_PARENT | ALLOC_DIRTY_TRACKING | ALLOC_FAULT_ID_VALID | ALLOC_PASID;
     if flags & !known != 0
