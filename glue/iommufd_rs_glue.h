@@ -90,6 +90,8 @@ int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 u64 iommufd_rs_domain_unmap(struct iommu_domain *domain, u64 iova, u64 len);
 u64 iommufd_rs_domain_iova_to_phys(struct iommu_domain *domain, u64 iova);
 void iommufd_rs_domain_set_fault_handler(struct iommu_domain *domain);
+int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
+				      u64 uptr, u32 entry_len, u32 *entry_num);
 int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep);
 void iommufd_rs_fault_put(struct iommufd_rs_fault *fault);
 void iommufd_rs_fd_install(int fd, struct file *filep);

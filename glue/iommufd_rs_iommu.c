@@ -217,6 +217,30 @@ u64 iommufd_rs_domain_iova_to_phys(struct iommu_domain *domain, u64 iova)
 	return iommu_iova_to_phys(domain, iova);
 }
 
+/*
+ * Passes the guest's cache invalidation requests to a nested domain's
+ * driver; *entry_num comes back as the number handled.
+ */
+int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
+				      u64 uptr, u32 entry_len, u32 *entry_num)
+{
+	struct iommu_user_data_array array = {
+		.type = type,
+		.uptr = u64_to_user_ptr(uptr),
+		.entry_len = entry_len,
+		.entry_num = *entry_num,
+	};
+	int rc;
+
+	if (!domain->ops || !domain->ops->cache_invalidate_user) {
+		*entry_num = 0;
+		return -EOPNOTSUPP;
+	}
+	rc = domain->ops->cache_invalidate_user(domain, &array);
+	*entry_num = array.entry_num;
+	return rc;
+}
+
 /* Page fault queues */
 
 struct iommufd_rs_fault {

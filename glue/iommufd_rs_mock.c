@@ -299,8 +299,52 @@ static void rs_mock_nested_free(struct iommu_domain *domain)
 	kfree(container_of(domain, struct rs_mock_nested, domain));
 }
 
+/*
+ * The guest's invalidation of its stage-1 IOTLB, as upstream's mock has it:
+ * one entry, or all with IOMMU_TEST_INVALIDATE_FLAG_ALL; entry_num comes
+ * back as the number of requests handled.
+ */
+static int rs_mock_nested_invalidate(struct iommu_domain *domain,
+				     struct iommu_user_data_array *array)
+{
+	struct rs_mock_nested *nested =
+		container_of(domain, struct rs_mock_nested, domain);
+	struct iommu_hwpt_invalidate_selftest inv;
+	u32 done = 0;
+	int rc = 0, i;
+
+	if (array->type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (; done < array->entry_num; done++) {
+		rc = iommu_copy_struct_from_user_array(&inv, array,
+						       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+						       done, iotlb_id);
+		if (rc)
+			break;
+		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if (inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
+			rc = -EINVAL;
+			break;
+		}
+		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL)
+			for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+				nested->iotlb[i] = 0;
+		else
+			nested->iotlb[inv.iotlb_id] = 0;
+	}
+out:
+	array->entry_num = done;
+	return rc;
+}
+
 static const struct iommu_domain_ops rs_mock_nested_ops = {
 	.free = rs_mock_nested_free,
+	.cache_invalidate_user = rs_mock_nested_invalidate,
 	.attach_dev = rs_mock_attach_dev,
 	.set_dev_pasid = rs_mock_set_dev_pasid,
 };

@@ -34,6 +34,7 @@ use crate::{
     shim,
     uapi::{
         IommuHwptAlloc,
+        IommuHwptInvalidate,
         IOMMU_HWPT_ALLOC_NEST_PARENT,
         IOMMU_HWPT_ALLOC_PASID,
         IOMMU_HWPT_DATA_NONE,
@@ -280,4 +281,55 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuHwptA
     buf.respond(&cmd)?;
     pending.publish();
     Ok(())
+}
+
+/// The most requests one `IOMMU_HWPT_INVALIDATE` may carry, as upstream, so
+/// that one call cannot hold the CPU for long.
+const INVALIDATE_ENTRY_NUM_MAX: u32 = 1 << 19;
+
+/// `IOMMU_HWPT_INVALIDATE`: `entry_num` always comes back as the number of
+/// requests handled, also on failure.
+pub(crate) fn invalidate_ioctl(
+    ictx: &Ictx,
+    buf: &UserCmdBuf<'_>,
+    mut cmd: IommuHwptInvalidate,
+) -> Result {
+    let mut done = 0u32;
+    let res = (|| {
+        if cmd.reserved != 0 {
+            return Err(EOPNOTSUPP);
+        }
+        if cmd.entry_num != 0
+            && (cmd.data_uptr == 0
+                || cmd.entry_len == 0
+                || u64::from(cmd.entry_len) > crate::iova::PAGE_SIZE
+                || cmd.entry_num > INVALIDATE_ENTRY_NUM_MAX)
+        {
+            return Err(EINVAL);
+        }
+        if let Ok(hwpt) = ictx.objects.get::<Hwpt>(cmd.hwpt_id) {
+            if hwpt.is_paging() {
+                return Err(EINVAL);
+            }
+            done = cmd.entry_num;
+            return hwpt.domain.invalidate_user(
+                cmd.data_type,
+                cmd.data_uptr,
+                cmd.entry_len,
+                &mut done,
+            );
+        }
+        if ictx.objects.get::<Viommu>(cmd.hwpt_id).is_ok() {
+            // The mock vIOMMU here has no device caches to invalidate.
+            return Err(EOPNOTSUPP);
+        }
+        if ictx.objects.exists(cmd.hwpt_id) {
+            Err(EINVAL)
+        } else {
+            Err(ENOENT)
+        }
+    })();
+    cmd.entry_num = done;
+    buf.respond(&cmd).map_err(|_| EFAULT)?;
+    res
 }

@@ -108,6 +108,13 @@ extern "C" {
     fn iommufd_rs_domain_unmap(domain: *mut RawDomain, iova: u64, len: u64) -> u64;
     fn iommufd_rs_domain_iova_to_phys(domain: *mut RawDomain, iova: u64) -> u64;
     fn iommufd_rs_domain_set_fault_handler(domain: *mut RawDomain);
+    fn iommufd_rs_domain_invalidate_user(
+        domain: *mut RawDomain,
+        ty: u32,
+        uptr: u64,
+        entry_len: u32,
+        entry_num: *mut u32,
+    ) -> i32;
 
     fn iommufd_rs_fault_alloc(out: *mut *mut RawFault, filep: *mut *mut RawFile) -> i32;
     fn iommufd_rs_fault_put(fault: *mut RawFault);
@@ -507,6 +514,22 @@ impl Domain {
     pub(crate) fn enable_faults(&self) {
         // SAFETY: The domain is live and not attached yet.
         unsafe { iommufd_rs_domain_set_fault_handler(self.raw()) }
+    }
+
+    /// Hands `*entry_num` invalidation requests of `entry_len` bytes at
+    /// `uptr` to the driver; `*entry_num` comes back as how many it handled.
+    pub(crate) fn invalidate_user(
+        &self,
+        ty: u32,
+        uptr: u64,
+        entry_len: u32,
+        entry_num: &mut u32,
+    ) -> Result {
+        // SAFETY: The domain is live; the driver copies the requests from
+        // userspace itself, checking the pointer.
+        to_result(unsafe {
+            iommufd_rs_domain_invalidate_user(self.raw(), ty, uptr, entry_len, entry_num)
+        })
     }
 
     /// Whether this is a paging domain of the mock IOMMU.

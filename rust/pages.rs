@@ -376,6 +376,9 @@ impl Pages {
         }
         let first = start_byte / PAGE_SIZE;
         let last = (end - 1) / PAGE_SIZE;
+        if self.rw_pinned(start_byte, first, last, data, write)? {
+            return Ok(());
+        }
         if let Source::User { uptr } = &self.source {
             // Short, uncharged pins, a page at a time, as upstream's slow
             // path: the copy needs the page only while it runs.
@@ -417,6 +420,41 @@ impl Pages {
         }
         self.unpin(first, last);
         res
+    }
+
+    /// Copies through pages that are pinned already (by a domain or an
+    /// access), as upstream reads a domain's pages: this works even when
+    /// the mapping process is gone. Returns whether it could.
+    fn rw_pinned(
+        &self,
+        start_byte: u64,
+        first: u64,
+        last: u64,
+        data: &mut [u8],
+        write: bool,
+    ) -> Result<bool> {
+        // Holding the store keeps every pin in it.
+        let store = self.pins.lock();
+        if (first..=last).any(|i| store.refs(i) == 0) {
+            return Ok(false);
+        }
+        let mut done = 0usize;
+        let mut offset = (start_byte % PAGE_SIZE) as usize;
+        for index in first..=last {
+            let (c, i) = split(index);
+            let page = store
+                .chunks
+                .get(&c)
+                .and_then(|chunk| chunk.pages[i])
+                .ok_or(EINVAL)?;
+            let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
+            // SAFETY: The page is pinned by the store, which is locked for
+            // the whole copy, so the pin cannot go away meanwhile.
+            unsafe { glue::page_copy(page, offset, &mut data[done..done + n], write) }?;
+            done += n;
+            offset = 0;
+        }
+        Ok(true)
     }
 
     /// Drops one pin of pages `first..=last`, unpinning and uncharging the

@@ -46,6 +46,8 @@ pub(crate) const IOMMU_VFIO_IOAS: u32 = _IO(IOMMUFD_TYPE, 0x88);
 pub(crate) const IOMMU_HWPT_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x89);
 /// `IOMMU_GET_HW_INFO`: what the IOMMU behind a device can do.
 pub(crate) const IOMMU_GET_HW_INFO: u32 = _IO(IOMMUFD_TYPE, 0x8a);
+/// `IOMMU_HWPT_INVALIDATE`: invalidate a nested HWPT's caches.
+pub(crate) const IOMMU_HWPT_INVALIDATE: u32 = _IO(IOMMUFD_TYPE, 0x8d);
 /// `IOMMU_FAULT_QUEUE_ALLOC`: a queue of I/O page faults, read through an fd.
 pub(crate) const IOMMU_FAULT_QUEUE_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x8e);
 /// `IOMMU_VIOMMU_ALLOC`: a virtual IOMMU on a nesting parent.
@@ -218,6 +220,19 @@ pub(crate) struct IommuHwptAlloc {
     pub(crate) data_uptr: u64,
     pub(crate) fault_id: u32,
     pub(crate) reserved2: u32,
+}
+
+/// Argument of `IOMMU_HWPT_INVALIDATE`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuHwptInvalidate {
+    pub(crate) size: u32,
+    pub(crate) hwpt_id: u32,
+    pub(crate) data_uptr: u64,
+    pub(crate) data_type: u32,
+    pub(crate) entry_len: u32,
+    pub(crate) entry_num: u32,
+    pub(crate) reserved: u32,
 }
 
 /// Argument of `IOMMU_GET_HW_INFO`. `data_type` is `in_data_type` on the way
@@ -455,6 +470,7 @@ uapi_structs! {
     IommuVfioIoas = 12,
     IommuHwptAlloc = 48,
     IommuHwInfo = 40,
+    IommuHwptInvalidate = 32,
     IommuFaultAlloc = 16,
     IommuViommuAlloc = 40,
 }
@@ -475,6 +491,7 @@ crate::ucmd::user_cmd! {
     IommuVfioIoas => reserved: u16,
     IommuHwptAlloc => reserved: u32,
     IommuHwInfo => reserved: [u8; 3],
+    IommuHwptInvalidate => reserved: u32,
     IommuFaultAlloc => out_fault_fd: u32,
     IommuViommuAlloc => out_viommu_id: u32,
 }
