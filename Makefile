@@ -6,6 +6,7 @@
 #   make run      set up, build everything, boot, load, run the demo
 #   make check    every test: lint, the runner, the selftests in the VM
 #   make vm RUN='cmd'  [IOMMUFD_IMPL=rust|c|none]  run cmd in the test VM
+#   make bench    iommufd_rs.ko against the C iommufd.ko in one boot
 #
 # Everything expensive is cached in ~/.cache/iommufd-rs (IOMMUFD_RS_CACHE).
 
@@ -16,7 +17,7 @@ else
 SHELL := /bin/bash
 RUN ?= true
 
-.PHONY: all setup kernel module tests lint check run vm clean
+.PHONY: all setup kernel module tests lint check run vm bench clean
 
 all: module tests
 
@@ -39,10 +40,13 @@ vm: module tests
 	@scripts/vm.sh '$(subst ','\'',$(RUN))'
 
 run: module tests
-	@scripts/vm.sh 'build/samples/iommufd_demo'
+	@scripts/vm.sh 'build/samples/iommufd_demo && build/samples/iommufd_pasid_demo'
 
 check: module tests
 	@scripts/check.sh
+
+bench: module tests
+	@scripts/bench.sh
 
 clean:
 	rm -rf build

@@ -57,6 +57,8 @@ void iommufd_rs_mock_dev_destroy(struct device *dev);
 bool iommufd_rs_mock_dev_is(struct device *dev);
 int iommufd_rs_mock_dev_cache(struct device *dev, u32 id, u32 *val);
 bool iommufd_rs_mock_domain_is_paging(struct iommu_domain *domain);
+bool iommufd_rs_mock_dirty_tracking(struct iommu_domain *domain);
+int iommufd_rs_mock_set_dirty(struct iommu_domain *domain, u64 iova);
 int iommufd_rs_mock_nested_iotlb(struct iommu_domain *domain, u32 id,
 				 u32 *val);
 void iommufd_rs_mock_trigger_iopf(struct device *dev, u32 pasid, u32 grpid,
@@ -86,10 +88,17 @@ void iommufd_rs_domain_geometry(struct iommu_domain *domain, u64 *pgsizes,
 				u64 *start, u64 *end, bool *force);
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
-				u64 first_offset, u64 length, int prot);
+				u64 first_offset, u64 length, int prot,
+				bool small);
 u64 iommufd_rs_domain_unmap(struct iommu_domain *domain, u64 iova, u64 len);
 u64 iommufd_rs_domain_iova_to_phys(struct iommu_domain *domain, u64 iova);
 void iommufd_rs_domain_set_fault_handler(struct iommu_domain *domain);
+int iommufd_rs_domain_set_dirty_tracking(struct iommu_domain *domain, bool on);
+int iommufd_rs_domain_clear_dirty(struct iommu_domain *domain, u64 iova,
+				  u64 len);
+int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,
+				 u64 length, u64 page_size, u64 data,
+				 u32 flags);
 int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
 				      u64 uptr, u32 entry_len, u32 *entry_num);
 int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep);

@@ -14,6 +14,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
+#include <linux/iova_bitmap.h>
 #include <linux/kref.h>
 #include <linux/pci.h>
 #include <linux/pci-ats.h>
@@ -27,6 +28,8 @@
 #include "iommufd_rs_glue.h"
 
 MODULE_IMPORT_NS("IOMMUFD_INTERNAL");
+/* iova_bitmap_*(), which the IOMMU drivers' dirty tracking writes through. */
+MODULE_IMPORT_NS("IOMMUFD");
 
 /* Devices */
 
@@ -168,12 +171,14 @@ void iommufd_rs_domain_geometry(struct iommu_domain *domain, u64 *pgsizes,
 
 /*
  * Maps length bytes at iova from the pinned pages, starting first_offset
- * bytes into the first one: one iommu_map() per physically contiguous run.
+ * bytes into the first one: one iommu_map() per physically contiguous run,
+ * or per page if small (huge pages are off for the IOAS).
  * On failure nothing of the call stays mapped.
  */
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
-				u64 first_offset, u64 length, int prot)
+				u64 first_offset, u64 length, int prot,
+				bool small)
 {
 	u64 done = 0, off = first_offset;
 	unsigned long i = 0;
@@ -188,7 +193,8 @@ int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 			goto err;
 		}
 		pfn = page_to_pfn(pages[i]);
-		while (i + n < npages && page_to_pfn(pages[i + n]) == pfn + n)
+		while (!small && i + n < npages &&
+		       page_to_pfn(pages[i + n]) == pfn + n)
 			n++;
 		len = min_t(u64, n * PAGE_SIZE - off, length - done);
 		rc = iommu_map(domain, iova + done, PFN_PHYS(pfn) + off, len,
@@ -238,6 +244,79 @@ int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
 	}
 	rc = domain->ops->cache_invalidate_user(domain, &array);
 	*entry_num = array.entry_num;
+	return rc;
+}
+
+/* Dirty tracking */
+
+int iommufd_rs_domain_set_dirty_tracking(struct iommu_domain *domain, bool on)
+{
+	if (!domain->dirty_ops)
+		return -EOPNOTSUPP;
+	return domain->dirty_ops->set_dirty_tracking(domain, on);
+}
+
+/* Clears the dirty bits of [iova, iova + len), as enabling tracking does. */
+int iommufd_rs_domain_clear_dirty(struct iommu_domain *domain, u64 iova,
+				  u64 len)
+{
+	struct iommu_iotlb_gather gather;
+	struct iommu_dirty_bitmap dirty;
+	int rc;
+
+	if (!domain->dirty_ops)
+		return -EOPNOTSUPP;
+	iommu_dirty_bitmap_init(&dirty, NULL, &gather);
+	rc = domain->dirty_ops->read_and_clear_dirty(domain, iova, len, 0,
+						     &dirty);
+	iommu_iotlb_sync(domain, &gather);
+	return rc;
+}
+
+struct rs_dirty_arg {
+	struct iommu_domain *domain;
+	struct iommu_dirty_bitmap *dirty;
+	unsigned long flags;
+};
+
+static int rs_dirty_chunk(struct iova_bitmap *bitmap, unsigned long iova,
+			  size_t length, void *opaque)
+{
+	struct rs_dirty_arg *arg = opaque;
+
+	return arg->domain->dirty_ops->read_and_clear_dirty(arg->domain, iova,
+							     length, arg->flags,
+							     arg->dirty);
+}
+
+/*
+ * Reports the dirty pages of [iova, iova + length) into the user bitmap at
+ * data, one bit per page_size, clearing them unless IOMMU_DIRTY_NO_CLEAR.
+ * The caller checked the range; the bitmap's pages are pinned a chunk at a
+ * time by iova_bitmap.
+ */
+int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,
+				 u64 length, u64 page_size, u64 data,
+				 u32 flags)
+{
+	struct iommu_iotlb_gather gather;
+	struct iommu_dirty_bitmap dirty;
+	struct rs_dirty_arg arg = {
+		.domain = domain, .dirty = &dirty, .flags = flags,
+	};
+	struct iova_bitmap *iter;
+	int rc;
+
+	if (!domain->dirty_ops || !domain->dirty_ops->read_and_clear_dirty)
+		return -EOPNOTSUPP;
+	iter = iova_bitmap_alloc(iova, length, page_size, u64_to_user_ptr(data));
+	if (IS_ERR(iter))
+		return -ENOMEM;
+	iommu_dirty_bitmap_init(&dirty, iter, &gather);
+	rc = iova_bitmap_for_each(iter, &arg, rs_dirty_chunk);
+	if (!(flags & IOMMU_DIRTY_NO_CLEAR))
+		iommu_iotlb_sync(domain, &gather);
+	iova_bitmap_free(iter);
 	return rc;
 }
 

@@ -34,6 +34,7 @@ struct rs_mock_domain {
 		struct pt_iommu iommu;
 		struct pt_iommu_amdv1 amdv1;
 	};
+	bool dirty_tracking;
 };
 
 PT_IOMMU_CHECK_DOMAIN(struct rs_mock_domain, iommu, domain);
@@ -174,7 +175,10 @@ static void *rs_mock_hw_info(struct device *dev, u32 *length,
 
 static int rs_mock_set_dirty_tracking(struct iommu_domain *domain, bool on)
 {
-	return on && !domain->dirty_ops ? -EINVAL : 0;
+	if (on && !domain->dirty_ops)
+		return -EINVAL;
+	container_of(domain, struct rs_mock_domain, domain)->dirty_tracking = on;
+	return 0;
 }
 
 static void rs_mock_domain_free(struct iommu_domain *domain)
@@ -486,6 +490,25 @@ int iommufd_rs_mock_dev_cache(struct device *dev, u32 id, u32 *val)
 bool iommufd_rs_mock_domain_is_paging(struct iommu_domain *domain)
 {
 	return domain->ops == &rs_mock_paging_ops;
+}
+
+bool iommufd_rs_mock_dirty_tracking(struct iommu_domain *domain)
+{
+	return domain->ops == &rs_mock_paging_ops &&
+	       container_of(domain, struct rs_mock_domain, domain)->dirty_tracking;
+}
+
+/* Marks iova written, as the device would: IOMMU_TEST_OP_DIRTY. */
+int iommufd_rs_mock_set_dirty(struct iommu_domain *domain, u64 iova)
+{
+	struct rs_mock_domain *mock;
+
+	if (domain->ops != &rs_mock_paging_ops)
+		return -EINVAL;
+	mock = container_of(domain, struct rs_mock_domain, domain);
+	if (!mock->dirty_tracking || !mock->iommu.ops->set_dirty)
+		return -EINVAL;
+	return mock->iommu.ops->set_dirty(&mock->iommu, iova);
 }
 
 int iommufd_rs_mock_nested_iotlb(struct iommu_domain *domain, u32 id, u32 *val)

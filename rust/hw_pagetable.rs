@@ -34,7 +34,9 @@ use crate::{
     shim,
     uapi::{
         IommuHwptAlloc,
+        IommuHwptGetDirtyBitmap,
         IommuHwptInvalidate,
+        IommuHwptSetDirtyTracking,
         IOMMU_HWPT_ALLOC_NEST_PARENT,
         IOMMU_HWPT_ALLOC_PASID,
         IOMMU_HWPT_DATA_NONE,
@@ -332,4 +334,75 @@ pub(crate) fn invalidate_ioctl(
     cmd.entry_num = done;
     buf.respond(&cmd).map_err(|_| EFAULT)?;
     res
+}
+
+/// `IOMMU_HWPT_SET_DIRTY_TRACKING_ENABLE`.
+const DIRTY_TRACKING_ENABLE: u32 = 1 << 0;
+/// `IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR`.
+const GET_DIRTY_BITMAP_NO_CLEAR: u32 = 1 << 0;
+
+/// The paging HWPT `id`: `ENOENT` for anything else, as upstream.
+fn get_paging(ictx: &Ictx, id: u32) -> Result<ObjRef<Hwpt>> {
+    let hwpt = ictx.objects.get::<Hwpt>(id)?;
+    if !hwpt.is_paging() {
+        return Err(ENOENT);
+    }
+    Ok(hwpt)
+}
+
+/// `IOMMU_HWPT_SET_DIRTY_TRACKING`. Turning it on first clears the dirty
+/// bits of everything mapped, so that the first read is a clean snapshot.
+pub(crate) fn set_dirty_tracking_ioctl(
+    ictx: &Ictx,
+    _buf: &UserCmdBuf<'_>,
+    cmd: IommuHwptSetDirtyTracking,
+) -> Result {
+    if cmd.flags & !DIRTY_TRACKING_ENABLE != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    let hwpt = get_paging(ictx, cmd.hwpt_id)?;
+    let HwptKind::Paging { ioas, .. } = &hwpt.kind else {
+        return Err(ENOENT);
+    };
+    let enable = cmd.flags & DIRTY_TRACKING_ENABLE != 0;
+    let iopt = ioas.iopt.lock();
+    if enable {
+        for r in iopt.area_ranges() {
+            hwpt.domain
+                .clear_dirty(r.start, r.len().ok_or(EOVERFLOW)?)?;
+        }
+    }
+    hwpt.domain.set_dirty_tracking(enable)
+}
+
+/// `IOMMU_HWPT_GET_DIRTY_BITMAP`.
+pub(crate) fn get_dirty_bitmap_ioctl(
+    ictx: &Ictx,
+    _buf: &UserCmdBuf<'_>,
+    cmd: IommuHwptGetDirtyBitmap,
+) -> Result {
+    if cmd.flags & !GET_DIRTY_BITMAP_NO_CLEAR != 0 || cmd.reserved != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    let hwpt = get_paging(ictx, cmd.hwpt_id)?;
+    let HwptKind::Paging { ioas, .. } = &hwpt.kind else {
+        return Err(ENOENT);
+    };
+    let iopt = ioas.iopt.lock();
+    // The range checks of upstream's iommufd_check_iova_range(), in order.
+    if cmd.length == 0 {
+        return Err(EINVAL);
+    }
+    let last = cmd.iova.checked_add(cmd.length - 1).ok_or(EOVERFLOW)?;
+    let end = last.wrapping_add(1);
+    let align = iopt.iova_alignment();
+    if cmd.iova & (align - 1) != 0 || end & (align - 1) != 0 {
+        return Err(EINVAL);
+    }
+    let ps = cmd.page_size;
+    if ps == 0 || cmd.iova & ps.wrapping_sub(1) != 0 || end & ps.wrapping_sub(1) != 0 {
+        return Err(EINVAL);
+    }
+    hwpt.domain
+        .read_dirty(cmd.iova, cmd.length, ps, cmd.data, cmd.flags)
 }

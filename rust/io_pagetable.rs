@@ -193,7 +193,7 @@ impl IoPagetable {
 
     /// Maps `area` into every domain, pinning its pages once for all of
     /// them. On failure nothing of it is mapped or pinned.
-    fn fill_area(domains: &[Arc<Domain>], area: &Area) -> Result {
+    fn fill_area(domains: &[Arc<Domain>], area: &Area, small: bool) -> Result {
         if domains.is_empty() {
             return Ok(());
         }
@@ -202,7 +202,8 @@ impl IoPagetable {
         let offset = area.byte_at(area.range.start) % PAGE_SIZE;
         let len = area.range.len().ok_or(EOVERFLOW);
         for (i, d) in domains.iter().enumerate() {
-            let res = len.and_then(|len| d.map(area.range.start, &pages, offset, len, area.prot));
+            let res =
+                len.and_then(|len| d.map(area.range.start, &pages, offset, len, area.prot, small));
             if let Err(e) = res {
                 for done in domains.iter().take(i) {
                     Self::unmap_area_from(done, area);
@@ -286,12 +287,13 @@ impl IoPagetable {
     /// Maps every area into `domain`; the first domain pins the pages.
     fn fill_domain(&self, domain: &Arc<Domain>) -> Result {
         let first_domain = self.domains.is_empty();
+        let small = !self.large_pages;
         let one = [domain.clone()];
         let mut done = 0usize;
         let mut res = Ok(());
         for area in self.areas.values() {
             res = if first_domain {
-                Self::fill_area(&one, area)
+                Self::fill_area(&one, area, small)
             } else {
                 // The pages are pinned already: the pin here only looks
                 // them up, and is given back at once.
@@ -299,7 +301,7 @@ impl IoPagetable {
                 area.pages.pin(first, last).and_then(|pages| {
                     let offset = area.byte_at(area.range.start) % PAGE_SIZE;
                     let r = area.range.len().ok_or(EOVERFLOW).and_then(|len| {
-                        domain.map(area.range.start, &pages, offset, len, area.prot)
+                        domain.map(area.range.start, &pages, offset, len, area.prot, small)
                     });
                     area.pages.unpin(first, last);
                     r
@@ -476,7 +478,7 @@ impl IoPagetable {
         let mut res = Ok(());
         for key in keys.iter() {
             if let Some(area) = self.areas.get(key) {
-                res = Self::fill_area(&self.domains, area);
+                res = Self::fill_area(&self.domains, area, !self.large_pages);
                 if res.is_err() {
                     break;
                 }
@@ -661,6 +663,11 @@ impl IoPagetable {
             }
             pos = last + 1;
         }
+    }
+
+    /// The IOVA ranges of the areas, lowest first.
+    pub(crate) fn area_ranges(&self) -> impl Iterator<Item = IovaRange> + '_ {
+        self.areas.values().map(|a| a.range)
     }
 
     /// Whether huge pages may be used (`IOMMU_OPTION_HUGE_PAGES`).

@@ -29,7 +29,9 @@ use crate::{
         IOMMU_FAULT_QUEUE_ALLOC,
         IOMMU_GET_HW_INFO,
         IOMMU_HWPT_ALLOC,
+        IOMMU_HWPT_GET_DIRTY_BITMAP,
         IOMMU_HWPT_INVALIDATE,
+        IOMMU_HWPT_SET_DIRTY_TRACKING,
         IOMMU_IOAS_ALLOC,
         IOMMU_IOAS_ALLOW_IOVAS,
         IOMMU_IOAS_COPY,
@@ -79,6 +81,10 @@ pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result
         IOMMU_IOAS_ALLOC => run(ictx, file, arg, ioas::alloc_ioctl),
         IOMMU_HWPT_ALLOC => run(ictx, file, arg, hw_pagetable::alloc_ioctl),
         IOMMU_HWPT_INVALIDATE => run(ictx, file, arg, hw_pagetable::invalidate_ioctl),
+        IOMMU_HWPT_SET_DIRTY_TRACKING => {
+            run(ictx, file, arg, hw_pagetable::set_dirty_tracking_ioctl)
+        }
+        IOMMU_HWPT_GET_DIRTY_BITMAP => run(ictx, file, arg, hw_pagetable::get_dirty_bitmap_ioctl),
         IOMMU_GET_HW_INFO => run(ictx, file, arg, device::get_hw_info_ioctl),
         IOMMU_FAULT_QUEUE_ALLOC => run(ictx, file, arg, fault::alloc_ioctl),
         IOMMU_VIOMMU_ALLOC => run(ictx, file, arg, viommu::alloc_ioctl),

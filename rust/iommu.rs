@@ -104,10 +104,23 @@ extern "C" {
         first_offset: u64,
         length: u64,
         prot: i32,
+        small: bool,
     ) -> i32;
     fn iommufd_rs_domain_unmap(domain: *mut RawDomain, iova: u64, len: u64) -> u64;
     fn iommufd_rs_domain_iova_to_phys(domain: *mut RawDomain, iova: u64) -> u64;
     fn iommufd_rs_domain_set_fault_handler(domain: *mut RawDomain);
+    fn iommufd_rs_domain_set_dirty_tracking(domain: *mut RawDomain, on: bool) -> i32;
+    fn iommufd_rs_domain_clear_dirty(domain: *mut RawDomain, iova: u64, len: u64) -> i32;
+    fn iommufd_rs_domain_read_dirty(
+        domain: *mut RawDomain,
+        iova: u64,
+        length: u64,
+        page_size: u64,
+        data: u64,
+        flags: u32,
+    ) -> i32;
+    fn iommufd_rs_mock_set_dirty(domain: *mut RawDomain, iova: u64) -> i32;
+    fn iommufd_rs_mock_dirty_tracking(domain: *mut RawDomain) -> bool;
     fn iommufd_rs_domain_invalidate_user(
         domain: *mut RawDomain,
         ty: u32,
@@ -471,7 +484,8 @@ impl Domain {
     }
 
     /// Maps `length` bytes at `iova` from `pages`, starting `first_offset`
-    /// bytes into the first. On failure nothing of it stays mapped.
+    /// bytes into the first; with `small`, a page at a time, so that no
+    /// huge page is used. On failure nothing of it stays mapped.
     pub(crate) fn map(
         &self,
         iova: u64,
@@ -479,6 +493,7 @@ impl Domain {
         first_offset: u64,
         length: u64,
         prot: u32,
+        small: bool,
     ) -> Result {
         let prot = i32::try_from(prot).map_err(|_| EINVAL)?;
         // SAFETY: The domain is live and `pages` are pinned pages the caller
@@ -493,6 +508,7 @@ impl Domain {
                 first_offset,
                 length,
                 prot,
+                small,
             )
         })
     }
@@ -530,6 +546,48 @@ impl Domain {
         to_result(unsafe {
             iommufd_rs_domain_invalidate_user(self.raw(), ty, uptr, entry_len, entry_num)
         })
+    }
+
+    /// Turns dirty tracking on or off: `EOPNOTSUPP` without dirty ops.
+    pub(crate) fn set_dirty_tracking(&self, on: bool) -> Result {
+        // SAFETY: The domain is live.
+        to_result(unsafe { iommufd_rs_domain_set_dirty_tracking(self.raw(), on) })
+    }
+
+    /// Clears the dirty bits of `[iova, iova + len)`.
+    pub(crate) fn clear_dirty(&self, iova: u64, len: u64) -> Result {
+        // SAFETY: The domain is live.
+        to_result(unsafe { iommufd_rs_domain_clear_dirty(self.raw(), iova, len) })
+    }
+
+    /// Writes the dirty pages of `[iova, iova + length)` into the user
+    /// bitmap at `data`, a bit per `page_size`; the caller checked the range.
+    pub(crate) fn read_dirty(
+        &self,
+        iova: u64,
+        length: u64,
+        page_size: u64,
+        data: u64,
+        flags: u32,
+    ) -> Result {
+        // SAFETY: The domain is live; the bitmap is user memory, which the
+        // helper pins and checks itself.
+        to_result(unsafe {
+            iommufd_rs_domain_read_dirty(self.raw(), iova, length, page_size, data, flags)
+        })
+    }
+
+    /// Whether this is a mock paging domain that tracks dirty pages.
+    pub(crate) fn mock_dirty_tracking(&self) -> bool {
+        // SAFETY: The domain is live.
+        unsafe { iommufd_rs_mock_dirty_tracking(self.raw()) }
+    }
+
+    /// Marks `iova` written in a mock paging domain that tracks dirty pages
+    /// (`EINVAL` otherwise).
+    pub(crate) fn mock_set_dirty(&self, iova: u64) -> Result {
+        // SAFETY: The domain is live; the helper checks it is a mock one.
+        to_result(unsafe { iommufd_rs_mock_set_dirty(self.raw(), iova) })
     }
 
     /// Whether this is a paging domain of the mock IOMMU.

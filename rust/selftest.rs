@@ -62,6 +62,7 @@ const IOMMU_TEST_OP_ACCESS_RW: u32 = 8;
 const IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: u32 = 9;
 const IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: u32 = 10;
 const IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: u32 = 12;
+const IOMMU_TEST_OP_DIRTY: u32 = 13;
 const IOMMU_TEST_OP_MD_CHECK_IOTLB: u32 = 14;
 const IOMMU_TEST_OP_TRIGGER_IOPF: u32 = 15;
 const IOMMU_TEST_OP_DEV_CHECK_CACHE: u32 = 16;
@@ -167,6 +168,18 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
         }
         IOMMU_TEST_OP_MD_CHECK_MAP => {
             check_map(ictx, cmd.id, cmd.word(0), cmd.word(1), cmd.word(2))
+        }
+        IOMMU_TEST_OP_DIRTY => {
+            let n = mark_dirty(
+                ictx,
+                cmd.id,
+                cmd.word(1),
+                cmd.word(2),
+                cmd.word(3),
+                cmd.word(4),
+            )?;
+            cmd.payload[5] = n;
+            buf.respond(&cmd)
         }
         IOMMU_TEST_OP_MD_CHECK_IOTLB => {
             let hwpt = ictx.objects.get::<Hwpt>(cmd.id)?;
@@ -364,6 +377,55 @@ fn check_map(ictx: &Ictx, id: u32, iova: u64, length: u64, uptr: u64) -> Result 
         uptr = uptr.wrapping_add(step);
     }
     Ok(())
+}
+
+/// `IOMMU_TEST_OP_DIRTY`: marks written, in mock paging HWPT `id`, each
+/// `page_size` page of `[iova, iova + length)` whose bit is set in the user
+/// bitmap at `uptr`, as a device would. Returns how many.
+fn mark_dirty(
+    ictx: &Ictx,
+    id: u32,
+    iova: u64,
+    length: u64,
+    page_size: u64,
+    uptr: u64,
+) -> Result<u64> {
+    if page_size == 0
+        || length == 0
+        || iova % page_size != 0
+        || length % page_size != 0
+        || uptr == 0
+    {
+        return Err(EINVAL);
+    }
+    let max = length / page_size;
+    if max > (16 << 20) * 8 {
+        return Err(EOVERFLOW);
+    }
+    let hwpt = ictx.objects.get::<Hwpt>(id)?;
+    if !hwpt.is_paging() {
+        return Err(ENOENT);
+    }
+    if !hwpt.domain.is_mock_paging() || !hwpt.domain.mock_dirty_tracking() {
+        return Err(EINVAL);
+    }
+    let nbytes = usize::try_from(max.div_ceil(8)).map_err(|_| ENOMEM)?;
+    let mut bits = KVVec::from_elem(0u8, nbytes, GFP_KERNEL_ACCOUNT)?;
+    let addr = usize::try_from(uptr).map_err(|_| EFAULT)?;
+    UserSlice::new(UserPtr::from_addr(addr), nbytes)
+        .reader()
+        .read_slice(&mut bits)?;
+    let mut count = 0;
+    for i in 0..max {
+        let byte = bits.get((i / 8) as usize).copied().unwrap_or(0);
+        if byte & (1 << (i % 8)) == 0 {
+            continue;
+        }
+        hwpt.domain
+            .mock_set_dirty(iova.wrapping_add(i * page_size))?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 /// Reserves `length` bytes at `start` in IOAS `id`.

@@ -46,6 +46,10 @@ pub(crate) const IOMMU_VFIO_IOAS: u32 = _IO(IOMMUFD_TYPE, 0x88);
 pub(crate) const IOMMU_HWPT_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x89);
 /// `IOMMU_GET_HW_INFO`: what the IOMMU behind a device can do.
 pub(crate) const IOMMU_GET_HW_INFO: u32 = _IO(IOMMUFD_TYPE, 0x8a);
+/// `IOMMU_HWPT_SET_DIRTY_TRACKING`: start or stop tracking dirty pages.
+pub(crate) const IOMMU_HWPT_SET_DIRTY_TRACKING: u32 = _IO(IOMMUFD_TYPE, 0x8b);
+/// `IOMMU_HWPT_GET_DIRTY_BITMAP`: read (and clear) the dirty pages.
+pub(crate) const IOMMU_HWPT_GET_DIRTY_BITMAP: u32 = _IO(IOMMUFD_TYPE, 0x8c);
 /// `IOMMU_HWPT_INVALIDATE`: invalidate a nested HWPT's caches.
 pub(crate) const IOMMU_HWPT_INVALIDATE: u32 = _IO(IOMMUFD_TYPE, 0x8d);
 /// `IOMMU_FAULT_QUEUE_ALLOC`: a queue of I/O page faults, read through an fd.
@@ -220,6 +224,30 @@ pub(crate) struct IommuHwptAlloc {
     pub(crate) data_uptr: u64,
     pub(crate) fault_id: u32,
     pub(crate) reserved2: u32,
+}
+
+/// Argument of `IOMMU_HWPT_SET_DIRTY_TRACKING`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuHwptSetDirtyTracking {
+    pub(crate) size: u32,
+    pub(crate) flags: u32,
+    pub(crate) hwpt_id: u32,
+    pub(crate) reserved: u32,
+}
+
+/// Argument of `IOMMU_HWPT_GET_DIRTY_BITMAP`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuHwptGetDirtyBitmap {
+    pub(crate) size: u32,
+    pub(crate) hwpt_id: u32,
+    pub(crate) flags: u32,
+    pub(crate) reserved: u32,
+    pub(crate) iova: u64,
+    pub(crate) length: u64,
+    pub(crate) page_size: u64,
+    pub(crate) data: u64,
 }
 
 /// Argument of `IOMMU_HWPT_INVALIDATE`.
@@ -471,6 +499,8 @@ uapi_structs! {
     IommuHwptAlloc = 48,
     IommuHwInfo = 40,
     IommuHwptInvalidate = 32,
+    IommuHwptSetDirtyTracking = 16,
+    IommuHwptGetDirtyBitmap = 48,
     IommuFaultAlloc = 16,
     IommuViommuAlloc = 40,
 }
@@ -492,6 +522,8 @@ crate::ucmd::user_cmd! {
     IommuHwptAlloc => reserved: u32,
     IommuHwInfo => reserved: [u8; 3],
     IommuHwptInvalidate => reserved: u32,
+    IommuHwptSetDirtyTracking => reserved: u32,
+    IommuHwptGetDirtyBitmap => data: u64,
     IommuFaultAlloc => out_fault_fd: u32,
     IommuViommuAlloc => out_viommu_id: u32,
 }

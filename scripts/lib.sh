@@ -52,3 +52,14 @@ kernel_key() {
 kernel_build() {
 	echo "$CACHE/kernel/$(kernel_pkg_version)-$(kernel_key)"
 }
+
+# The module file of an iommufd implementation for the kernel build $2:
+# rust is ours, c the kernel's own iommufd.ko, none no module (prints nothing).
+impl_module() {
+	case "$1" in
+	rust) echo "$REPO/iommufd_rs.ko" ;;
+	c) echo "$2/modroot/lib/modules/$(cat "$2/include/config/kernel.release")/kernel/drivers/iommu/iommufd/iommufd.ko" ;;
+	none) ;;
+	*) die "IOMMUFD_IMPL must be rust, c or none" ;;
+	esac
+}

@@ -20,14 +20,8 @@ set -euo pipefail
 CMD=$1
 KBUILD=$(kernel_build)
 [ -e "$KBUILD/.complete" ] || die "no test kernel at $KBUILD (run make kernel)"
-KVER=$(cat "$KBUILD/include/config/kernel.release")
 
-case "${IOMMUFD_IMPL:-rust}" in
-rust) MODULE=$REPO/iommufd_rs.ko ;;
-c) MODULE=$KBUILD/modroot/lib/modules/$KVER/kernel/drivers/iommu/iommufd/iommufd.ko ;;
-none) MODULE= ;;
-*) die "IOMMUFD_IMPL must be rust, c or none" ;;
-esac
+MODULE=$(impl_module "${IOMMUFD_IMPL:-rust}" "$KBUILD")
 [ -z "$MODULE" ] || [ -e "$MODULE" ] || die "$MODULE not built"
 
 # The initramfs: busybox and our init, rebuilt when either changes.
