@@ -87,6 +87,11 @@ long iommufd_rs_pin_user(struct mm_struct *mm, unsigned long addr,
 	int locked = 1;
 	long n;
 
+	/* The mapping process itself takes the lockless path, as upstream. */
+	if (mm == current->mm) {
+		n = pin_user_pages_fast(addr, npages, flags, pages);
+		return n ? n : -EFAULT;
+	}
 	if (!mmget_not_zero(mm))
 		return -EFAULT;
 	mmap_read_lock(mm);

@@ -9,8 +9,8 @@
 //! domain exists. Each pin is an item with an id; unmapping an area an item
 //! pins first removes the item, as upstream's test access does.
 //!
-//! Lock order: an access's items, then the IOAS's page table, then the pins
-//! of a `Pages`.
+//! Lock order: an access's IOAS, its items, then the IOAS's page table, then
+//! the pins of a `Pages`.
 
 use core::ffi::c_void;
 use kernel::{
@@ -21,6 +21,7 @@ use kernel::{
     sync::{
         aref::ARef,
         Arc,
+        ArcBorrow,
         Mutex, //
     },
 };
@@ -55,7 +56,9 @@ struct Items {
 /// An in-kernel user of an IOAS's pages.
 #[pin_data]
 pub(crate) struct Access {
-    ioas: ObjRef<Ioas>,
+    /// The IOAS, which `IOMMU_TEST_OP_ACCESS_REPLACE_IOAS` can change.
+    #[pin]
+    ioas: Mutex<ObjRef<Ioas>>,
     /// The iommufd file, kept open: the IOAS lives in its object table.
     _ictx_file: ARef<File>,
     /// Created with `MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES`.
@@ -76,7 +79,7 @@ impl Access {
     ) -> Result<glue::NewAccessFd> {
         let access = Arc::pin_init(
             try_pin_init!(Self {
-                ioas,
+                ioas <- new_mutex!(ioas),
                 _ictx_file: ARef::from(ictx_file),
                 needs_pin,
                 items <- new_mutex!(Items {
@@ -86,7 +89,10 @@ impl Access {
             }),
             GFP_KERNEL_ACCOUNT,
         )?;
-        access.ioas.attach_access(access.clone(), needs_pin)?;
+        access
+            .ioas
+            .lock()
+            .attach_access(access.clone(), needs_pin)?;
         let raw = Arc::into_raw(access.clone()).cast_mut().cast::<c_void>();
         match glue::access_fd(raw) {
             Ok(fd) => Ok(fd),
@@ -110,6 +116,37 @@ impl Access {
         f(access)
     }
 
+    /// Runs `f` on the access behind fd `fd`, as a counted reference.
+    pub(crate) fn with_fd_arc<R>(fd: u32, f: impl FnOnce(Arc<Access>) -> Result<R>) -> Result<R> {
+        let (_file, data) = AccessFile::get(fd)?;
+        // SAFETY: `data` is the `Arc<Access>` given to the fd at creation,
+        // kept alive by the file reference in `_file` for the borrow's
+        // lifetime; the borrow is turned into a reference of its own.
+        let access: Arc<Access> = unsafe { ArcBorrow::from_raw(data.cast::<Access>()) }.into();
+        f(access)
+    }
+
+    /// Moves the access to IOAS `new`: the pins it holds are let go, as for
+    /// an unmap of everything, and it follows `new`'s unmaps from now on.
+    /// On failure it stays where it was.
+    pub(crate) fn replace_ioas(self: &Arc<Self>, new: ObjRef<Ioas>) -> Result {
+        let mut cur = self.ioas.lock();
+        if cur.serial() == new.serial() {
+            return Ok(());
+        }
+        new.attach_access(self.clone(), self.needs_pin)?;
+        self.drop_items(
+            &cur,
+            IovaRange {
+                start: 0,
+                last: u64::MAX,
+            },
+        );
+        cur.detach_access(self, self.needs_pin);
+        *cur = new;
+        Ok(())
+    }
+
     /// Pins `length` bytes at `iova` and, if `uptr` is not 0, checks that
     /// they are the pages of userspace's `uptr`. Returns the item's id.
     pub(crate) fn pin_pages(&self, iova: u64, length: u64, uptr: u64, write: bool) -> Result<u32> {
@@ -117,14 +154,15 @@ impl Access {
             return Err(EOPNOTSUPP);
         }
         let range = IovaRange::from_len(iova, length)?;
+        let ioas = self.ioas.lock();
         let mut items = self.items.lock();
         items.list.reserve(1, GFP_KERNEL_ACCOUNT)?;
-        let (pins, pages) = self.ioas.iopt.lock().access_pin(range, write)?;
+        let (pins, pages) = ioas.iopt.lock().access_pin(range, write)?;
         if uptr != 0 {
             // An address that wraps is simply not mapped: EFAULT from GUP.
             let at = usize::try_from(uptr.wrapping_sub(iova % PAGE_SIZE)).map_err(|_| EFAULT);
             if let Err(e) = at.and_then(|at| glue::check_pages(at, &pages)) {
-                self.ioas.iopt.lock().access_unpin(&pins);
+                ioas.iopt.lock().access_unpin(&pins);
                 return Err(e);
             }
         }
@@ -133,7 +171,7 @@ impl Access {
         let item = Item { id, range, pins };
         // Room was reserved above.
         if let Err(item) = items.list.push_within_capacity(item) {
-            self.ioas.iopt.lock().access_unpin(&item.0.pins);
+            ioas.iopt.lock().access_unpin(&item.0.pins);
             return Err(ENOMEM);
         }
         Ok(id)
@@ -143,21 +181,29 @@ impl Access {
     /// `slow` forces the path that pins the pages for the copy.
     pub(crate) fn rw(&self, iova: u64, data: &mut [u8], write: bool, slow: bool) -> Result {
         let range = IovaRange::from_len(iova, data.len() as u64)?;
-        let mut iopt = self.ioas.iopt.lock();
+        let ioas = self.ioas.lock();
+        let mut iopt = ioas.iopt.lock();
         iopt.access_rw(range, data, write, slow)
     }
 
     /// Unpins item `id`: `ENOENT` if there is none.
     pub(crate) fn destroy_item(&self, id: u32) -> Result {
+        let ioas = self.ioas.lock();
         let mut items = self.items.lock();
         let at = items.list.iter().position(|i| i.id == id).ok_or(ENOENT)?;
         let item = items.list.remove(at)?;
-        self.ioas.iopt.lock().access_unpin(&item.pins);
+        ioas.iopt.lock().access_unpin(&item.pins);
         Ok(())
     }
 
     /// The IOAS wants to unmap `range`: drop every item that pins any of it.
     pub(crate) fn notify_unmap(&self, range: IovaRange) {
+        let ioas = self.ioas.lock();
+        self.drop_items(&ioas, range);
+    }
+
+    /// Drops every item that pins any of `range` of `ioas`, the current IOAS.
+    fn drop_items(&self, ioas: &Ioas, range: IovaRange) {
         let mut items = self.items.lock();
         let mut i = 0;
         while i < items.list.len() {
@@ -168,19 +214,20 @@ impl Access {
                 continue;
             }
             if let Ok(item) = items.list.remove(i) {
-                self.ioas.iopt.lock().access_unpin(&item.pins);
+                ioas.iopt.lock().access_unpin(&item.pins);
             }
         }
     }
 
     /// Releases every pin and detaches from the IOAS.
     fn shutdown(&self) {
+        let ioas = self.ioas.lock();
         let mut items = self.items.lock();
         while let Some(item) = items.list.pop() {
-            self.ioas.iopt.lock().access_unpin(&item.pins);
+            ioas.iopt.lock().access_unpin(&item.pins);
         }
         drop(items);
-        self.ioas.detach_access(self, self.needs_pin);
+        ioas.detach_access(self, self.needs_pin);
     }
 }
 

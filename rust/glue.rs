@@ -116,23 +116,36 @@ unsafe impl Sync for PinnedPage {}
 /// stack, twice over while pinning: keep them a few hundred bytes.
 pub(crate) const PIN_BATCH: usize = 32;
 
-/// Pins up to `out.len()` pages of `mm` from the page-aligned `addr` and
-/// appends them to `out`. Returns how many were pinned (at least one).
-pub(crate) fn pin_user(
+/// The most pages one GUP call pins for a domain or an access, as
+/// upstream's batches: large enough that a 2 MiB range is one call.
+const GUP_MAX: usize = 512;
+
+/// Pins up to `want` (at most [`GUP_MAX`]) pages of `mm` from the
+/// page-aligned `addr` long-term, straight into `out`'s spare room, which
+/// must hold them. Returns how many were pinned (at least one).
+pub(crate) fn pin_user_into(
     mm: &Mm,
     addr: usize,
     write: bool,
-    out: &mut [Option<PinnedPage>],
+    want: usize,
+    out: &mut KVVec<PinnedPage>,
 ) -> Result<usize> {
-    let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
-    let n = out.len().min(PIN_BATCH);
+    let n = want.min(GUP_MAX).min(out.capacity() - out.len());
+    if n == 0 {
+        return Err(ENOMEM);
+    }
+    let spare = out.spare_capacity_mut();
+    // `PinnedPage` is a transparent `struct page *`, so the spare room is an
+    // array of page pointers for GUP to fill.
+    let raw = spare.as_mut_ptr().cast::<*mut bindings::page>();
     // SAFETY: `mm` is a live mm (the `&Mm` holds an mmgrab reference) and
     // `raw` has room for `n` page pointers.
-    let got = unsafe { iommufd_rs_pin_user(mm.as_raw(), addr, n, write, raw.as_mut_ptr()) };
+    let got = unsafe { iommufd_rs_pin_user(mm.as_raw(), addr, n, write, raw) };
     let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
-    for (slot, page) in out.iter_mut().zip(raw.iter().take(got)) {
-        *slot = NonNull::new(*page).map(PinnedPage);
-    }
+    let got = got.min(n);
+    // SAFETY: GUP wrote `got` valid, non-null page pointers at the start of
+    // the spare room; `PinnedPage` has the layout of such a pointer.
+    unsafe { out.inc_len(got) };
     Ok(got)
 }
 
@@ -168,20 +181,24 @@ pub(crate) fn pin_file(file: &File, offset: u64, out: &mut [Option<PinnedPage>])
 ///
 /// # Safety
 ///
-/// Each page must carry a pin taken by [`pin_user`] or [`pin_file`] that is
+/// Each page must carry a pin taken by [`pin_user_into`] or [`pin_file`] that is
 /// released by this call and by nothing else: [`PinnedPage`] is `Copy`, so
 /// the owner of the pin (the pin store of a `Pages`) must give it up here
 /// exactly once.
 pub(crate) unsafe fn unpin(pages: &[PinnedPage], dirty: bool) {
-    for chunk in pages.chunks(PIN_BATCH) {
-        let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
-        for (r, p) in raw.iter_mut().zip(chunk) {
-            *r = p.0.as_ptr();
-        }
-        // SAFETY: By the function's contract each page carries a pin that
-        // this call releases once.
-        unsafe { iommufd_rs_unpin(raw.as_mut_ptr(), chunk.len(), dirty) };
+    if pages.is_empty() {
+        return;
     }
+    // SAFETY: By the function's contract each page carries a pin that this
+    // call releases once. `PinnedPage` is a transparent `struct page *`, so
+    // the slice is the page array the helper takes; it only reads it.
+    unsafe {
+        iommufd_rs_unpin(
+            pages.as_ptr().cast::<*mut bindings::page>().cast_mut(),
+            pages.len(),
+            dirty,
+        )
+    };
 }
 
 /// Checks that `pages` are the pages mapped at `uaddr` in current's mm:

@@ -665,6 +665,61 @@ impl IoPagetable {
         }
     }
 
+    /// Splits the area holding `iova` so that one ends at `iova`, for a VFIO
+    /// type1 unmap of part of a mapping; nothing to do at an area's edge or
+    /// outside areas. The cut must keep the IOAS alignment and fall between
+    /// pages (`EINVAL`), and no access may pin the area (`EINVAL`) or be
+    /// waited for (`EBUSY`). Only with huge pages off, so that the domains
+    /// hold page-sized mappings that split with it.
+    pub(crate) fn cut(&mut self, iova: u64) -> Result {
+        let Some(cursor) = self.areas.cursor_lower_bound(&iova) else {
+            return Ok(());
+        };
+        let (&key, area) = cursor.current();
+        if area.range.start > iova || iova == area.range.last || self.large_pages {
+            return Ok(());
+        }
+        if area.prevent_access {
+            return Err(EBUSY);
+        }
+        let new_start = iova + 1;
+        let align = self.iova_alignment;
+        if new_start & (align - 1) != 0
+            || area.byte_at(new_start) & (align - 1) != 0
+            || area.byte_at(new_start) % PAGE_SIZE != 0
+        {
+            return Err(EINVAL);
+        }
+        if area.access_pins != 0 {
+            return Err(EINVAL);
+        }
+        let lhs = Area {
+            range: IovaRange {
+                start: area.range.start,
+                last: iova,
+            },
+            pages: area.pages.clone(),
+            start_byte: area.start_byte,
+            prot: area.prot,
+            access_pins: 0,
+            prevent_access: false,
+        };
+        let node = RBTreeNode::new(iova, lhs, GFP_KERNEL_ACCOUNT)?;
+        if let Some(rhs) = self.areas.get_mut(&key) {
+            rhs.start_byte = rhs.byte_at(new_start);
+            rhs.range.start = new_start;
+        }
+        self.areas.insert(node);
+        Ok(())
+    }
+
+    /// The page sizes every domain can map (all bits when there is none).
+    pub(crate) fn domain_pgsizes(&self) -> u64 {
+        self.domains
+            .iter()
+            .fold(u64::MAX, |acc, d| acc & d.geometry().pgsizes)
+    }
+
     /// The IOVA ranges of the areas, lowest first.
     pub(crate) fn area_ranges(&self) -> impl Iterator<Item = IovaRange> + '_ {
         self.areas.values().map(|a| a.range)
@@ -676,8 +731,13 @@ impl IoPagetable {
     }
 
     /// Allows or forbids huge pages. Forbidding them makes the IOAS page
-    /// granular, which every area must already be (`EADDRINUSE`).
+    /// granular, which every area must already be (`EADDRINUSE`), and is
+    /// refused (`EINVAL`) once domains have pages mapped, which may already
+    /// sit in huge pages there.
     pub(crate) fn set_large_pages(&mut self, enable: bool) -> Result {
+        if !enable && self.large_pages && !self.domains.is_empty() && !self.areas.is_empty() {
+            return Err(EINVAL);
+        }
         let old = self.large_pages;
         self.large_pages = enable;
         let res = self.update_alignment();

@@ -357,6 +357,22 @@ fn map_for_current(
     )
 }
 
+/// Maps `length` bytes of the current process's memory at `addr` into
+/// `ioas` at the fixed `iova` with `prot`, for the VFIO type1 compat layer.
+pub(crate) fn map_user_at(
+    ictx: &Ictx,
+    ioas: &Ioas,
+    prot: u32,
+    iova: u64,
+    addr: u64,
+    length: u64,
+    source: impl FnOnce(u64) -> Source,
+) -> Result<u64> {
+    let mapper = Mapper::current(ictx.account_per_process())?;
+    let (pages, start_byte) = Pages::new(addr, length, prot & IOMMU_WRITE != 0, mapper, source)?;
+    map_new_pages(ioas, pages, start_byte, length, Some(iova), prot)
+}
+
 /// `IOMMU_IOAS_MAP`.
 pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasMap) -> Result {
     if cmd.reserved != 0 {

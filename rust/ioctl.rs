@@ -72,10 +72,17 @@ const TABLE_NRS: core::ops::RangeInclusive<u32> = IOMMUFD_CMD_BASE..=IOMMUFD_CMD
 const TABLE_NRS: core::ops::RangeInclusive<u32> = IOMMUFD_CMD_BASE..=IOMMUFD_CMD_BASE + 0x15;
 
 /// Runs ioctl `cmd` with argument `arg` on `ictx`.
-pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result {
+pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    if let Some(res) = vfio_compat::vfio_ioctl(ictx, cmd, arg) {
+        return res;
+    }
     if TABLE_NRS.contains(&_IOC_NR(cmd)) {
         UserCmdBuf::new(file, arg)?;
     }
+    dispatch_iommufd(ictx, file, cmd, arg).map(|()| 0)
+}
+
+fn dispatch_iommufd(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result {
     match cmd {
         IOMMU_DESTROY => run(ictx, file, arg, destroy),
         IOMMU_IOAS_ALLOC => run(ictx, file, arg, ioas::alloc_ioctl),

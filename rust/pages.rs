@@ -157,6 +157,50 @@ fn split(index: u64) -> (u64, usize) {
     (index / CHUNK as u64, (index % CHUNK as u64) as usize)
 }
 
+/// Calls `f` with each page index of `first..=last`, its chunk and its
+/// index in the chunk, looking each chunk up once. Absent chunks are skipped.
+fn for_each_in_chunks(
+    store: &PinStore,
+    first: u64,
+    last: u64,
+    mut f: impl FnMut(u64, &Chunk, usize) -> Result,
+) -> Result {
+    let (c_first, _) = split(first);
+    let (c_last, _) = split(last);
+    for c in c_first..=c_last {
+        let Some(chunk) = store.chunks.get(&c) else {
+            continue;
+        };
+        let lo = first.max(c * CHUNK as u64);
+        let hi = last.min(c * CHUNK as u64 + CHUNK as u64 - 1);
+        for index in lo..=hi {
+            f(index, chunk, (index % CHUNK as u64) as usize)?;
+        }
+    }
+    Ok(())
+}
+
+/// As [`for_each_in_chunks`], mutably, for what cannot fail.
+fn for_each_in_chunks_mut(
+    store: &mut PinStore,
+    first: u64,
+    last: u64,
+    mut f: impl FnMut(&mut Chunk, usize),
+) {
+    let (c_first, _) = split(first);
+    let (c_last, _) = split(last);
+    for c in c_first..=c_last {
+        let Some(chunk) = store.chunks.get_mut(&c) else {
+            continue;
+        };
+        let lo = first.max(c * CHUNK as u64);
+        let hi = last.min(c * CHUNK as u64 + CHUNK as u64 - 1);
+        for index in lo..=hi {
+            f(chunk, (index % CHUNK as u64) as usize);
+        }
+    }
+}
+
 /// A contiguous, page-granular range of memory that areas map.
 pub(crate) struct Pages {
     source: Source,
@@ -266,12 +310,27 @@ impl Pages {
             }
         }
 
+        // The runs of pages not pinned yet, found a chunk at a time.
+        let mut runs: KVec<(u64, u64)> = KVec::new();
+        let mut new = 0usize;
+        for_each_in_chunks(store, first, last, |index, chunk, i| {
+            if chunk.refs[i] != 0 {
+                return Ok(());
+            }
+            new += 1;
+            match runs.last_mut() {
+                Some((start, len)) if *start + *len == index => *len += 1,
+                _ => runs.push((index, 1), GFP_KERNEL_ACCOUNT)?,
+            }
+            Ok(())
+        })?;
+
         // Pin what is not pinned yet, then charge it, as upstream does: a
         // range that cannot be pinned fails as such, whatever the limit.
-        let new = (first..=last).filter(|&i| store.refs(i) == 0).count();
         let mut fresh: KVVec<PinnedPage> = KVVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
-        let pinned = self
-            .pin_missing(store, first, last, &mut fresh)
+        let pinned = runs
+            .iter()
+            .try_for_each(|&(start, len)| self.pin_run(start, len, &mut fresh))
             .and_then(|()| self.mapper.charge(new));
         if let Err(e) = pinned {
             // SAFETY: `fresh` holds the pins just taken, which nothing else
@@ -282,11 +341,7 @@ impl Pages {
 
         // Commit: store the new pins and count one more user of every page.
         let mut fresh = fresh.into_iter();
-        for index in first..=last {
-            let (c, i) = split(index);
-            let Some(chunk) = store.chunks.get_mut(&c) else {
-                continue;
-            };
+        for_each_in_chunks_mut(store, first, last, |chunk, i| {
             if chunk.refs[i] == 0 {
                 chunk.pages[i] = fresh.next();
                 chunk.used += 1;
@@ -296,33 +351,17 @@ impl Pages {
                 // `out` has room for every page of the range.
                 let _ = out.push_within_capacity(page);
             }
-        }
+        });
         Ok(())
     }
 
-    /// Pins the unpinned pages of `first..=last`, appending them to `fresh`
-    /// in index order.
-    fn pin_missing(
-        &self,
-        store: &PinStore,
-        first: u64,
-        last: u64,
-        fresh: &mut KVVec<PinnedPage>,
-    ) -> Result {
-        let mut index = first;
-        while index <= last {
-            if store.refs(index) != 0 {
-                index += 1;
-                continue;
-            }
-            // A run of unpinned pages, at most one GUP batch long.
-            let mut end = index;
-            while end < last && store.refs(end + 1) == 0 && end + 1 - index < glue::PIN_BATCH as u64
-            {
-                end += 1;
-            }
-            let want = (end - index + 1) as usize;
-            let mut batch = [None; glue::PIN_BATCH];
+    /// Pins the `len` pages from page `start`, which are not pinned yet,
+    /// appending them to `fresh` (which has room for them) in order.
+    fn pin_run(&self, start: u64, len: u64, fresh: &mut KVVec<PinnedPage>) -> Result {
+        let mut index = start;
+        let end = start + len;
+        while index < end {
+            let want = usize::try_from(end - index).unwrap_or(usize::MAX);
             let offset = index * PAGE_SIZE;
             let got = match &self.source {
                 Source::User { uptr } => {
@@ -330,16 +369,19 @@ impl Pages {
                         .checked_add(offset)
                         .and_then(|a| usize::try_from(a).ok())
                         .ok_or(EFAULT)?;
-                    glue::pin_user(&self.mapper.mm, addr, self.writable, &mut batch[..want])?
+                    glue::pin_user_into(&self.mapper.mm, addr, self.writable, want, fresh)?
                 }
                 Source::File { start, file } => {
                     let at = start.checked_add(offset).ok_or(EINVAL)?;
-                    glue::pin_file(file, at, &mut batch[..want])?
+                    let mut batch = [None; glue::PIN_BATCH];
+                    let n = want.min(glue::PIN_BATCH);
+                    let got = glue::pin_file(file, at, &mut batch[..n])?;
+                    for page in batch.iter().take(got).flatten() {
+                        fresh.push(*page, GFP_KERNEL_ACCOUNT)?;
+                    }
+                    got
                 }
             };
-            for page in batch.iter().take(got).flatten() {
-                fresh.push(*page, GFP_KERNEL_ACCOUNT)?;
-            }
             index += got as u64;
         }
         Ok(())
@@ -461,15 +503,13 @@ impl Pages {
     /// pages nobody else holds.
     pub(crate) fn unpin(&self, first: u64, last: u64) {
         let mut store = self.pins.lock();
-        let mut freed = KVVec::new();
+        let count = usize::try_from(last.saturating_sub(first) + 1).unwrap_or(0);
+        let mut freed = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT).unwrap_or_default();
         let mut nfreed = 0usize;
-        for index in first..=last {
-            let (c, i) = split(index);
-            let Some(chunk) = store.chunks.get_mut(&c) else {
-                continue;
-            };
+        let writable = self.writable;
+        for_each_in_chunks_mut(&mut store, first, last, |chunk, i| {
             if chunk.refs[i] == 0 {
-                continue;
+                return;
             }
             chunk.refs[i] -= 1;
             if chunk.refs[i] == 0 {
@@ -477,15 +517,15 @@ impl Pages {
                     chunk.used -= 1;
                     nfreed += 1;
                     // Unpinning must not fail: batch what we can, and unpin
-                    // one by one if the batch cannot grow.
-                    if freed.push(page, GFP_KERNEL_ACCOUNT).is_err() {
+                    // one by one if the batch had no room.
+                    if freed.push_within_capacity(page).is_err() {
                         // SAFETY: The store held this pin, and gave it up
                         // with `take` above.
-                        unsafe { glue::unpin(&[page], self.writable) };
+                        unsafe { glue::unpin(&[page], writable) };
                     }
                 }
             }
-        }
+        });
         // SAFETY: The store held these pins and gave them up with `take`.
         unsafe { glue::unpin(&freed, self.writable) };
         self.mapper.uncharge(nfreed);

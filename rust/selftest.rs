@@ -61,6 +61,7 @@ const IOMMU_TEST_OP_ACCESS_PAGES: u32 = 7;
 const IOMMU_TEST_OP_ACCESS_RW: u32 = 8;
 const IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: u32 = 9;
 const IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: u32 = 10;
+const IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: u32 = 11;
 const IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: u32 = 12;
 const IOMMU_TEST_OP_DIRTY: u32 = 13;
 const IOMMU_TEST_OP_MD_CHECK_IOTLB: u32 = 14;
@@ -139,6 +140,10 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
             let slow = a.flags & MOCK_ACCESS_RW_SLOW_PATH != 0;
             Access::with_fd(cmd.id, |access| access_rw(access, &a, write, slow))
         }
+        IOMMU_TEST_OP_ACCESS_REPLACE_IOAS => Access::with_fd_arc(cmd.id, |access| {
+            let ioas = ictx.objects.get::<Ioas>(cmd.word0_low())?;
+            access.replace_ioas(ioas)
+        }),
         IOMMU_TEST_OP_DESTROY_ACCESS_PAGES => {
             let id = cmd.access_pages_id();
             Access::with_fd(cmd.id, |access| access.destroy_item(id))
