@@ -22,7 +22,6 @@ use kernel::{
     mm::Mm,
     new_mutex,
     prelude::*,
-    rbtree::RBTree,
     sync::{
         aref::ARef,
         Arc,
@@ -128,77 +127,34 @@ impl Mapper {
     }
 }
 
-/// Pages per chunk of the pin store. A chunk is built on the stack before it
-/// is boxed (12 bytes a page), so it stays well under a kilobyte.
-const CHUNK: usize = 64;
-
-/// Pins of [`CHUNK`] consecutive pages.
-struct Chunk {
-    pages: [Option<PinnedPage>; CHUNK],
-    refs: [u32; CHUNK],
-    used: usize,
+/// The pin of one page: the page, while pinned, and how many users hold it.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    page: Option<PinnedPage>,
+    refs: u32,
 }
 
-/// The pinned pages of a [`Pages`], sparse: a chunk exists only while one of
-/// its pages is pinned.
+/// The pinned pages of a [`Pages`]: a slot per page, allocated at the first
+/// pin and freed with the last, so that a `Pages` nobody pins costs nothing
+/// and a pinned one is indexed directly (12 bytes a page, accounted).
 struct PinStore {
-    chunks: RBTree<u64, KBox<Chunk>>,
+    slots: KVVec<Slot>,
+    /// Pages pinned now.
+    used: usize,
 }
 
 impl PinStore {
     fn refs(&self, index: u64) -> u32 {
-        let (c, i) = split(index);
-        self.chunks.get(&c).map_or(0, |chunk| chunk.refs[i])
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .map_or(0, |s| s.refs)
     }
 }
 
-/// The chunk number and the index in it of page `index`.
-fn split(index: u64) -> (u64, usize) {
-    (index / CHUNK as u64, (index % CHUNK as u64) as usize)
-}
-
-/// Calls `f` with each page index of `first..=last`, its chunk and its
-/// index in the chunk, looking each chunk up once. Absent chunks are skipped.
-fn for_each_in_chunks(
-    store: &PinStore,
-    first: u64,
-    last: u64,
-    mut f: impl FnMut(u64, &Chunk, usize) -> Result,
-) -> Result {
-    let (c_first, _) = split(first);
-    let (c_last, _) = split(last);
-    for c in c_first..=c_last {
-        let Some(chunk) = store.chunks.get(&c) else {
-            continue;
-        };
-        let lo = first.max(c * CHUNK as u64);
-        let hi = last.min(c * CHUNK as u64 + CHUNK as u64 - 1);
-        for index in lo..=hi {
-            f(index, chunk, (index % CHUNK as u64) as usize)?;
-        }
-    }
-    Ok(())
-}
-
-/// As [`for_each_in_chunks`], mutably, for what cannot fail.
-fn for_each_in_chunks_mut(
-    store: &mut PinStore,
-    first: u64,
-    last: u64,
-    mut f: impl FnMut(&mut Chunk, usize),
-) {
-    let (c_first, _) = split(first);
-    let (c_last, _) = split(last);
-    for c in c_first..=c_last {
-        let Some(chunk) = store.chunks.get_mut(&c) else {
-            continue;
-        };
-        let lo = first.max(c * CHUNK as u64);
-        let hi = last.min(c * CHUNK as u64 + CHUNK as u64 - 1);
-        for index in lo..=hi {
-            f(chunk, (index % CHUNK as u64) as usize);
-        }
-    }
+/// The slot range of pages `first..=last`, which the caller checked.
+fn span(first: u64, last: u64) -> core::ops::RangeInclusive<usize> {
+    (first as usize)..=(last as usize)
 }
 
 /// A contiguous, page-granular range of memory that areas map.
@@ -234,7 +190,8 @@ impl Pages {
             / PAGE_SIZE;
         let pins = KBox::pin_init(
             new_mutex!(PinStore {
-                chunks: RBTree::new(),
+                slots: KVVec::new(),
+                used: 0,
             }),
             GFP_KERNEL_ACCOUNT,
         )?;
@@ -278,8 +235,8 @@ impl Pages {
         let mut out = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?;
         let mut store = self.pins.lock();
         let res = self.pin_locked(&mut store, first, last, &mut out);
-        if res.is_err() {
-            self.drop_empty_chunks(&mut store, first, last);
+        if res.is_err() && store.used == 0 {
+            store.slots = KVVec::new();
         }
         res.map(|()| out)
     }
@@ -291,47 +248,29 @@ impl Pages {
         last: u64,
         out: &mut KVVec<PinnedPage>,
     ) -> Result {
-        // Every chunk must exist, so that committing cannot fail.
-        let (c_first, _) = split(first);
-        let (c_last, _) = split(last);
-        for c in c_first..=c_last {
-            if store.chunks.get(&c).is_none() {
-                let chunk = KBox::new(
-                    Chunk {
-                        pages: [None; CHUNK],
-                        refs: [0; CHUNK],
-                        used: 0,
-                    },
-                    GFP_KERNEL_ACCOUNT,
-                )?;
-                store
-                    .chunks
-                    .try_create_and_insert(c, chunk, GFP_KERNEL_ACCOUNT)?;
-            }
+        if store.slots.is_empty() {
+            let n = usize::try_from(self.npages).map_err(|_| ENOMEM)?;
+            store.slots = KVVec::from_elem(Slot::default(), n, GFP_KERNEL_ACCOUNT)?;
         }
+        let slots = store.slots.get(span(first, last)).ok_or(EINVAL)?;
+        let new = slots.iter().filter(|s| s.refs == 0).count();
 
-        // The runs of pages not pinned yet, found a chunk at a time.
-        let mut runs: KVec<(u64, u64)> = KVec::new();
-        let mut new = 0usize;
-        for_each_in_chunks(store, first, last, |index, chunk, i| {
-            if chunk.refs[i] != 0 {
-                return Ok(());
-            }
-            new += 1;
-            match runs.last_mut() {
-                Some((start, len)) if *start + *len == index => *len += 1,
-                _ => runs.push((index, 1), GFP_KERNEL_ACCOUNT)?,
-            }
-            Ok(())
-        })?;
-
-        // Pin what is not pinned yet, then charge it, as upstream does: a
-        // range that cannot be pinned fails as such, whatever the limit.
+        // Pin what is not pinned yet, a run at a time, then charge it, as
+        // upstream does: a range that cannot be pinned fails as such,
+        // whatever the limit.
         let mut fresh: KVVec<PinnedPage> = KVVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
-        let pinned = runs
-            .iter()
-            .try_for_each(|&(start, len)| self.pin_run(start, len, &mut fresh))
-            .and_then(|()| self.mapper.charge(new));
+        let mut res = Ok(());
+        let mut at = 0usize;
+        while res.is_ok() && at < slots.len() {
+            if slots[at].refs != 0 {
+                at += 1;
+                continue;
+            }
+            let len = slots[at..].iter().take_while(|s| s.refs == 0).count();
+            res = self.pin_run(first + at as u64, len as u64, &mut fresh);
+            at += len;
+        }
+        let pinned = res.and_then(|()| self.mapper.charge(new));
         if let Err(e) = pinned {
             // SAFETY: `fresh` holds the pins just taken, which nothing else
             // has seen; they are released once, here.
@@ -341,17 +280,18 @@ impl Pages {
 
         // Commit: store the new pins and count one more user of every page.
         let mut fresh = fresh.into_iter();
-        for_each_in_chunks_mut(store, first, last, |chunk, i| {
-            if chunk.refs[i] == 0 {
-                chunk.pages[i] = fresh.next();
-                chunk.used += 1;
+        let slots = store.slots.get_mut(span(first, last)).ok_or(EINVAL)?;
+        for slot in slots.iter_mut() {
+            if slot.refs == 0 {
+                slot.page = fresh.next();
             }
-            chunk.refs[i] += 1;
-            if let Some(page) = chunk.pages[i] {
+            slot.refs += 1;
+            if let Some(page) = slot.page {
                 // `out` has room for every page of the range.
                 let _ = out.push_within_capacity(page);
             }
-        });
+        }
+        store.used += new;
         Ok(())
     }
 
@@ -483,11 +423,10 @@ impl Pages {
         let mut done = 0usize;
         let mut offset = (start_byte % PAGE_SIZE) as usize;
         for index in first..=last {
-            let (c, i) = split(index);
-            let page = store
-                .chunks
-                .get(&c)
-                .and_then(|chunk| chunk.pages[i])
+            let page = usize::try_from(index)
+                .ok()
+                .and_then(|i| store.slots.get(i))
+                .and_then(|s| s.page)
                 .ok_or(EINVAL)?;
             let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
             // SAFETY: The page is pinned by the store, which is locked for
@@ -503,18 +442,19 @@ impl Pages {
     /// pages nobody else holds.
     pub(crate) fn unpin(&self, first: u64, last: u64) {
         let mut store = self.pins.lock();
-        let count = usize::try_from(last.saturating_sub(first) + 1).unwrap_or(0);
-        let mut freed = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT).unwrap_or_default();
-        let mut nfreed = 0usize;
         let writable = self.writable;
-        for_each_in_chunks_mut(&mut store, first, last, |chunk, i| {
-            if chunk.refs[i] == 0 {
-                return;
+        let Some(slots) = store.slots.get_mut(span(first, last)) else {
+            return;
+        };
+        let mut freed = KVVec::with_capacity(slots.len(), GFP_KERNEL_ACCOUNT).unwrap_or_default();
+        let mut nfreed = 0usize;
+        for slot in slots.iter_mut() {
+            if slot.refs == 0 {
+                continue;
             }
-            chunk.refs[i] -= 1;
-            if chunk.refs[i] == 0 {
-                if let Some(page) = chunk.pages[i].take() {
-                    chunk.used -= 1;
+            slot.refs -= 1;
+            if slot.refs == 0 {
+                if let Some(page) = slot.page.take() {
                     nfreed += 1;
                     // Unpinning must not fail: batch what we can, and unpin
                     // one by one if the batch had no room.
@@ -525,23 +465,15 @@ impl Pages {
                     }
                 }
             }
-        });
+        }
+        store.used = store.used.saturating_sub(nfreed);
+        if store.used == 0 {
+            store.slots = KVVec::new();
+        }
+        drop(store);
         // SAFETY: The store held these pins and gave them up with `take`.
         unsafe { glue::unpin(&freed, self.writable) };
         self.mapper.uncharge(nfreed);
-        self.drop_empty_chunks(&mut store, first, last);
-    }
-
-    /// Frees the chunks of pages `first..=last` that hold no pin; chunks
-    /// elsewhere were not touched.
-    fn drop_empty_chunks(&self, store: &mut PinStore, first: u64, last: u64) {
-        let (c_first, _) = split(first);
-        let (c_last, _) = split(last);
-        for c in c_first..=c_last {
-            if store.chunks.get(&c).is_some_and(|chunk| chunk.used == 0) {
-                drop(store.chunks.remove(&c));
-            }
-        }
     }
 }
 
@@ -552,8 +484,8 @@ impl Drop for Pages {
         let store = self.pins.lock();
         let mut left = KVVec::new();
         let mut n = 0usize;
-        for (_, chunk) in store.chunks.iter() {
-            for page in chunk.pages.iter().flatten() {
+        {
+            for page in store.slots.iter().filter_map(|s| s.page.as_ref()) {
                 n += 1;
                 if left.push(*page, GFP_KERNEL_ACCOUNT).is_err() {
                     // SAFETY: The store holds this pin and is being dropped.
