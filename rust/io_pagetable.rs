@@ -11,7 +11,8 @@ use kernel::{
     prelude::*,
     rbtree::{
         RBTree,
-        RBTreeNode, //
+        RBTreeNode,
+        RBTreeNodeReservation, //
     },
     sync::Arc, //
 };
@@ -421,15 +422,20 @@ impl IoPagetable {
         Ok(range)
     }
 
-    /// Maps `slices` back to back, at `fixed` or at an allocated IOVA.
-    /// Returns the first IOVA. On failure nothing is left mapped.
-    pub(crate) fn map(
+    /// Maps `slices` back to back, at `fixed` or at an allocated IOVA, and
+    /// into every domain. Returns the first IOVA. On failure nothing is left
+    /// mapped.
+    pub(crate) fn map<I>(
         &mut self,
-        slices: KVec<PagesSlice>,
+        slices: I,
         length: u64,
         fixed: Option<u64>,
         prot: u32,
-    ) -> Result<u64> {
+    ) -> Result<u64>
+    where
+        I: IntoIterator<Item = PagesSlice>,
+    {
+        let mut slices = slices.into_iter().peekable();
         let align = self.iova_alignment;
         if length & (align - 1) != 0 || length == 0 {
             return Err(EINVAL);
@@ -437,15 +443,14 @@ impl IoPagetable {
         let start = match fixed {
             Some(iova) => self.check_fixed(iova, length)?.start,
             None => {
-                let first = slices.first().ok_or(EINVAL)?;
+                let first = slices.peek().ok_or(EINVAL)?;
                 self.alloc_iova(first.pages.addr_of(first.start_byte), length)?
             }
         };
 
-        // Check every piece and allocate its node before inserting any, so
-        // that nothing needs undoing.
-        let mut nodes = KVec::with_capacity(slices.len(), GFP_KERNEL_ACCOUNT)?;
-        let mut keys = KVec::with_capacity(slices.len(), GFP_KERNEL_ACCOUNT)?;
+        // Check every piece and reserve its node, then fill the domains, and
+        // only then insert: nothing inserted ever needs undoing.
+        let mut areas = KVec::with_capacity(slices.size_hint().0, GFP_KERNEL_ACCOUNT)?;
         let mut iova = start;
         for slice in slices {
             if prot & IOMMU_WRITE != 0 && !slice.pages.writable() {
@@ -463,38 +468,21 @@ impl IoPagetable {
                 access_pins: 0,
                 prevent_access: false,
             };
-            nodes.push(
-                RBTreeNode::new(range.last, area, GFP_KERNEL_ACCOUNT)?,
-                GFP_KERNEL_ACCOUNT,
-            )?;
-            keys.push(range.last, GFP_KERNEL_ACCOUNT)?;
+            let node = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
+            areas.push((area, node), GFP_KERNEL_ACCOUNT)?;
             iova = range.last.wrapping_add(1);
         }
-        for node in nodes {
-            self.areas.insert(node);
-        }
-        // New areas go into every domain; on failure none stays mapped.
-        let mut filled = 0usize;
-        let mut res = Ok(());
-        for key in keys.iter() {
-            if let Some(area) = self.areas.get(key) {
-                res = Self::fill_area(&self.domains, area, !self.large_pages);
-                if res.is_err() {
-                    break;
+        let small = !self.large_pages;
+        for (filled, (area, _)) in areas.iter().enumerate() {
+            if let Err(e) = Self::fill_area(&self.domains, area, small) {
+                for (done, _) in areas.iter().take(filled) {
+                    Self::unfill_area(&self.domains, done);
                 }
+                return Err(e);
             }
-            filled += 1;
         }
-        if let Err(e) = res {
-            for (i, key) in keys.iter().enumerate() {
-                if i < filled {
-                    if let Some(area) = self.areas.get(key) {
-                        Self::unfill_area(&self.domains, area);
-                    }
-                }
-                drop(self.areas.remove(key));
-            }
-            return Err(e);
+        for (area, node) in areas {
+            self.areas.insert(node.into_node(area.range.last, area));
         }
         Ok(start)
     }

@@ -309,16 +309,14 @@ fn map_new_pages(
     fixed: Option<u64>,
     prot: u32,
 ) -> Result<u64> {
-    let mut slices = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT)?;
-    slices.push(
-        PagesSlice {
-            pages,
-            start_byte,
-            length,
-        },
-        GFP_KERNEL_ACCOUNT,
-    )?;
-    ioas.iopt.lock().map(slices, length, fixed, prot)
+    let slice = PagesSlice {
+        pages,
+        start_byte,
+        length,
+    };
+    ioas.iopt
+        .lock()
+        .map(core::iter::once(slice), length, fixed, prot)
 }
 
 /// The checks MAP, MAP_FILE and COPY share, in upstream's order: unknown

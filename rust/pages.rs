@@ -158,6 +158,7 @@ fn span(first: u64, last: u64) -> core::ops::RangeInclusive<usize> {
 }
 
 /// A contiguous, page-granular range of memory that areas map.
+#[pin_data(PinnedDrop)]
 pub(crate) struct Pages {
     source: Source,
     mapper: Mapper,
@@ -165,7 +166,8 @@ pub(crate) struct Pages {
     npages: u64,
     /// Whether the device may write: pinned with `FOLL_WRITE`.
     writable: bool,
-    pins: Pin<KBox<Mutex<PinStore>>>,
+    #[pin]
+    pins: Mutex<PinStore>,
 }
 
 impl Pages {
@@ -188,21 +190,17 @@ impl Pages {
             .and_then(|n| n.checked_add(PAGE_SIZE - 1))
             .ok_or(EOVERFLOW)?
             / PAGE_SIZE;
-        let pins = KBox::pin_init(
-            new_mutex!(PinStore {
-                slots: KVVec::new(),
-                used: 0,
-            }),
-            GFP_KERNEL_ACCOUNT,
-        )?;
-        let pages = Arc::new(
-            Self {
+        let pages = Arc::pin_init(
+            pin_init!(Self {
                 source: source(addr - start_byte),
                 mapper,
                 npages,
                 writable,
-                pins,
-            },
+                pins <- new_mutex!(PinStore {
+                    slots: KVVec::new(),
+                    used: 0,
+                }),
+            }),
             GFP_KERNEL_ACCOUNT,
         )?;
         Ok((pages, start_byte))
@@ -230,30 +228,29 @@ impl Pages {
         if first > last || last >= self.npages {
             return Err(EINVAL);
         }
-        let count = usize::try_from(last - first + 1).map_err(|_| ENOMEM)?;
-        // Everything that can fail for want of memory is allocated first.
-        let mut out = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?;
         let mut store = self.pins.lock();
-        let res = self.pin_locked(&mut store, first, last, &mut out);
+        let res = self.pin_locked(&mut store, first, last);
         if res.is_err() && store.used == 0 {
             store.slots = KVVec::new();
         }
-        res.map(|()| out)
+        res
     }
 
-    fn pin_locked(
-        &self,
-        store: &mut PinStore,
-        first: u64,
-        last: u64,
-        out: &mut KVVec<PinnedPage>,
-    ) -> Result {
+    fn pin_locked(&self, store: &mut PinStore, first: u64, last: u64) -> Result<KVVec<PinnedPage>> {
         if store.slots.is_empty() {
             let n = usize::try_from(self.npages).map_err(|_| ENOMEM)?;
             store.slots = KVVec::from_elem(Slot::default(), n, GFP_KERNEL_ACCOUNT)?;
         }
         let slots = store.slots.get(span(first, last)).ok_or(EINVAL)?;
+        let count = slots.len();
         let new = slots.iter().filter(|s| s.refs == 0).count();
+        // Unless every page is new (then the new pins are the answer), the
+        // pages of the range are gathered in a vector of their own.
+        let mut out = if new == count {
+            KVVec::new()
+        } else {
+            KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?
+        };
 
         // Pin what is not pinned yet, a run at a time, then charge it, as
         // upstream does: a range that cannot be pinned fails as such,
@@ -279,20 +276,22 @@ impl Pages {
         }
 
         // Commit: store the new pins and count one more user of every page.
-        let mut fresh = fresh.into_iter();
+        let mut next = fresh.iter().copied();
         let slots = store.slots.get_mut(span(first, last)).ok_or(EINVAL)?;
         for slot in slots.iter_mut() {
             if slot.refs == 0 {
-                slot.page = fresh.next();
+                slot.page = next.next();
             }
             slot.refs += 1;
-            if let Some(page) = slot.page {
-                // `out` has room for every page of the range.
-                let _ = out.push_within_capacity(page);
+            if new != count {
+                if let Some(page) = slot.page {
+                    // `out` has room for every page of the range.
+                    let _ = out.push_within_capacity(page);
+                }
             }
         }
         store.used += new;
-        Ok(())
+        Ok(if new == count { fresh } else { out })
     }
 
     /// Pins the `len` pages from page `start`, which are not pinned yet,
@@ -446,7 +445,14 @@ impl Pages {
         let Some(slots) = store.slots.get_mut(span(first, last)) else {
             return;
         };
-        let mut freed = KVVec::with_capacity(slots.len(), GFP_KERNEL_ACCOUNT).unwrap_or_default();
+        // Few pages are batched on the stack; more in a vector.
+        let mut small = [None::<PinnedPage>; 16];
+        let mut nsmall = 0usize;
+        let mut freed = if slots.len() > small.len() {
+            KVVec::with_capacity(slots.len(), GFP_KERNEL_ACCOUNT).unwrap_or_default()
+        } else {
+            KVVec::new()
+        };
         let mut nfreed = 0usize;
         for slot in slots.iter_mut() {
             if slot.refs == 0 {
@@ -458,7 +464,10 @@ impl Pages {
                     nfreed += 1;
                     // Unpinning must not fail: batch what we can, and unpin
                     // one by one if the batch had no room.
-                    if freed.push_within_capacity(page).is_err() {
+                    if let Some(slot) = small.get_mut(nsmall) {
+                        *slot = Some(page);
+                        nsmall += 1;
+                    } else if freed.push_within_capacity(page).is_err() {
                         // SAFETY: The store held this pin, and gave it up
                         // with `take` above.
                         unsafe { glue::unpin(&[page], writable) };
@@ -471,14 +480,19 @@ impl Pages {
             store.slots = KVVec::new();
         }
         drop(store);
+        for page in small.iter().flatten() {
+            // SAFETY: The store held this pin and gave it up with `take`.
+            unsafe { glue::unpin(core::slice::from_ref(page), self.writable) };
+        }
         // SAFETY: The store held these pins and gave them up with `take`.
         unsafe { glue::unpin(&freed, self.writable) };
         self.mapper.uncharge(nfreed);
     }
 }
 
-impl Drop for Pages {
-    fn drop(&mut self) {
+#[pinned_drop]
+impl PinnedDrop for Pages {
+    fn drop(self: Pin<&mut Self>) {
         // Every user unpins before letting go; if one did not, release the
         // pins and charges here rather than leak them.
         let store = self.pins.lock();
