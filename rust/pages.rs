@@ -134,27 +134,132 @@ struct Slot {
     refs: u32,
 }
 
-/// The pinned pages of a [`Pages`]: a slot per page, allocated at the first
-/// pin and freed with the last, so that a `Pages` nobody pins costs nothing
-/// and a pinned one is indexed directly (12 bytes a page, accounted).
-struct PinStore {
+/// Pages per leaf of the pin store: a 2 MiB range is one leaf.
+const LEAF: usize = 512;
+
+/// The slots of up to [`LEAF`] consecutive pages, and how many are pinned.
+struct Leaf {
     slots: KVVec<Slot>,
+    used: usize,
+}
+
+/// The pinned pages of a [`Pages`]: a slot per page, in leaves of [`LEAF`]
+/// pages made at the first pin in them and freed with their last, under a
+/// table made at the first pin and freed with the last. A `Pages` nobody
+/// pins costs nothing; a pinned page is found in two steps; a huge mapping
+/// of which little is pinned costs a pointer-sized entry per 2 MiB.
+struct PinStore {
+    /// The leaves of a `Pages` of more than one leaf.
+    leaves: KVVec<Option<Leaf>>,
+    /// The leaf of a `Pages` of one leaf: no table to allocate.
+    single: Option<Leaf>,
     /// Pages pinned now.
     used: usize,
 }
 
 impl PinStore {
-    fn refs(&self, index: u64) -> u32 {
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| self.slots.get(i))
-            .map_or(0, |s| s.refs)
+    /// Leaf `l`, if it exists.
+    fn leaf(&self, l: usize) -> Option<&Leaf> {
+        if l == 0 && self.single.is_some() {
+            return self.single.as_ref();
+        }
+        self.leaves.get(l)?.as_ref()
     }
-}
 
-/// The slot range of pages `first..=last`, which the caller checked.
-fn span(first: u64, last: u64) -> core::ops::RangeInclusive<usize> {
-    (first as usize)..=(last as usize)
+    /// Leaf `l`'s entry, mutably: `None` if there is no such leaf.
+    fn entry_mut(&mut self, l: usize) -> Option<&mut Option<Leaf>> {
+        if self.leaves.is_empty() {
+            return (l == 0).then_some(&mut self.single);
+        }
+        self.leaves.get_mut(l)
+    }
+
+    /// The slot of page `index`, if its leaf exists.
+    fn slot(&self, index: u64) -> Option<&Slot> {
+        let i = usize::try_from(index).ok()?;
+        self.leaf(i / LEAF)?.slots.get(i % LEAF)
+    }
+
+    fn refs(&self, index: u64) -> u32 {
+        self.slot(index).map_or(0, |s| s.refs)
+    }
+
+    /// Makes the leaves of pages `first..=last` of `npages`, and the table.
+    fn ensure(&mut self, first: u64, last: u64, npages: u64) -> Result {
+        let n = usize::try_from(npages).map_err(|_| ENOMEM)?;
+        if n > LEAF && self.leaves.is_empty() {
+            let nleaves = n.div_ceil(LEAF);
+            let mut table = KVVec::with_capacity(nleaves, GFP_KERNEL_ACCOUNT)?;
+            for _ in 0..nleaves {
+                let _ = table.push_within_capacity(None);
+            }
+            self.leaves = table;
+        }
+        for l in (first as usize / LEAF)..=(last as usize / LEAF) {
+            let entry = self.entry_mut(l).ok_or(EINVAL)?;
+            if entry.is_none() {
+                let len = (n - l * LEAF).min(LEAF);
+                *entry = Some(Leaf {
+                    slots: KVVec::from_elem(Slot::default(), len, GFP_KERNEL_ACCOUNT)?,
+                    used: 0,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with the index and slot of each page of `first..=last`
+    /// whose leaf exists.
+    fn for_each(&self, first: u64, last: u64, mut f: impl FnMut(u64, &Slot)) {
+        for l in (first as usize / LEAF)..=(last as usize / LEAF) {
+            let Some(leaf) = self.leaf(l) else {
+                continue;
+            };
+            let base = (l * LEAF) as u64;
+            let lo = first.max(base) - base;
+            let hi = last.min(base + LEAF as u64 - 1) - base;
+            for i in lo..=hi {
+                if let Some(slot) = leaf.slots.get(i as usize) {
+                    f(base + i, slot);
+                }
+            }
+        }
+    }
+
+    /// As [`Self::for_each`], mutably; `f` also gets its leaf's pin count.
+    fn for_each_mut(&mut self, first: u64, last: u64, mut f: impl FnMut(&mut Slot, &mut usize)) {
+        for l in (first as usize / LEAF)..=(last as usize / LEAF) {
+            let Some(Some(leaf)) = self.entry_mut(l) else {
+                continue;
+            };
+            let base = (l * LEAF) as u64;
+            let lo = (first.max(base) - base) as usize;
+            let hi = (last.min(base + LEAF as u64 - 1) - base) as usize;
+            let used = &mut leaf.used;
+            if let Some(slots) = leaf.slots.get_mut(lo..=hi) {
+                for slot in slots {
+                    f(slot, used);
+                }
+            }
+        }
+    }
+
+    /// Frees the leaves of `first..=last` that pin nothing, and the table
+    /// once nothing is pinned.
+    fn trim(&mut self, first: u64, last: u64) {
+        if self.used == 0 {
+            self.leaves = KVVec::new();
+            self.single = None;
+            return;
+        }
+        for l in (first as usize / LEAF)..=(last as usize / LEAF) {
+            if let Some(entry) = self.entry_mut(l) {
+                if entry.as_ref().is_some_and(|leaf| leaf.used == 0) {
+                    *entry = None;
+                }
+            }
+        }
+    }
 }
 
 /// A contiguous, page-granular range of memory that areas map.
@@ -197,7 +302,8 @@ impl Pages {
                 npages,
                 writable,
                 pins <- new_mutex!(PinStore {
-                    slots: KVVec::new(),
+                    leaves: KVVec::new(),
+                    single: None,
                     used: 0,
                 }),
             }),
@@ -230,20 +336,17 @@ impl Pages {
         }
         let mut store = self.pins.lock();
         let res = self.pin_locked(&mut store, first, last);
-        if res.is_err() && store.used == 0 {
-            store.slots = KVVec::new();
+        if res.is_err() {
+            store.trim(first, last);
         }
         res
     }
 
     fn pin_locked(&self, store: &mut PinStore, first: u64, last: u64) -> Result<KVVec<PinnedPage>> {
-        if store.slots.is_empty() {
-            let n = usize::try_from(self.npages).map_err(|_| ENOMEM)?;
-            store.slots = KVVec::from_elem(Slot::default(), n, GFP_KERNEL_ACCOUNT)?;
-        }
-        let slots = store.slots.get(span(first, last)).ok_or(EINVAL)?;
-        let count = slots.len();
-        let new = slots.iter().filter(|s| s.refs == 0).count();
+        store.ensure(first, last, self.npages)?;
+        let count = usize::try_from(last - first + 1).map_err(|_| ENOMEM)?;
+        let mut new = 0usize;
+        store.for_each(first, last, |_, s| new += usize::from(s.refs == 0));
         // Unless every page is new (then the new pins are the answer), the
         // pages of the range are gathered in a vector of their own.
         let mut out = if new == count {
@@ -257,15 +360,19 @@ impl Pages {
         // whatever the limit.
         let mut fresh: KVVec<PinnedPage> = KVVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
         let mut res = Ok(());
-        let mut at = 0usize;
-        while res.is_ok() && at < slots.len() {
-            if slots[at].refs != 0 {
-                at += 1;
-                continue;
+        let mut run: Option<u64> = None;
+        store.for_each(first, last, |index, s| {
+            if res.is_err() {
+                return;
             }
-            let len = slots[at..].iter().take_while(|s| s.refs == 0).count();
-            res = self.pin_run(first + at as u64, len as u64, &mut fresh);
-            at += len;
+            if s.refs == 0 {
+                run.get_or_insert(index);
+            } else if let Some(start) = run.take() {
+                res = self.pin_run(start, index - start, &mut fresh);
+            }
+        });
+        if let (Ok(()), Some(start)) = (&res, run) {
+            res = self.pin_run(start, last + 1 - start, &mut fresh);
         }
         let pinned = res.and_then(|()| self.mapper.charge(new));
         if let Err(e) = pinned {
@@ -277,10 +384,10 @@ impl Pages {
 
         // Commit: store the new pins and count one more user of every page.
         let mut next = fresh.iter().copied();
-        let slots = store.slots.get_mut(span(first, last)).ok_or(EINVAL)?;
-        for slot in slots.iter_mut() {
+        store.for_each_mut(first, last, |slot, used| {
             if slot.refs == 0 {
                 slot.page = next.next();
+                *used += 1;
             }
             slot.refs += 1;
             if new != count {
@@ -289,7 +396,7 @@ impl Pages {
                     let _ = out.push_within_capacity(page);
                 }
             }
-        }
+        });
         store.used += new;
         Ok(if new == count { fresh } else { out })
     }
@@ -422,11 +529,7 @@ impl Pages {
         let mut done = 0usize;
         let mut offset = (start_byte % PAGE_SIZE) as usize;
         for index in first..=last {
-            let page = usize::try_from(index)
-                .ok()
-                .and_then(|i| store.slots.get(i))
-                .and_then(|s| s.page)
-                .ok_or(EINVAL)?;
+            let page = store.slot(index).and_then(|s| s.page).ok_or(EINVAL)?;
             let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
             // SAFETY: The page is pinned by the store, which is locked for
             // the whole copy, so the pin cannot go away meanwhile.
@@ -442,43 +545,42 @@ impl Pages {
     pub(crate) fn unpin(&self, first: u64, last: u64) {
         let mut store = self.pins.lock();
         let writable = self.writable;
-        let Some(slots) = store.slots.get_mut(span(first, last)) else {
-            return;
-        };
+        let count = usize::try_from(last.saturating_sub(first) + 1).unwrap_or(usize::MAX);
         // Few pages are batched on the stack; more in a vector.
         let mut small = [None::<PinnedPage>; 16];
         let mut nsmall = 0usize;
-        let mut freed = if slots.len() > small.len() {
-            KVVec::with_capacity(slots.len(), GFP_KERNEL_ACCOUNT).unwrap_or_default()
+        let mut freed = if count > small.len() {
+            KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT).unwrap_or_default()
         } else {
             KVVec::new()
         };
         let mut nfreed = 0usize;
-        for slot in slots.iter_mut() {
+        store.for_each_mut(first, last, |slot, used| {
             if slot.refs == 0 {
-                continue;
+                return;
             }
             slot.refs -= 1;
-            if slot.refs == 0 {
-                if let Some(page) = slot.page.take() {
-                    nfreed += 1;
-                    // Unpinning must not fail: batch what we can, and unpin
-                    // one by one if the batch had no room.
-                    if let Some(slot) = small.get_mut(nsmall) {
-                        *slot = Some(page);
-                        nsmall += 1;
-                    } else if freed.push_within_capacity(page).is_err() {
-                        // SAFETY: The store held this pin, and gave it up
-                        // with `take` above.
-                        unsafe { glue::unpin(&[page], writable) };
-                    }
-                }
+            if slot.refs != 0 {
+                return;
             }
-        }
+            let Some(page) = slot.page.take() else {
+                return;
+            };
+            *used -= 1;
+            nfreed += 1;
+            // Unpinning must not fail: batch what we can, and unpin one by
+            // one if the batch had no room.
+            if let Some(s) = small.get_mut(nsmall) {
+                *s = Some(page);
+                nsmall += 1;
+            } else if freed.push_within_capacity(page).is_err() {
+                // SAFETY: The store held this pin, and gave it up with `take`
+                // above.
+                unsafe { glue::unpin(&[page], writable) };
+            }
+        });
         store.used = store.used.saturating_sub(nfreed);
-        if store.used == 0 {
-            store.slots = KVVec::new();
-        }
+        store.trim(first, last);
         drop(store);
         for page in small.iter().flatten() {
             // SAFETY: The store held this pin and gave it up with `take`.
@@ -498,8 +600,8 @@ impl PinnedDrop for Pages {
         let store = self.pins.lock();
         let mut left = KVVec::new();
         let mut n = 0usize;
-        {
-            for page in store.slots.iter().filter_map(|s| s.page.as_ref()) {
+        for leaf in Iterator::chain(store.leaves.iter().flatten(), store.single.iter()) {
+            for page in leaf.slots.iter().filter_map(|s| s.page.as_ref()) {
                 n += 1;
                 if left.push(*page, GFP_KERNEL_ACCOUNT).is_err() {
                     // SAFETY: The store holds this pin and is being dropped.

@@ -124,3 +124,178 @@ impl Iommufd {
         }
     }
 }
+
+/// A mock device made by `IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS`.
+#[derive(Clone, Copy, Debug)]
+pub struct MockDev {
+    /// The selftest object; PASID commands and RID replace name it.
+    pub stdev: u32,
+    /// The HWPT its RID was attached to.
+    pub hwpt: u32,
+    /// The bound iommufd device; HWPT_ALLOC and GET_HW_INFO name it.
+    pub idev: u32,
+}
+
+impl Iommufd {
+    /// Issues a selftest command. Returns 0 or the errno.
+    pub fn test_cmd(&self, cmd: &mut IommuTestCmd) -> Errno {
+        cmd.size = size32::<IommuTestCmd>();
+        self.ioctl(IOMMU_TEST_CMD, cmd)
+    }
+
+    /// A mock device with `dev_flags`, bound and its RID attached to `pt`.
+    pub fn mock_domain_flags(&self, pt: u32, dev_flags: u32) -> Result<MockDev, Errno> {
+        let mut cmd = IommuTestCmd::new(
+            TEST_OP_MOCK_DOMAIN_FLAGS,
+            pt,
+            MockDomainFlags {
+                dev_flags,
+                ..Default::default()
+            },
+        );
+        match self.test_cmd(&mut cmd) {
+            0 => {
+                let out: MockDomainFlags = cmd.payload();
+                Ok(MockDev {
+                    stdev: out.out_stdev_id,
+                    hwpt: out.out_hwpt_id,
+                    idev: out.out_idev_id,
+                })
+            }
+            e => Err(e),
+        }
+    }
+
+    /// Moves the RID of mock device `stdev` to `pt`.
+    pub fn mock_domain_replace(&self, stdev: u32, pt: u32) -> Errno {
+        let mut cmd = IommuTestCmd::new(
+            TEST_OP_MOCK_DOMAIN_REPLACE,
+            stdev,
+            MockDomainReplace { pt_id: pt },
+        );
+        self.test_cmd(&mut cmd)
+    }
+
+    /// HWPT_ALLOC with driver data given as a raw pointer and length.
+    pub fn hwpt_alloc_raw(
+        &self,
+        dev: u32,
+        pt: u32,
+        flags: u32,
+        data_type: u32,
+        data: *const c_void,
+        data_len: u32,
+    ) -> Result<u32, Errno> {
+        let mut cmd = IommuHwptAlloc {
+            size: size32::<IommuHwptAlloc>(),
+            flags,
+            dev_id: dev,
+            pt_id: pt,
+            data_type,
+            data_len,
+            data_uptr: data as u64,
+            ..Default::default()
+        };
+        match self.ioctl(IOMMU_HWPT_ALLOC, &mut cmd) {
+            0 => Ok(cmd.out_hwpt_id),
+            e => Err(e),
+        }
+    }
+
+    /// A paging HWPT for device `dev` on IOAS `pt`, without driver data.
+    pub fn hwpt_alloc(&self, dev: u32, pt: u32, flags: u32) -> Result<u32, Errno> {
+        self.hwpt_alloc_raw(dev, pt, flags, HWPT_DATA_NONE, std::ptr::null(), 0)
+    }
+
+    /// A nested HWPT of the mock on `parent`.
+    pub fn hwpt_alloc_nested(
+        &self,
+        dev: u32,
+        parent: u32,
+        flags: u32,
+        data: &IommuHwptSelftest,
+    ) -> Result<u32, Errno> {
+        self.hwpt_alloc_raw(
+            dev,
+            parent,
+            flags,
+            HWPT_DATA_SELFTEST,
+            (data as *const IommuHwptSelftest).cast(),
+            size32::<IommuHwptSelftest>(),
+        )
+    }
+
+    fn pasid_op(&self, op: u32, stdev: u32, pasid: u32, pt: u32) -> Errno {
+        let mut cmd = IommuTestCmd::new(op, stdev, PasidAttach { pasid, pt_id: pt });
+        self.test_cmd(&mut cmd)
+    }
+
+    pub fn pasid_attach(&self, stdev: u32, pasid: u32, pt: u32) -> Errno {
+        self.pasid_op(TEST_OP_PASID_ATTACH, stdev, pasid, pt)
+    }
+
+    pub fn pasid_replace(&self, stdev: u32, pasid: u32, pt: u32) -> Errno {
+        self.pasid_op(TEST_OP_PASID_REPLACE, stdev, pasid, pt)
+    }
+
+    /// Detach reads only the PASID; `pt_id` goes in as 0.
+    pub fn pasid_detach(&self, stdev: u32, pasid: u32) -> Errno {
+        self.pasid_op(TEST_OP_PASID_DETACH, stdev, pasid, 0)
+    }
+
+    /// 0 if `pasid` of `stdev` holds `hwpt`'s domain (`hwpt` 0: nothing).
+    pub fn pasid_check_hwpt(&self, stdev: u32, pasid: u32, hwpt: u32) -> Errno {
+        let mut cmd = IommuTestCmd::new(
+            TEST_OP_PASID_CHECK_HWPT,
+            stdev,
+            PasidCheck {
+                pasid,
+                hwpt_id: hwpt,
+            },
+        );
+        self.test_cmd(&mut cmd)
+    }
+
+    /// 0 if mock paging HWPT `hwpt` maps `[iova, iova + length)` to `va`.
+    pub fn md_check_map(&self, hwpt: u32, iova: u64, length: u64, va: u64) -> Errno {
+        let mut cmd = IommuTestCmd::new(
+            TEST_OP_MD_CHECK_MAP,
+            hwpt,
+            CheckMap {
+                iova,
+                length,
+                uptr: va,
+            },
+        );
+        self.test_cmd(&mut cmd)
+    }
+
+    /// 0 if each page of `[va, va + length)` is pinned `refs` times.
+    pub fn md_check_refs(&self, va: u64, length: u64, refs: u32) -> Errno {
+        let mut cmd = IommuTestCmd::new(
+            TEST_OP_MD_CHECK_REFS,
+            0,
+            CheckRefs {
+                length,
+                uptr: va,
+                refs,
+            },
+        );
+        self.test_cmd(&mut cmd)
+    }
+
+    /// GET_HW_INFO of device `dev`, with the driver data written to `data`.
+    pub fn get_hw_info<T>(&self, dev: u32, data: &mut T) -> Result<IommuHwInfo, Errno> {
+        let mut cmd = IommuHwInfo {
+            size: size32::<IommuHwInfo>(),
+            dev_id: dev,
+            data_len: size32::<T>(),
+            data_uptr: (data as *mut T) as u64,
+            ..Default::default()
+        };
+        match self.ioctl(IOMMU_GET_HW_INFO, &mut cmd) {
+            0 => Ok(cmd),
+            e => Err(e),
+        }
+    }
+}

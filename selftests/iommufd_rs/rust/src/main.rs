@@ -6,6 +6,7 @@
 
 mod dev;
 mod ioas_tests;
+mod pasid_tests;
 mod tests;
 mod uapi;
 
@@ -14,7 +15,20 @@ use std::process::ExitCode;
 /// A failed check, with where and why.
 pub struct Failure(String);
 
-pub type TestResult = Result<(), Failure>;
+/// Why a test did not pass.
+pub enum NotPassed {
+    Failed(Failure),
+    /// The test does not apply to this run, for the reason given.
+    Skipped(String),
+}
+
+impl From<Failure> for NotPassed {
+    fn from(f: Failure) -> Self {
+        Self::Failed(f)
+    }
+}
+
+pub type TestResult = Result<(), NotPassed>;
 
 /// Fails the test unless the two sides are equal.
 #[macro_export]
@@ -30,7 +44,8 @@ macro_rules! check_eq {
                 stringify!($got),
                 want,
                 got
-            )));
+            ))
+            .into());
         }
     }};
 }
@@ -38,23 +53,28 @@ macro_rules! check_eq {
 fn main() -> ExitCode {
     let mut tests = tests::all();
     tests.extend(ioas_tests::all());
+    tests.extend(pasid_tests::all());
     println!("TAP version 13");
     println!("1..{}", tests.len());
-    let (mut pass, mut fail) = (0, 0);
+    let (mut pass, mut fail, mut skip) = (0, 0, 0);
     for (i, (name, test)) in tests.iter().enumerate() {
         match test() {
             Ok(()) => {
                 pass += 1;
                 println!("ok {} {}", i + 1, name);
             }
-            Err(Failure(why)) => {
+            Err(NotPassed::Failed(Failure(why))) => {
                 fail += 1;
                 println!("# {why}");
                 println!("not ok {} {}", i + 1, name);
             }
+            Err(NotPassed::Skipped(why)) => {
+                skip += 1;
+                println!("ok {} {} # SKIP {why}", i + 1, name);
+            }
         }
     }
-    println!("# Totals: pass:{pass} fail:{fail} xfail:0 xpass:0 skip:0 error:0");
+    println!("# Totals: pass:{pass} fail:{fail} xfail:0 xpass:0 skip:{skip} error:0");
     if fail == 0 {
         ExitCode::SUCCESS
     } else {
