@@ -263,6 +263,11 @@ unsafe impl Send for UserRef {}
 unsafe impl Sync for UserRef {}
 
 impl UserRef {
+    /// Whether both name the same user.
+    pub(crate) fn same(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+
     /// The user of the current task.
     pub(crate) fn current() -> Result<Self> {
         // SAFETY: Callable from any process context; returns a reference.

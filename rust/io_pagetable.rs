@@ -708,6 +708,11 @@ impl IoPagetable {
             .fold(u64::MAX, |acc, d| acc & d.geometry().pgsizes)
     }
 
+    /// Calls `f` with the `Pages` of each area, lowest first.
+    pub(crate) fn for_each_pages(&self, mut f: impl FnMut(&Arc<Pages>) -> Result) -> Result {
+        self.areas.values().try_for_each(|a| f(&a.pages))
+    }
+
     /// The IOVA ranges of the areas, lowest first.
     pub(crate) fn area_ranges(&self) -> impl Iterator<Item = IovaRange> + '_ {
         self.areas.values().map(|a| a.range)

@@ -45,6 +45,7 @@ use crate::{
     uapi::{
         IommuIoasAlloc,
         IommuIoasAllowIovas,
+        IommuIoasChangeProcess,
         IommuIoasCopy,
         IommuIoasIovaRanges,
         IommuIoasMap,
@@ -458,4 +459,50 @@ pub(crate) fn unmap_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasU
     };
     cmd.length = unmapped;
     buf.respond(&cmd)
+}
+
+/// `IOMMU_IOAS_CHANGE_PROCESS`: charges every pin of the file's mappings to
+/// the calling process instead of the one that mapped them, as a VMM does
+/// after handing its iommufd to a new process. Only file mappings can move
+/// (`EINVAL` if any IOAS maps user memory, whose addresses belong to the old
+/// process). Each mapping's charge moves at once under its own lock; if one
+/// cannot be taken (`ENOMEM`), those already moved go back.
+pub(crate) fn change_process_ioctl(
+    ictx: &Ictx,
+    _buf: &UserCmdBuf<'_>,
+    cmd: IommuIoasChangeProcess,
+) -> Result {
+    if cmd.reserved != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    let mut all: KVec<Arc<Pages>> = KVec::new();
+    for ioas in ictx.objects.all::<Ioas>()?.iter() {
+        ioas.iopt.lock().for_each_pages(|p| {
+            if !p.is_file() {
+                return Err(EINVAL);
+            }
+            if !all.iter().any(|q| Arc::ptr_eq(q, p)) {
+                all.push(p.clone(), GFP_KERNEL_ACCOUNT)?;
+            }
+            Ok(())
+        })?;
+    }
+    let mut moved = KVec::with_capacity(all.len(), GFP_KERNEL_ACCOUNT)?;
+    for p in all.iter() {
+        match p.change_mapper() {
+            Ok(old) => {
+                // Room was reserved above.
+                let _ = moved.push_within_capacity((p.clone(), old));
+            }
+            Err(e) => {
+                for (q, old) in moved {
+                    if let Some(old) = old {
+                        q.restore_mapper(old);
+                    }
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }

@@ -330,6 +330,42 @@ impl ObjectTable {
             .map(drop)
     }
 
+    /// References to every published object of type `T`, lowest id first.
+    pub(crate) fn all<T: ObjectType>(&self) -> Result<KVec<ObjRef<T>>> {
+        let mut out = KVec::new();
+        let mut start = 1usize;
+        loop {
+            // Found under the tree's spinlock, kept after it: the vector
+            // grows with the lock released.
+            let found = {
+                let mut guard = self.ids.lock();
+                let mut mas = guard.ma_state(start, ID_MAX);
+                let mut found = None;
+                while let Some(entry) = mas.find(ID_MAX) {
+                    let Entry::Live(obj) = &*entry else {
+                        continue;
+                    };
+                    let Some(inner) = T::cast(&obj.kind) else {
+                        continue;
+                    };
+                    if obj.try_get() {
+                        found = Some(ObjRef {
+                            obj: obj.clone(),
+                            inner: inner.clone(),
+                        });
+                        break;
+                    }
+                }
+                found
+            };
+            let Some(r) = found else {
+                return Ok(out);
+            };
+            start = r.id() as usize + 1;
+            out.push(r, GFP_KERNEL_ACCOUNT)?;
+        }
+    }
+
     /// Whether a published object has id `id`.
     pub(crate) fn exists(&self, id: u32) -> bool {
         let mut guard = self.ids.lock();

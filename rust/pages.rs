@@ -96,6 +96,36 @@ impl Mapper {
         })
     }
 
+    /// The current process, charged the way `self` is (nobody, the user or
+    /// the mm), for `IOMMU_IOAS_CHANGE_PROCESS`.
+    pub(crate) fn current_like(&self) -> Result<Self> {
+        let task = kernel::current!();
+        let mm = ARef::from(&**task.mm().ok_or(EINVAL)?);
+        let charge = match &self.charge {
+            Charge::Free => Charge::Free,
+            Charge::User(_) => Charge::User(UserRef::current()?),
+            Charge::Mm => Charge::Mm,
+        };
+        Ok(Self {
+            mm,
+            task: ARef::from(task.group_leader()),
+            charge,
+        })
+    }
+
+    /// Whether `self` already charges the current process.
+    fn is_current(&self) -> bool {
+        let task = kernel::current!();
+        let same_mm = task
+            .mm()
+            .is_some_and(|mm| core::ptr::eq(mm.as_raw(), self.mm.as_raw()));
+        let same_user = match &self.charge {
+            Charge::User(u) => UserRef::current().is_ok_and(|cur| cur.same(u)),
+            _ => true,
+        };
+        same_mm && same_user
+    }
+
     /// Charges `n` newly pinned pages: `ENOMEM` past the limit.
     fn charge(&self, n: usize) -> Result {
         if n == 0 {
@@ -149,6 +179,8 @@ struct Leaf {
 /// pins costs nothing; a pinned page is found in two steps; a huge mapping
 /// of which little is pinned costs a pointer-sized entry per 2 MiB.
 struct PinStore {
+    /// Whom the pins are charged to; `IOMMU_IOAS_CHANGE_PROCESS` moves it.
+    mapper: Mapper,
     /// The leaves of a `Pages` of more than one leaf.
     leaves: KVVec<Option<Leaf>>,
     /// The leaf of a `Pages` of one leaf: no table to allocate.
@@ -266,7 +298,9 @@ impl PinStore {
 #[pin_data(PinnedDrop)]
 pub(crate) struct Pages {
     source: Source,
-    mapper: Mapper,
+    /// The mm user memory is pinned from; fixed, as the user range is an
+    /// address in it.
+    mm: ARef<Mm>,
     /// The number of pages in the range.
     npages: u64,
     /// Whether the device may write: pinned with `FOLL_WRITE`.
@@ -295,13 +329,15 @@ impl Pages {
             .and_then(|n| n.checked_add(PAGE_SIZE - 1))
             .ok_or(EOVERFLOW)?
             / PAGE_SIZE;
+        let mm = mapper.mm.clone();
         let pages = Arc::pin_init(
             pin_init!(Self {
                 source: source(addr - start_byte),
-                mapper,
+                mm,
                 npages,
                 writable,
                 pins <- new_mutex!(PinStore {
+                    mapper,
                     leaves: KVVec::new(),
                     single: None,
                     used: 0,
@@ -374,7 +410,7 @@ impl Pages {
         if let (Ok(()), Some(start)) = (&res, run) {
             res = self.pin_run(start, last + 1 - start, &mut fresh);
         }
-        let pinned = res.and_then(|()| self.mapper.charge(new));
+        let pinned = res.and_then(|()| store.mapper.charge(new));
         if let Err(e) = pinned {
             // SAFETY: `fresh` holds the pins just taken, which nothing else
             // has seen; they are released once, here.
@@ -415,7 +451,7 @@ impl Pages {
                         .checked_add(offset)
                         .and_then(|a| usize::try_from(a).ok())
                         .ok_or(EFAULT)?;
-                    glue::pin_user_into(&self.mapper.mm, addr, self.writable, want, fresh)?
+                    glue::pin_user_into(&self.mm, addr, self.writable, want, fresh)?
                 }
                 Source::File { start, file } => {
                     let at = start.checked_add(offset).ok_or(EINVAL)?;
@@ -448,7 +484,7 @@ impl Pages {
             let task = kernel::current!();
             let own = task
                 .mm()
-                .is_some_and(|mm| core::ptr::eq(mm.as_raw(), self.mapper.mm.as_raw()));
+                .is_some_and(|mm| core::ptr::eq(mm.as_raw(), self.mm.as_raw()));
             if own && !slow {
                 let addr = uptr
                     .checked_add(start_byte)
@@ -478,7 +514,7 @@ impl Pages {
                     .and_then(|a| usize::try_from(a).ok())
                     .ok_or(EFAULT)?;
                 let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
-                let page = glue::pin_user_page(&self.mapper.mm, addr, write)?;
+                let page = glue::pin_user_page(&self.mm, addr, write)?;
                 // SAFETY: `page` was pinned just above and is released below.
                 let res =
                     unsafe { glue::page_copy(page, offset, &mut data[done..done + n], write) };
@@ -581,6 +617,9 @@ impl Pages {
         });
         store.used = store.used.saturating_sub(nfreed);
         store.trim(first, last);
+        // Under the store's lock, so that a change of process sees pins and
+        // charges agree.
+        store.mapper.uncharge(nfreed);
         drop(store);
         for page in small.iter().flatten() {
             // SAFETY: The store held this pin and gave it up with `take`.
@@ -588,7 +627,36 @@ impl Pages {
         }
         // SAFETY: The store held these pins and gave them up with `take`.
         unsafe { glue::unpin(&freed, self.writable) };
-        self.mapper.uncharge(nfreed);
+    }
+
+    /// Whether the memory is a file's (so that it does not depend on the
+    /// mapping process).
+    pub(crate) fn is_file(&self) -> bool {
+        matches!(self.source, Source::File { .. })
+    }
+
+    /// Charges what is pinned to the current process instead, the way it
+    /// was charged. Returns the old charge, for [`Self::restore_mapper`], or
+    /// `None` if it was the current process already.
+    pub(crate) fn change_mapper(&self) -> Result<Option<Mapper>> {
+        let mut store = self.pins.lock();
+        if store.mapper.is_current() {
+            return Ok(None);
+        }
+        let new = store.mapper.current_like()?;
+        new.charge(store.used)?;
+        store.mapper.uncharge(store.used);
+        Ok(Some(core::mem::replace(&mut store.mapper, new)))
+    }
+
+    /// Undoes [`Self::change_mapper`], as far as the old charge can be taken
+    /// again (it was just given back, so normally entirely).
+    pub(crate) fn restore_mapper(&self, old: Mapper) {
+        let mut store = self.pins.lock();
+        if old.charge(store.used).is_ok() {
+            store.mapper.uncharge(store.used);
+            store.mapper = old;
+        }
     }
 }
 
@@ -609,12 +677,14 @@ impl PinnedDrop for Pages {
                 }
             }
         }
+        if n != 0 {
+            store.mapper.uncharge(n);
+        }
         drop(store);
         if n != 0 {
             pr_err!("pages dropped with {} pins left\n", n);
             // SAFETY: The store held these pins and is being dropped.
             unsafe { glue::unpin(&left, self.writable) };
-            self.mapper.uncharge(n);
         }
     }
 }

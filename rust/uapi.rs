@@ -54,6 +54,8 @@ pub(crate) const IOMMU_HWPT_GET_DIRTY_BITMAP: u32 = _IO(IOMMUFD_TYPE, 0x8c);
 pub(crate) const IOMMU_HWPT_INVALIDATE: u32 = _IO(IOMMUFD_TYPE, 0x8d);
 /// `IOMMU_FAULT_QUEUE_ALLOC`: a queue of I/O page faults, read through an fd.
 pub(crate) const IOMMU_FAULT_QUEUE_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x8e);
+/// `IOMMU_IOAS_CHANGE_PROCESS`: charge the file's pins to the caller.
+pub(crate) const IOMMU_IOAS_CHANGE_PROCESS: u32 = _IO(IOMMUFD_TYPE, 0x92);
 /// `IOMMU_VIOMMU_ALLOC`: a virtual IOMMU on a nesting parent.
 pub(crate) const IOMMU_VIOMMU_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x90);
 /// `IOMMU_IOAS_MAP_FILE`: map a range of a file (memfd).
@@ -279,6 +281,14 @@ pub(crate) struct IommuHwInfo {
     pub(crate) out_capabilities: u64,
 }
 
+/// Argument of `IOMMU_IOAS_CHANGE_PROCESS`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuIoasChangeProcess {
+    pub(crate) size: u32,
+    pub(crate) reserved: u32,
+}
+
 /// Argument of `IOMMU_FAULT_QUEUE_ALLOC`.
 #[repr(C)]
 #[derive(Default)]
@@ -502,6 +512,7 @@ uapi_structs! {
     IommuHwptSetDirtyTracking = 16,
     IommuHwptGetDirtyBitmap = 48,
     IommuFaultAlloc = 16,
+    IommuIoasChangeProcess = 8,
     IommuViommuAlloc = 40,
 }
 
@@ -525,6 +536,7 @@ crate::ucmd::user_cmd! {
     IommuHwptSetDirtyTracking => reserved: u32,
     IommuHwptGetDirtyBitmap => data: u64,
     IommuFaultAlloc => out_fault_fd: u32,
+    IommuIoasChangeProcess => reserved: u32,
     IommuViommuAlloc => out_viommu_id: u32,
 }
 
