@@ -305,7 +305,6 @@ int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,
 		.domain = domain, .dirty = &dirty, .flags = flags,
 	};
 	struct iova_bitmap *iter;
-	int rc;
 
 	if (!domain->dirty_ops || !domain->dirty_ops->read_and_clear_dirty)
 		return -EOPNOTSUPP;
@@ -313,11 +312,16 @@ int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,
 	if (IS_ERR(iter))
 		return -ENOMEM;
 	iommu_dirty_bitmap_init(&dirty, iter, &gather);
-	rc = iova_bitmap_for_each(iter, &arg, rs_dirty_chunk);
+	/*
+	 * As upstream, a range the table cannot walk (a hole, or beyond its
+	 * width) simply reports nothing dirty: the walk's result is not an
+	 * error for userspace.
+	 */
+	iova_bitmap_for_each(iter, &arg, rs_dirty_chunk);
 	if (!(flags & IOMMU_DIRTY_NO_CLEAR))
 		iommu_iotlb_sync(domain, &gather);
 	iova_bitmap_free(iter);
-	return rc;
+	return 0;
 }
 
 /* Page fault queues */

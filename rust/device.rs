@@ -181,8 +181,8 @@ impl Groups {
 
 impl Device {
     /// Binds `dev` to `ictx`, claiming its DMA, and publishes its object.
-    /// Returns the device and its object id.
-    pub(crate) fn bind(ictx: &Ictx, dev: DevPtr) -> Result<Arc<Device>> {
+    /// Returns the driver's reference to it.
+    pub(crate) fn bind(ictx: &Ictx, dev: DevPtr) -> Result<ObjRef<Device>> {
         let owner: *const Ictx = ictx;
         let bound = BoundDev::bind(dev, owner.cast())?;
         let groups = ictx.groups.clone();
@@ -202,11 +202,15 @@ impl Device {
             )?;
             Ok((ObjectKind::Device(d.clone()), d))
         });
+        let res = res.and_then(|(pending, d)| Ok((pending.get::<Device>()?, pending, d)));
         match res {
-            Ok((pending, d)) => {
+            Ok((driver_ref, pending, d)) => {
                 *d.bound.lock() = Some(bound);
+                // The caller (the driver) holds `driver_ref` from before the
+                // device is visible: `IOMMU_DESTROY` of it is EBUSY until
+                // unbound, as upstream.
                 pending.publish();
-                Ok(d)
+                Ok(driver_ref)
             }
             Err(e) => {
                 drop(bound);
@@ -332,22 +336,44 @@ impl Device {
                 Err(e) => return Err(e),
             }
         }
+        // As upstream: a new domain for an attach is attached first and
+        // filled after (so that an incompatible device costs no pinning), one
+        // for a replace is filled first (so that the switch is hitless).
         let (hwpt, pending) = {
             let bound = self.bound.lock();
             let b = bound.as_ref().ok_or(ENOENT)?;
-            hw_pagetable::alloc_paging(ictx, b, ioas.clone_ref()?, 0, None, true)?
+            hw_pagetable::alloc_auto(ictx, b, ioas.clone_ref()?, replace)?
         };
+        autos.reserve(1, GFP_KERNEL_ACCOUNT)?;
         let id = pending.id();
         let serial = hwpt.serial();
-        let res = autos
-            .reserve(1, GFP_KERNEL_ACCOUNT)
-            .map_err(Error::from)
-            .and_then(|()| self.do_change(pasid, hwpt, replace, released));
-        if let Err(e) = res {
-            drop(pending);
+        let domain = hwpt.domain.clone();
+        let this = move |h: &Hwpt| Arc::ptr_eq(&h.domain, &domain);
+        // Published before it is attached, while `hwpt` keeps it: a detach
+        // racing with us then finds it and can destroy it once it is unused.
+        pending.publish();
+        let filler = hwpt.clone_ref()?;
+        if let Err(e) = self.do_change(pasid, hwpt, replace, released) {
+            drop(filler);
+            let _ = ictx.objects.destroy_if::<Hwpt>(id, &this);
             return Err(e);
         }
-        pending.publish();
+        if !replace {
+            if let Err(e) = filler.fill() {
+                drop(filler);
+                // Detaching leaves the domain unused: it goes with the detach.
+                let mut gone = Released(None);
+                {
+                    let bound = self.bound.lock();
+                    if let Some(b) = bound.as_ref() {
+                        let mut g = self.group.state.lock();
+                        Self::detach_locked(&mut g, b, self.id, pasid, &mut gone);
+                    }
+                }
+                let _ = ictx.objects.destroy_if::<Hwpt>(id, &this);
+                return Err(e);
+            }
+        }
         // Room was reserved above.
         let _ = autos.push_within_capacity((id, serial));
         Ok(id)

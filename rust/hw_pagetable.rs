@@ -84,6 +84,14 @@ impl ObjectType for Hwpt {
 }
 
 impl Hwpt {
+    /// Maps its IOAS into a paging HWPT made unfilled (see [`alloc_auto`]).
+    pub(crate) fn fill(&self) -> Result {
+        match &self.kind {
+            HwptKind::Paging { ioas, .. } => ioas.iopt.lock().add_domain(self.domain.clone()),
+            HwptKind::Nested { .. } => Err(EINVAL),
+        }
+    }
+
     /// Whether the domain belongs to the device's IOMMU driver.
     pub(crate) fn compatible_with(&self, b: &BoundDev) -> bool {
         b.owns(&self.domain)
@@ -114,17 +122,16 @@ impl Drop for Hwpt {
     }
 }
 
-/// Allocates a paging HWPT for device `b` on `ioas` and fills it. The object
-/// is reserved, not published: the caller attaches it, then publishes it.
-pub(crate) fn alloc_paging<'a>(
+/// Allocates an automatic paging HWPT for device `b` on `ioas`, filled
+/// from it unless `fill` is false (then the caller fills it once attached,
+/// as upstream's immediate attach). The object is reserved, not published.
+pub(crate) fn alloc_auto<'a>(
     ictx: &'a Ictx,
     b: &BoundDev,
     ioas: ObjRef<Ioas>,
-    flags: u32,
-    data: Option<&UserData>,
-    auto: bool,
+    fill: bool,
 ) -> Result<(ObjRef<Hwpt>, Pending<'a>)> {
-    alloc_paging_with_fault(ictx, b, ioas, flags, data, auto, None)
+    alloc_paging_with_fault(ictx, b, ioas, 0, None, true, fill, None)
 }
 
 fn alloc_paging_with_fault<'a>(
@@ -134,6 +141,7 @@ fn alloc_paging_with_fault<'a>(
     flags: u32,
     data: Option<&UserData>,
     auto: bool,
+    fill: bool,
     fault_id: Option<u32>,
 ) -> Result<(ObjRef<Hwpt>, Pending<'a>)> {
     let dirty = b.caps() & IOMMU_HW_CAP_DIRTY_TRACKING != 0;
@@ -149,16 +157,24 @@ fn alloc_paging_with_fault<'a>(
         len: 0,
     };
     let domain = b.alloc_paging(flags & !IOMMU_HWPT_FAULT_ID_VALID, data.unwrap_or(&none))?;
-    let fault = fault_id
-        .map(|id| ictx.objects.get::<Fault>(id))
-        .transpose()?;
+    let domain = Arc::new(domain, GFP_KERNEL_ACCOUNT)?;
+    if fill {
+        ioas.iopt.lock().add_domain(domain.clone())?;
+    }
+    // As upstream, the fault queue is looked up once the domain is filled.
+    let fault = match fault_id.map(|id| ictx.objects.get::<Fault>(id)).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            ioas.iopt.lock().remove_domain(&domain);
+            return Err(e);
+        }
+    };
     if fault.is_some() {
         domain.enable_faults();
     }
-    let domain = Arc::new(domain, GFP_KERNEL_ACCOUNT)?;
     let hwpt = Arc::new(
         Hwpt {
-            domain: domain.clone(),
+            domain,
             pasid_compat: flags & IOMMU_HWPT_ALLOC_PASID != 0,
             fault,
             kind: HwptKind::Paging {
@@ -168,10 +184,10 @@ fn alloc_paging_with_fault<'a>(
             },
         },
         GFP_KERNEL_ACCOUNT,
-    )?;
-    if let HwptKind::Paging { ioas, .. } = &hwpt.kind {
-        ioas.iopt.lock().add_domain(domain)?;
-    }
+    );
+    // If the allocation fails, dropping the `Hwpt` takes the domain out of
+    // the IOAS again.
+    let hwpt = hwpt?;
     let pending = ictx.objects.reserve(ObjectKind::Hwpt(hwpt))?;
     let r = pending.get::<Hwpt>()?;
     Ok((r, pending))
@@ -264,7 +280,8 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuHwptA
     let pending = dev.with_bound(|b| {
         if let Ok(ioas) = ictx.objects.get::<Ioas>(cmd.pt_id) {
             let data = (cmd.data_len != 0).then_some(&data);
-            let (_, p) = alloc_paging_with_fault(ictx, b, ioas, cmd.flags, data, false, fault_id)?;
+            let (_, p) =
+                alloc_paging_with_fault(ictx, b, ioas, cmd.flags, data, false, true, fault_id)?;
             return Ok(p);
         }
         if let Ok(parent) = ictx.objects.get::<Hwpt>(cmd.pt_id) {

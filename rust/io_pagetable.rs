@@ -74,6 +74,11 @@ impl Area {
         )
     }
 
+    /// The protection a domain maps the area with.
+    fn iommu_prot(&self) -> u32 {
+        self.prot | IOMMU_CACHE
+    }
+
     /// Whether an in-kernel access may read (or `write`) here: not while an
     /// unmap waits for accesses to let go (`EINVAL`), and only as mapped
     /// (`EPERM`).
@@ -145,6 +150,9 @@ impl Ranged for Reserved {
 pub(crate) const IOMMU_READ: u32 = 1 << 0;
 /// See [`IOMMU_READ`].
 pub(crate) const IOMMU_WRITE: u32 = 1 << 1;
+/// `IOMMU_CACHE`: DMA is cache coherent. Every domain mapping carries it, as
+/// upstream: binding requires `IOMMU_CAP_CACHE_COHERENCY` for this.
+const IOMMU_CACHE: u32 = 1 << 2;
 
 /// The IOVA space of one IOAS.
 pub(crate) struct IoPagetable {
@@ -203,8 +211,16 @@ impl IoPagetable {
         let offset = area.byte_at(area.range.start) % PAGE_SIZE;
         let len = area.range.len().ok_or(EOVERFLOW);
         for (i, d) in domains.iter().enumerate() {
-            let res =
-                len.and_then(|len| d.map(area.range.start, &pages, offset, len, area.prot, small));
+            let res = len.and_then(|len| {
+                d.map(
+                    area.range.start,
+                    &pages,
+                    offset,
+                    len,
+                    area.iommu_prot(),
+                    small,
+                )
+            });
             if let Err(e) = res {
                 for done in domains.iter().take(i) {
                     Self::unmap_area_from(done, area);
@@ -302,7 +318,8 @@ impl IoPagetable {
                 area.pages.pin(first, last).and_then(|pages| {
                     let offset = area.byte_at(area.range.start) % PAGE_SIZE;
                     let r = area.range.len().ok_or(EOVERFLOW).and_then(|len| {
-                        domain.map(area.range.start, &pages, offset, len, area.prot, small)
+                        let prot = area.iommu_prot();
+                        domain.map(area.range.start, &pages, offset, len, prot, small)
                     });
                     area.pages.unpin(first, last);
                     r

@@ -317,12 +317,6 @@ impl ObjectTable {
         })
     }
 
-    /// Destroys object `id`: `ENOENT` if there is none, `EBUSY` while
-    /// anything else holds a reference to it.
-    pub(crate) fn destroy(&self, id: u32) -> Result {
-        self.remove(id, |_| true).map(drop)
-    }
-
     /// Destroys object `id` if it is a `T` for which `pred` holds
     /// (`ENOENT` otherwise).
     pub(crate) fn destroy_if<T: ObjectType>(&self, id: u32, pred: impl Fn(&T) -> bool) -> Result {
@@ -366,6 +360,21 @@ impl ObjectTable {
         }
     }
 
+    /// Destroys object `id` if it is still the `T` with serial `serial` (and
+    /// `pred` holds): `ENOENT` if it is gone or another object has the id,
+    /// `EBUSY` while it is in use.
+    pub(crate) fn destroy_serial<T: ObjectType>(
+        &self,
+        id: u32,
+        serial: u64,
+        pred: impl Fn(&T) -> bool,
+    ) -> Result {
+        self.remove_if(id, |obj| {
+            obj.serial == serial && T::cast(&obj.kind).is_some_and(|t| pred(t))
+        })
+        .map(drop)
+    }
+
     /// Whether a published object has id `id`.
     pub(crate) fn exists(&self, id: u32) -> bool {
         let mut guard = self.ids.lock();
@@ -380,6 +389,10 @@ impl ObjectTable {
         id: u32,
         pred: impl Fn(&ObjectKind) -> bool,
     ) -> Result<Arc<Object>> {
+        self.remove_if(id, |obj| pred(&obj.kind))
+    }
+
+    fn remove_if(&self, id: u32, pred: impl Fn(&Object) -> bool) -> Result<Arc<Object>> {
         let obj = {
             let mut guard = self.ids.lock();
             let Some(entry) = guard.load(id as usize) else {
@@ -388,7 +401,7 @@ impl ObjectTable {
             let Entry::Live(obj) = &*entry else {
                 return Err(ENOENT);
             };
-            if !pred(&obj.kind) {
+            if !pred(obj) {
                 return Err(ENOENT);
             }
             obj.try_retire()?;

@@ -310,15 +310,9 @@ impl MockDevice {
         )?;
         let dev = Device::bind(ictx, m.mock.dev())?;
         let id = dev.id();
-        match ictx.objects.get::<Device>(id) {
-            Ok(r) => *m.dev.lock() = Some(r),
-            Err(e) => {
-                dev.unbind(Some(ictx));
-                let _ = ictx.objects.destroy(id);
-                return Err(e);
-            }
-        }
-        let res = dev.attach(ictx, NO_PASID, cmd.id).and_then(|hwpt_id| {
+        let attached = dev.attach(ictx, NO_PASID, cmd.id);
+        *m.dev.lock() = Some(dev);
+        let res = attached.and_then(|hwpt_id| {
             let pending = ictx.objects.reserve(ObjectKind::MockDevice(m.clone()))?;
             cmd.set_mock_domain_out(pending.id(), hwpt_id, id);
             buf.respond(&cmd)?;
@@ -339,8 +333,20 @@ impl MockDevice {
         };
         let id = dev.id();
         dev.unbind(Some(ictx));
+        // Removed by identity, not by id alone: once our reference is gone
+        // the id could be another object's. Short-term users (an ioctl
+        // looking the device up) are waited for, a while, as upstream waits.
+        let this = move |d: &Device| d.id() == id;
+        let serial = dev.serial();
         drop(dev);
-        let _ = ictx.objects.destroy(id);
+        for _ in 0..1000 {
+            match ictx.objects.destroy_serial::<Device>(id, serial, &this) {
+                Err(e) if e == EBUSY => {
+                    kernel::time::delay::fsleep(kernel::time::Delta::from_millis(1))
+                }
+                _ => return,
+            }
+        }
     }
 }
 

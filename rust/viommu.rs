@@ -50,6 +50,41 @@ impl ObjectType for Viommu {
     }
 }
 
+/// The size of `struct iommu_viommu_selftest`, and the end of its first two
+/// members (`in_data`, `out_data`), the least userspace may pass.
+const SELFTEST_DATA_SIZE: usize = 24;
+const SELFTEST_DATA_MIN: usize = 8;
+
+/// The selftest type's driver data, with `copy_struct_from_user` rules:
+/// `in_data` comes back in `out_data`.
+fn selftest_data(uptr: u64, len: u32) -> Result {
+    let len = len as usize;
+    if len < SELFTEST_DATA_MIN {
+        return Err(EINVAL);
+    }
+    let addr = usize::try_from(uptr).map_err(|_| EFAULT)?;
+    let mut data = [0u8; SELFTEST_DATA_SIZE];
+    let n = len.min(SELFTEST_DATA_SIZE);
+    let mut reader = UserSlice::new(UserPtr::from_addr(addr), len).reader();
+    reader.read_slice(&mut data[..n])?;
+    // Bytes beyond what this kernel knows must be zero.
+    let mut rest = len - n;
+    let mut chunk = [0u8; 64];
+    while rest != 0 {
+        let k = rest.min(chunk.len());
+        reader.read_slice(&mut chunk[..k])?;
+        if chunk[..k].iter().any(|&b| b != 0) {
+            return Err(E2BIG);
+        }
+        rest -= k;
+    }
+    let (head, tail) = data.split_at_mut(4);
+    tail[..4].copy_from_slice(&head[..4]);
+    UserSlice::new(UserPtr::from_addr(addr), n)
+        .writer()
+        .write_slice(&data[..n])
+}
+
 /// `IOMMU_VIOMMU_ALLOC`.
 pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuViommuAlloc) -> Result {
     if cmd.flags != 0 || cmd.ty == 0 {
@@ -68,16 +103,7 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuViomm
         HwptKind::Nested { .. } => return Err(ENOENT),
     }
     if cmd.data_len != 0 {
-        // The selftest type's data: `in_data` is echoed in `out_data`.
-        let addr = usize::try_from(cmd.data_uptr).map_err(|_| EFAULT)?;
-        let mut word = [0u8; 4];
-        UserSlice::new(UserPtr::from_addr(addr), 4)
-            .reader()
-            .read_slice(&mut word)?;
-        let out = addr.checked_add(4).ok_or(EFAULT)?;
-        UserSlice::new(UserPtr::from_addr(out), 4)
-            .writer()
-            .write_slice(&word)?;
+        selftest_data(cmd.data_uptr, cmd.data_len)?;
     }
     let viommu = Arc::new(Viommu { parent }, GFP_KERNEL_ACCOUNT)?;
     let pending = ictx.objects.reserve(ObjectKind::Viommu(viommu))?;
