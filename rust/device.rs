@@ -156,6 +156,9 @@ pub(crate) struct Device {
     id: u32,
     /// The PASIDs the device may use.
     max_pasids: u32,
+    /// The object id of its vDEVICE, if it has one.
+    #[pin]
+    vdev: Mutex<Option<u32>>,
 }
 
 impl ObjectType for Device {
@@ -197,6 +200,7 @@ impl Device {
                     groups: gs2,
                     id,
                     max_pasids,
+                    vdev <- new_mutex!(None),
                 }),
                 GFP_KERNEL_ACCOUNT,
             )?;
@@ -225,6 +229,28 @@ impl Device {
         self.id
     }
 
+    /// Records the device's vDEVICE: `EEXIST` if it has one, `ENOENT` once
+    /// unbound.
+    pub(crate) fn set_vdevice(&self, id: u32) -> Result {
+        if self.bound.lock().is_none() {
+            return Err(ENOENT);
+        }
+        let mut vdev = self.vdev.lock();
+        if vdev.is_some() {
+            return Err(EEXIST);
+        }
+        *vdev = Some(id);
+        Ok(())
+    }
+
+    /// Forgets vDEVICE `id`, if it is the device's.
+    pub(crate) fn clear_vdevice(&self, id: u32) {
+        let mut vdev = self.vdev.lock();
+        if *vdev == Some(id) {
+            *vdev = None;
+        }
+    }
+
     /// Detaches every attachment and gives the device's DMA back. Later
     /// calls find the device unbound (`ENOENT`). Without `ictx` (the file is
     /// closing) automatic domains are left to the table's teardown.
@@ -251,6 +277,13 @@ impl Device {
         drop(bound);
         group_put(&self.groups, &self.group);
         Self::release(ictx, released);
+        // The vDEVICE goes with the device; its id destroys as ENOENT after.
+        let vdev = *self.vdev.lock();
+        if let (Some(ictx), Some(id)) = (ictx, vdev) {
+            let _ = ictx
+                .objects
+                .destroy_if::<crate::viommu::Vdevice>(id, |_| true);
+        }
     }
 
     /// Attaches the device at `pasid` to `pt_id`: a HWPT, or an IOAS whose

@@ -42,6 +42,7 @@ use crate::{
         IOMMU_IOAS_UNMAP,
         IOMMU_OPTION,
         IOMMU_TEST_CMD,
+        IOMMU_VDEVICE_ALLOC,
         IOMMU_VFIO_IOAS,
         IOMMU_VIOMMU_ALLOC, //
     },
@@ -96,6 +97,7 @@ fn dispatch_iommufd(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result {
         IOMMU_GET_HW_INFO => run(ictx, file, arg, device::get_hw_info_ioctl),
         IOMMU_FAULT_QUEUE_ALLOC => run(ictx, file, arg, fault::alloc_ioctl),
         IOMMU_VIOMMU_ALLOC => run(ictx, file, arg, viommu::alloc_ioctl),
+        IOMMU_VDEVICE_ALLOC => run(ictx, file, arg, viommu::vdevice_alloc_ioctl),
         IOMMU_IOAS_ALLOW_IOVAS => run(ictx, file, arg, ioas::allow_iovas_ioctl),
         IOMMU_IOAS_CHANGE_PROCESS => run(ictx, file, arg, ioas::change_process_ioctl),
         IOMMU_IOAS_COPY => run(ictx, file, arg, ioas::copy_ioctl),

@@ -38,7 +38,10 @@ use crate::{
     fault::Fault,
     hw_pagetable::Hwpt,
     ioas::Ioas,
-    viommu::Viommu, //
+    viommu::{
+        Vdevice,
+        Viommu, //
+    },
 };
 
 /// The highest object id, as `xa_limit_31b`.
@@ -56,6 +59,8 @@ pub(crate) enum ObjectKind {
     Fault(Arc<Fault>),
     /// A virtual IOMMU.
     Viommu(Arc<Viommu>),
+    /// A device behind a virtual IOMMU.
+    Vdevice(Arc<Vdevice>),
     /// A selftest mock device.
     #[cfg(CONFIG_IOMMUFD_TEST)]
     MockDevice(Arc<MockDevice>),
@@ -127,6 +132,11 @@ impl<T> ObjRef<T> {
     /// The id of the referenced object.
     pub(crate) fn id(&self) -> u32 {
         self.obj.id
+    }
+
+    /// The object itself, without keeping it from being destroyed.
+    pub(crate) fn arc(&self) -> Arc<T> {
+        self.inner.clone()
     }
 
     /// A number no other object of the table ever had, to tell an object

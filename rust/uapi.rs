@@ -54,6 +54,8 @@ pub(crate) const IOMMU_HWPT_GET_DIRTY_BITMAP: u32 = _IO(IOMMUFD_TYPE, 0x8c);
 pub(crate) const IOMMU_HWPT_INVALIDATE: u32 = _IO(IOMMUFD_TYPE, 0x8d);
 /// `IOMMU_FAULT_QUEUE_ALLOC`: a queue of I/O page faults, read through an fd.
 pub(crate) const IOMMU_FAULT_QUEUE_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x8e);
+/// `IOMMU_VDEVICE_ALLOC`: a device's identity behind a vIOMMU.
+pub(crate) const IOMMU_VDEVICE_ALLOC: u32 = _IO(IOMMUFD_TYPE, 0x91);
 /// `IOMMU_IOAS_CHANGE_PROCESS`: charge the file's pins to the caller.
 pub(crate) const IOMMU_IOAS_CHANGE_PROCESS: u32 = _IO(IOMMUFD_TYPE, 0x92);
 /// `IOMMU_VIOMMU_ALLOC`: a virtual IOMMU on a nesting parent.
@@ -279,6 +281,17 @@ pub(crate) struct IommuHwInfo {
     pub(crate) out_max_pasid_log2: u8,
     pub(crate) reserved: [u8; 3],
     pub(crate) out_capabilities: u64,
+}
+
+/// Argument of `IOMMU_VDEVICE_ALLOC`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IommuVdeviceAlloc {
+    pub(crate) size: u32,
+    pub(crate) viommu_id: u32,
+    pub(crate) dev_id: u32,
+    pub(crate) out_vdevice_id: u32,
+    pub(crate) virt_id: u64,
 }
 
 /// Argument of `IOMMU_IOAS_CHANGE_PROCESS`.
@@ -513,6 +526,7 @@ uapi_structs! {
     IommuHwptGetDirtyBitmap = 48,
     IommuFaultAlloc = 16,
     IommuIoasChangeProcess = 8,
+    IommuVdeviceAlloc = 24,
     IommuViommuAlloc = 40,
 }
 
@@ -537,6 +551,7 @@ crate::ucmd::user_cmd! {
     IommuHwptGetDirtyBitmap => data: u64,
     IommuFaultAlloc => out_fault_fd: u32,
     IommuIoasChangeProcess => reserved: u32,
+    IommuVdeviceAlloc => virt_id: u64,
     IommuViommuAlloc => out_viommu_id: u32,
 }
 

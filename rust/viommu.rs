@@ -8,8 +8,12 @@
 
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
+    new_mutex,
     prelude::*,
-    sync::Arc,
+    sync::{
+        Arc,
+        Mutex, //
+    },
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -28,7 +32,10 @@ use crate::{
         ObjectKind,
         ObjectType, //
     },
-    uapi::IommuViommuAlloc,
+    uapi::{
+        IommuVdeviceAlloc,
+        IommuViommuAlloc, //
+    },
     ucmd::UserCmdBuf,
 };
 
@@ -36,9 +43,87 @@ use crate::{
 const IOMMU_VIOMMU_TYPE_SELFTEST: u32 = 0xdead_beef;
 
 /// A vIOMMU object.
+#[pin_data]
 pub(crate) struct Viommu {
     /// The nesting parent its nested HWPTs translate through.
     pub(crate) parent: ObjRef<Hwpt>,
+    /// The virtual ids its vDEVICEs took, each once.
+    #[pin]
+    virt_ids: Mutex<KVec<u64>>,
+}
+
+/// A vDEVICE: a device's id as the guest sees it behind a vIOMMU. It goes
+/// when the device does (leaving a "tombstone" id that destroys as ENOENT).
+pub(crate) struct Vdevice {
+    id: u32,
+    viommu: ObjRef<Viommu>,
+    dev: Arc<Device>,
+    virt_id: u64,
+}
+
+impl ObjectType for Vdevice {
+    fn cast(kind: &ObjectKind) -> Option<&Arc<Self>> {
+        match kind {
+            ObjectKind::Vdevice(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for Vdevice {
+    fn drop(&mut self) {
+        self.viommu.virt_ids.lock().retain(|v| *v != self.virt_id);
+        self.dev.clear_vdevice(self.id);
+    }
+}
+
+/// `IOMMU_VDEVICE_ALLOC`.
+pub(crate) fn vdevice_alloc_ioctl(
+    ictx: &Ictx,
+    buf: &UserCmdBuf<'_>,
+    mut cmd: IommuVdeviceAlloc,
+) -> Result {
+    let viommu = ictx.objects.get::<Viommu>(cmd.viommu_id)?;
+    let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
+    // The vIOMMUs here are the mock IOMMU's.
+    if !dev.with_bound(|b| Ok(b.is_mock()))? {
+        return Err(EINVAL);
+    }
+    let mut ids = viommu.virt_ids.lock();
+    if ids.contains(&cmd.virt_id) {
+        return Err(EEXIST);
+    }
+    ids.reserve(1, GFP_KERNEL_ACCOUNT)?;
+    let viommu_ref = viommu.clone_ref()?;
+    let (pending, ()) = ictx.objects.reserve_with(|id| {
+        let vdev = Arc::new(
+            Vdevice {
+                id,
+                viommu: viommu_ref,
+                dev: dev.arc(),
+                virt_id: cmd.virt_id,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        Ok((ObjectKind::Vdevice(vdev), ()))
+    })?;
+    // A device has one vDEVICE.
+    if let Err(e) = dev.set_vdevice(pending.id()) {
+        // The vDEVICE's teardown takes the vIOMMU's lock.
+        drop(ids);
+        drop(pending);
+        return Err(e);
+    }
+    // Room was reserved above; the id is the vDEVICE's from here on.
+    let _ = ids.push_within_capacity(cmd.virt_id);
+    drop(ids);
+    cmd.out_vdevice_id = pending.id();
+    if let Err(e) = buf.respond(&cmd) {
+        drop(pending);
+        return Err(e);
+    }
+    pending.publish();
+    Ok(())
 }
 
 impl ObjectType for Viommu {
@@ -105,7 +190,13 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuViomm
     if cmd.data_len != 0 {
         selftest_data(cmd.data_uptr, cmd.data_len)?;
     }
-    let viommu = Arc::new(Viommu { parent }, GFP_KERNEL_ACCOUNT)?;
+    let viommu = Arc::pin_init(
+        pin_init!(Viommu {
+            parent,
+            virt_ids <- new_mutex!(KVec::new()),
+        }),
+        GFP_KERNEL_ACCOUNT,
+    )?;
     let pending = ictx.objects.reserve(ObjectKind::Viommu(viommu))?;
     cmd.out_viommu_id = pending.id();
     buf.respond(&cmd)?;
