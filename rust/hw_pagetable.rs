@@ -131,19 +131,44 @@ pub(crate) fn alloc_auto<'a>(
     ioas: ObjRef<Ioas>,
     fill: bool,
 ) -> Result<(ObjRef<Hwpt>, Pending<'a>)> {
-    alloc_paging_with_fault(ictx, b, ioas, 0, None, true, fill, None)
+    let args = PagingArgs {
+        flags: 0,
+        data: None,
+        auto: true,
+        fill,
+        fault_id: None,
+    };
+    alloc_paging_with(ictx, b, ioas, &args)
 }
 
-fn alloc_paging_with_fault<'a>(
+/// What a paging HWPT is allocated with.
+#[derive(Clone, Copy)]
+struct PagingArgs<'d> {
+    /// `IOMMU_HWPT_ALLOC_*`.
+    flags: u32,
+    /// The driver's data, if any.
+    data: Option<&'d UserData>,
+    /// An automatic domain.
+    auto: bool,
+    /// Filled from the IOAS now (else by the caller, once attached).
+    fill: bool,
+    /// The fault queue its page faults go to.
+    fault_id: Option<u32>,
+}
+
+fn alloc_paging_with<'a>(
     ictx: &'a Ictx,
     b: &BoundDev,
     ioas: ObjRef<Ioas>,
-    flags: u32,
-    data: Option<&UserData>,
-    auto: bool,
-    fill: bool,
-    fault_id: Option<u32>,
+    args: &PagingArgs<'_>,
 ) -> Result<(ObjRef<Hwpt>, Pending<'a>)> {
+    let PagingArgs {
+        flags,
+        data,
+        auto,
+        fill,
+        fault_id,
+    } = *args;
     let dirty = b.caps() & IOMMU_HW_CAP_DIRTY_TRACKING != 0;
     shim::check_core_paging_flags(flags, dirty).map_err(shim_errno)?;
     if let Some(rules) = b.shim() {
@@ -280,8 +305,14 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuHwptA
     let pending = dev.with_bound(|b| {
         if let Ok(ioas) = ictx.objects.get::<Ioas>(cmd.pt_id) {
             let data = (cmd.data_len != 0).then_some(&data);
-            let (_, p) =
-                alloc_paging_with_fault(ictx, b, ioas, cmd.flags, data, false, true, fault_id)?;
+            let args = PagingArgs {
+                flags: cmd.flags,
+                data,
+                auto: false,
+                fill: true,
+                fault_id,
+            };
+            let (_, p) = alloc_paging_with(ictx, b, ioas, &args)?;
             return Ok(p);
         }
         if let Ok(parent) = ictx.objects.get::<Hwpt>(cmd.pt_id) {

@@ -22,6 +22,8 @@ c_sources() { git ls-files -co --exclude-standard '*.c' '*.h'; }
 
 case "${1:-all}" in
 clippy)
+	# An up-to-date object would skip the compile, and clippy with it.
+	rm -f rust/iommufd.o
 	CLIPPY=1 WERROR=1 scripts/build-module.sh
 	;;
 rustfmt)
