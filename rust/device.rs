@@ -156,9 +156,9 @@ pub(crate) struct Device {
     id: u32,
     /// The PASIDs the device may use.
     max_pasids: u32,
-    /// The object id of its vDEVICE, if it has one.
+    /// Its vDEVICE, if it has one: the object id and its vIOMMU's serial.
     #[pin]
-    vdev: Mutex<Option<u32>>,
+    vdev: Mutex<Option<(u32, u64)>>,
 }
 
 impl ObjectType for Device {
@@ -231,7 +231,7 @@ impl Device {
 
     /// Records the device's vDEVICE: `EEXIST` if it has one, `ENOENT` once
     /// unbound.
-    pub(crate) fn set_vdevice(&self, id: u32) -> Result {
+    pub(crate) fn set_vdevice(&self, id: u32, viommu_serial: u64) -> Result {
         if self.bound.lock().is_none() {
             return Err(ENOENT);
         }
@@ -239,15 +239,25 @@ impl Device {
         if vdev.is_some() {
             return Err(EEXIST);
         }
-        *vdev = Some(id);
+        *vdev = Some((id, viommu_serial));
         Ok(())
     }
 
     /// Forgets vDEVICE `id`, if it is the device's.
     pub(crate) fn clear_vdevice(&self, id: u32) {
         let mut vdev = self.vdev.lock();
-        if *vdev == Some(id) {
+        if vdev.is_some_and(|(v, _)| v == id) {
             *vdev = None;
+        }
+    }
+
+    /// A nested HWPT on a vIOMMU translates the guest's view of the
+    /// device, which the device needs a vDEVICE on that vIOMMU for: `ENOENT`
+    /// otherwise, as the mock and SMMUv3 drivers answer.
+    fn check_vdevice(&self, hwpt: &Hwpt) -> Result {
+        match hwpt.viommu_serial() {
+            Some(serial) if !self.vdev.lock().is_some_and(|(_, s)| s == serial) => Err(ENOENT),
+            _ => Ok(()),
         }
     }
 
@@ -278,7 +288,7 @@ impl Device {
         group_put(&self.groups, &self.group);
         Self::release(ictx, released);
         // The vDEVICE goes with the device; its id destroys as ENOENT after.
-        let vdev = *self.vdev.lock();
+        let vdev = self.vdev.lock().map(|(id, _)| id);
         if let (Some(ictx), Some(id)) = (ictx, vdev) {
             let _ = ictx
                 .objects
@@ -448,6 +458,7 @@ impl Device {
                 g.attached.reserve(1, GFP_KERNEL_ACCOUNT)?;
                 let mut devices = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT)?;
                 let group_ref = hwpt.clone_ref()?;
+                self.check_vdevice(&hwpt)?;
                 b.attach(pasid, &hwpt.domain, self.id, hwpt.fault_queue())?;
                 // Room was reserved for both pushes above.
                 let _ = devices.push_within_capacity((self.id, hwpt));
@@ -478,6 +489,7 @@ impl Device {
         for _ in 0..n {
             refs.push(hwpt.clone_ref()?, GFP_KERNEL_ACCOUNT)?;
         }
+        self.check_vdevice(&hwpt)?;
         b.replace(pasid, &hwpt.domain, self.id, hwpt.fault_queue())?;
         let at = g.at_mut(pasid).ok_or(EINVAL)?;
         released.note(core::mem::replace(&mut at.hwpt, hwpt));

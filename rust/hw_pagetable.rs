@@ -60,7 +60,6 @@ pub(crate) enum HwptKind {
     Nested {
         #[expect(dead_code, reason = "held only to keep the parent alive")]
         parent: ObjRef<Hwpt>,
-        #[expect(dead_code, reason = "held only to keep the vIOMMU alive")]
         viommu: Option<ObjRef<Viommu>>,
     },
 }
@@ -105,6 +104,16 @@ impl Hwpt {
     /// Whether this is an automatic domain.
     pub(crate) fn is_auto(&self) -> bool {
         matches!(self.kind, HwptKind::Paging { auto: true, .. })
+    }
+
+    /// The serial of the vIOMMU a nested HWPT was made on, if any.
+    pub(crate) fn viommu_serial(&self) -> Option<u64> {
+        match &self.kind {
+            HwptKind::Nested {
+                viommu: Some(v), ..
+            } => Some(v.serial()),
+            _ => None,
+        }
     }
 
     /// Whether this is a paging HWPT.

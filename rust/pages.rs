@@ -381,8 +381,15 @@ impl Pages {
     fn pin_locked(&self, store: &mut PinStore, first: u64, last: u64) -> Result<KVVec<PinnedPage>> {
         store.ensure(first, last, self.npages)?;
         let count = usize::try_from(last - first + 1).map_err(|_| ENOMEM)?;
+        // Nothing pinned yet (the common case of a domain filling a new
+        // area): every page is new and the range is one run, no scan needed.
+        let untouched = store.used == 0;
         let mut new = 0usize;
-        store.for_each(first, last, |_, s| new += usize::from(s.refs == 0));
+        if untouched {
+            new = count;
+        } else {
+            store.for_each(first, last, |_, s| new += usize::from(s.refs == 0));
+        }
         // Unless every page is new (then the new pins are the answer), the
         // pages of the range are gathered in a vector of their own.
         let mut out = if new == count {
@@ -396,19 +403,23 @@ impl Pages {
         // whatever the limit.
         let mut fresh: KVVec<PinnedPage> = KVVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
         let mut res = Ok(());
-        let mut run: Option<u64> = None;
-        store.for_each(first, last, |index, s| {
-            if res.is_err() {
-                return;
+        if untouched {
+            res = self.pin_run(first, count as u64, &mut fresh);
+        } else {
+            let mut run: Option<u64> = None;
+            store.for_each(first, last, |index, s| {
+                if res.is_err() {
+                    return;
+                }
+                if s.refs == 0 {
+                    run.get_or_insert(index);
+                } else if let Some(start) = run.take() {
+                    res = self.pin_run(start, index - start, &mut fresh);
+                }
+            });
+            if let (Ok(()), Some(start)) = (&res, run) {
+                res = self.pin_run(start, last + 1 - start, &mut fresh);
             }
-            if s.refs == 0 {
-                run.get_or_insert(index);
-            } else if let Some(start) = run.take() {
-                res = self.pin_run(start, index - start, &mut fresh);
-            }
-        });
-        if let (Ok(()), Some(start)) = (&res, run) {
-            res = self.pin_run(start, last + 1 - start, &mut fresh);
         }
         let pinned = res.and_then(|()| store.mapper.charge(new));
         if let Err(e) = pinned {
