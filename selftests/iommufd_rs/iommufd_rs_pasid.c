@@ -23,6 +23,7 @@
 #include "iommufd_test.h"
 
 #include "kselftest_harness.h"
+#include "iommufd_rs_util.h"
 
 #define PSZ 4096UL
 #define BUF_PAGES 16
@@ -189,21 +190,6 @@ static int hw_info(int fd, struct iommu_hw_info *cmd, __u32 dev, void *data,
 	cmd->data_uptr = (uintptr_t)data;
 	cmd->data_len = len;
 	return ioctl(fd, IOMMU_GET_HW_INFO, cmd) ? errno : 0;
-}
-
-static long vm_pin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmPin:", 6))
-			kb = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kb;
 }
 
 /* The C iommufd.ko is loaded, rather than iommufd_rs.ko. */

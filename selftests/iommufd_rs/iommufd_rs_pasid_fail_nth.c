@@ -31,39 +31,13 @@
 #include "iommufd_test.h"
 
 #include "kselftest_harness.h"
+#include "iommufd_rs_util.h"
 
 #define PSZ 4096UL
 #define BUF_LEN (8 * PSZ)
 /* the mock aperture starts at 16 MiB */
 #define BASE 0x1000000UL
 #define PASID 100
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static long vm_pin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmPin:", 6))
-			kb = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kb;
-}
 
 static int test_cmd(int fd, struct iommu_test_cmd *cmd)
 {
