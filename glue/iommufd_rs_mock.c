@@ -435,7 +435,7 @@ struct device *iommufd_rs_mock_dev_create(u32 flags)
 	mdev = kzalloc_obj(*mdev, GFP_KERNEL_ACCOUNT);
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
-	rc = ida_alloc(&rs_mock_ida, GFP_KERNEL);
+	rc = ida_alloc(&rs_mock_ida, GFP_KERNEL_ACCOUNT);
 	if (rc < 0) {
 		kfree(mdev);
 		return ERR_PTR(rc);

@@ -336,14 +336,8 @@ impl Device {
             self.do_change(pasid, hwpt, replace, released)?;
             return Ok(pt_id);
         }
-        let ioas = ictx.objects.get::<Ioas>(pt_id).map_err(|e| {
-            // Any other kind of object is not something to attach to.
-            if ictx.objects.exists(pt_id) {
-                EINVAL
-            } else {
-                e
-            }
-        })?;
+        // Any other kind of object is not something to attach to.
+        let ioas = ictx.objects.get_typed::<Ioas>(pt_id)?;
         self.check_pasid(pasid)?;
         self.auto_domain(ictx, pasid, ioas, replace, released)
     }

@@ -378,15 +378,10 @@ pub(crate) fn invalidate_ioctl(
                 &mut done,
             );
         }
-        if ictx.objects.get::<Viommu>(cmd.hwpt_id).is_ok() {
-            // The mock vIOMMU here has no device caches to invalidate.
-            return Err(EOPNOTSUPP);
-        }
-        if ictx.objects.exists(cmd.hwpt_id) {
-            Err(EINVAL)
-        } else {
-            Err(ENOENT)
-        }
+        // The mock vIOMMU here has no device caches to invalidate; any
+        // other object is EINVAL.
+        ictx.objects.get_typed::<Viommu>(cmd.hwpt_id)?;
+        Err(EOPNOTSUPP)
     })();
     cmd.entry_num = done;
     buf.respond(&cmd).map_err(|_| EFAULT)?;

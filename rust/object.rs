@@ -386,9 +386,16 @@ impl ObjectTable {
     }
 
     /// Whether a published object has id `id`.
-    pub(crate) fn exists(&self, id: u32) -> bool {
+    fn exists(&self, id: u32) -> bool {
         let mut guard = self.ids.lock();
         matches!(guard.load(id as usize).map(|e| &*e), Some(Entry::Live(_)))
+    }
+
+    /// As [`Self::get`], but an object of another type is `EINVAL`, as where
+    /// upstream looks an id up as any object and then switches on its type.
+    pub(crate) fn get_typed<T: ObjectType>(&self, id: u32) -> Result<ObjRef<T>> {
+        self.get::<T>(id)
+            .map_err(|e| if self.exists(id) { EINVAL } else { e })
     }
 
     /// Retires object `id` if `pred` accepts it and nothing else uses it,

@@ -241,13 +241,7 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
             let ok = if hwpt_id == 0 {
                 dev.attached_is(pasid, None)?
             } else {
-                let hwpt = ictx.objects.get::<Hwpt>(hwpt_id).map_err(|e| {
-                    if ictx.objects.exists(hwpt_id) {
-                        EINVAL
-                    } else {
-                        e
-                    }
-                })?;
+                let hwpt = ictx.objects.get_typed::<Hwpt>(hwpt_id)?;
                 dev.attached_is(pasid, Some(&hwpt))?
             };
             if ok {

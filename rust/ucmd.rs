@@ -56,6 +56,24 @@ pub(crate) struct UserCmdBuf<'a> {
 /// time.
 const ZERO_CHECK_CHUNK: usize = 64;
 
+/// Fills `dst` from the `user_len` bytes at user address `addr`, as the
+/// kernel's `copy_struct_from_user`: a shorter user struct leaves the rest of
+/// `dst` as it was, a longer one must have only zeroes beyond it (`E2BIG`).
+pub(crate) fn copy_struct_from_user(dst: &mut [u8], addr: usize, user_len: usize) -> Result {
+    let mut reader = UserSlice::new(UserPtr::from_addr(addr), user_len).reader();
+    let common = user_len.min(dst.len());
+    reader.read_slice(&mut dst[..common])?;
+    let mut chunk = [0u8; ZERO_CHECK_CHUNK];
+    while !reader.is_empty() {
+        let n = reader.len().min(ZERO_CHECK_CHUNK);
+        reader.read_slice(&mut chunk[..n])?;
+        if chunk[..n].iter().any(|&b| b != 0) {
+            return Err(E2BIG);
+        }
+    }
+    Ok(())
+}
+
 impl<'a> UserCmdBuf<'a> {
     /// Reads the declared size of the struct at `arg`.
     pub(crate) fn new(file: &'a File, arg: usize) -> Result<Self> {
@@ -79,21 +97,8 @@ impl<'a> UserCmdBuf<'a> {
         if self.user_size < T::MIN_SIZE {
             return Err(EINVAL);
         }
-        let ours = size_of::<T>();
-        let mut reader = UserSlice::new(UserPtr::from_addr(self.ptr), self.user_size).reader();
         let mut cmd = T::default();
-        let common = self.user_size.min(ours);
-        reader.read_slice(&mut cmd.as_bytes_mut()[..common])?;
-
-        // Whatever userspace knows beyond our struct must be zero.
-        let mut chunk = [0u8; ZERO_CHECK_CHUNK];
-        while !reader.is_empty() {
-            let n = reader.len().min(ZERO_CHECK_CHUNK);
-            reader.read_slice(&mut chunk[..n])?;
-            if chunk[..n].iter().any(|&b| b != 0) {
-                return Err(E2BIG);
-            }
-        }
+        copy_struct_from_user(cmd.as_bytes_mut(), self.ptr, self.user_size)?;
         Ok(cmd)
     }
 

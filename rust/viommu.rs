@@ -36,7 +36,10 @@ use crate::{
         IommuVdeviceAlloc,
         IommuViommuAlloc, //
     },
-    ucmd::UserCmdBuf,
+    ucmd::{
+        copy_struct_from_user,
+        UserCmdBuf, //
+    },
 };
 
 /// `IOMMU_VIOMMU_TYPE_SELFTEST` of `iommufd_test.h`.
@@ -150,19 +153,7 @@ fn selftest_data(uptr: u64, len: u32) -> Result {
     let addr = usize::try_from(uptr).map_err(|_| EFAULT)?;
     let mut data = [0u8; SELFTEST_DATA_SIZE];
     let n = len.min(SELFTEST_DATA_SIZE);
-    let mut reader = UserSlice::new(UserPtr::from_addr(addr), len).reader();
-    reader.read_slice(&mut data[..n])?;
-    // Bytes beyond what this kernel knows must be zero.
-    let mut rest = len - n;
-    let mut chunk = [0u8; 64];
-    while rest != 0 {
-        let k = rest.min(chunk.len());
-        reader.read_slice(&mut chunk[..k])?;
-        if chunk[..k].iter().any(|&b| b != 0) {
-            return Err(E2BIG);
-        }
-        rest -= k;
-    }
+    copy_struct_from_user(&mut data, addr, len)?;
     let (head, tail) = data.split_at_mut(4);
     tail[..4].copy_from_slice(&head[..4]);
     UserSlice::new(UserPtr::from_addr(addr), n)
