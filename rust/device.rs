@@ -600,21 +600,27 @@ fn group_put(groups: &Mutex<Groups>, group: &Arc<Group>) {
 }
 
 /// `IOMMU_GET_HW_INFO`.
-pub(crate) fn get_hw_info_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuHwInfo) -> Result {
+pub(crate) fn get_hw_info_ioctl(
+    ictx: &Ictx,
+    buf: &mut UserCmdBuf<'_>,
+    mut cmd: IommuHwInfo,
+) -> Result {
     use kernel::uaccess::{
         UserPtr,
         UserSlice, //
     };
 
-    if cmd.flags & !IOMMU_HW_INFO_FLAG_INPUT_TYPE != 0 || cmd.reserved != [0; 3] {
+    if cmd.flags & !IOMMU_HW_INFO_FLAG_INPUT_TYPE != 0 || cmd.__reserved != [0; 3] {
         return Err(EOPNOTSUPP);
     }
-    if cmd.flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE == 0 {
-        cmd.data_type = 0;
-    }
+    let in_type = if cmd.flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE != 0 {
+        cmd.in_data_type()
+    } else {
+        0
+    };
     let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
     let (ty, data, caps, max_pasids) = dev.with_bound(|b| {
-        let (ty, data) = b.hw_info(cmd.data_type)?;
+        let (ty, data) = b.hw_info(in_type)?;
         Ok((ty, data, b.caps(), b.max_pasids()))
     })?;
     let want = cmd.data_len as usize;
@@ -633,7 +639,7 @@ pub(crate) fn get_hw_info_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: Iomm
         }
     }
     cmd.data_len = u32::try_from(data.len()).map_err(|_| EOVERFLOW)?;
-    cmd.data_type = ty;
+    cmd.set_out_data_type(ty);
     cmd.out_capabilities = caps;
     cmd.out_max_pasid_log2 = if max_pasids != 0 {
         (31 - max_pasids.leading_zeros()) as u8

@@ -38,17 +38,21 @@ impl ObjectType for Fault {
 }
 
 /// `IOMMU_FAULT_QUEUE_ALLOC`.
-pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuFaultAlloc) -> Result {
+pub(crate) fn alloc_ioctl<'a>(
+    ictx: &'a Ictx,
+    buf: &mut UserCmdBuf<'a>,
+    mut cmd: IommuFaultAlloc,
+) -> Result {
     if cmd.flags != 0 {
         return Err(EOPNOTSUPP);
     }
     let (queue, fd) = FaultQueue::new()?;
     let fault = Arc::new(Fault { queue }, GFP_KERNEL_ACCOUNT)?;
-    let pending = ictx.objects.reserve(ObjectKind::Fault(fault))?;
-    cmd.out_fault_id = pending.id();
+    cmd.out_fault_id = buf.set_new_obj(ictx.objects.reserve(ObjectKind::Fault(fault))?);
     cmd.out_fault_fd = fd.fd() as u32;
     buf.respond(&cmd)?;
-    pending.publish();
+    // The object is published once this returns: nothing can fail after
+    // the file is installed.
     fd.install();
     Ok(())
 }

@@ -40,7 +40,9 @@ use crate::{
         IOMMU_HWPT_ALLOC_NEST_PARENT,
         IOMMU_HWPT_ALLOC_PASID,
         IOMMU_HWPT_DATA_NONE,
+        IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
         IOMMU_HWPT_FAULT_ID_VALID,
+        IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
         IOMMU_HW_CAP_DIRTY_TRACKING, //
     },
     ucmd::UserCmdBuf,
@@ -178,7 +180,7 @@ fn alloc_paging_with<'a>(
         fill,
         fault_id,
     } = *args;
-    let dirty = b.caps() & IOMMU_HW_CAP_DIRTY_TRACKING != 0;
+    let dirty = b.caps() & u64::from(IOMMU_HW_CAP_DIRTY_TRACKING) != 0;
     shim::check_core_paging_flags(flags, dirty).map_err(shim_errno)?;
     if let Some(rules) = b.shim() {
         rules
@@ -266,7 +268,7 @@ fn alloc_nested<'a>(
         _ => return Err(EINVAL),
     }
     if let Some(rules) = b.shim() {
-        let dirty = b.caps() & IOMMU_HW_CAP_DIRTY_TRACKING != 0;
+        let dirty = b.caps() & u64::from(IOMMU_HW_CAP_DIRTY_TRACKING) != 0;
         rules
             .check_nested(
                 &features(dirty),
@@ -297,8 +299,12 @@ fn alloc_nested<'a>(
 }
 
 /// `IOMMU_HWPT_ALLOC`.
-pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuHwptAlloc) -> Result {
-    if cmd.reserved != 0 {
+pub(crate) fn alloc_ioctl<'a>(
+    ictx: &'a Ictx,
+    buf: &mut UserCmdBuf<'a>,
+    mut cmd: IommuHwptAlloc,
+) -> Result {
+    if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
     if (cmd.data_type == IOMMU_HWPT_DATA_NONE) != (cmd.data_len == 0) {
@@ -336,10 +342,8 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuHwptA
         }
         Err(EINVAL)
     })?;
-    cmd.out_hwpt_id = pending.id();
-    buf.respond(&cmd)?;
-    pending.publish();
-    Ok(())
+    cmd.out_hwpt_id = buf.set_new_obj(pending);
+    buf.respond(&cmd)
 }
 
 /// The most requests one `IOMMU_HWPT_INVALIDATE` may carry, as upstream, so
@@ -350,12 +354,12 @@ const INVALIDATE_ENTRY_NUM_MAX: u32 = 1 << 19;
 /// requests handled, also on failure.
 pub(crate) fn invalidate_ioctl(
     ictx: &Ictx,
-    buf: &UserCmdBuf<'_>,
+    buf: &mut UserCmdBuf<'_>,
     mut cmd: IommuHwptInvalidate,
 ) -> Result {
     let mut done = 0u32;
     let res = (|| {
-        if cmd.reserved != 0 {
+        if cmd.__reserved != 0 {
             return Err(EOPNOTSUPP);
         }
         if cmd.entry_num != 0
@@ -388,11 +392,6 @@ pub(crate) fn invalidate_ioctl(
     res
 }
 
-/// `IOMMU_HWPT_SET_DIRTY_TRACKING_ENABLE`.
-const DIRTY_TRACKING_ENABLE: u32 = 1 << 0;
-/// `IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR`.
-const GET_DIRTY_BITMAP_NO_CLEAR: u32 = 1 << 0;
-
 /// The paging HWPT `id`: `ENOENT` for anything else, as upstream.
 fn get_paging(ictx: &Ictx, id: u32) -> Result<ObjRef<Hwpt>> {
     let hwpt = ictx.objects.get::<Hwpt>(id)?;
@@ -406,17 +405,17 @@ fn get_paging(ictx: &Ictx, id: u32) -> Result<ObjRef<Hwpt>> {
 /// bits of everything mapped, so that the first read is a clean snapshot.
 pub(crate) fn set_dirty_tracking_ioctl(
     ictx: &Ictx,
-    _buf: &UserCmdBuf<'_>,
+    _buf: &mut UserCmdBuf<'_>,
     cmd: IommuHwptSetDirtyTracking,
 ) -> Result {
-    if cmd.flags & !DIRTY_TRACKING_ENABLE != 0 {
+    if cmd.flags & !IOMMU_HWPT_DIRTY_TRACKING_ENABLE != 0 {
         return Err(EOPNOTSUPP);
     }
     let hwpt = get_paging(ictx, cmd.hwpt_id)?;
     let HwptKind::Paging { ioas, .. } = &hwpt.kind else {
         return Err(ENOENT);
     };
-    let enable = cmd.flags & DIRTY_TRACKING_ENABLE != 0;
+    let enable = cmd.flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE != 0;
     let iopt = ioas.iopt.lock();
     if enable {
         for r in iopt.area_ranges() {
@@ -430,10 +429,10 @@ pub(crate) fn set_dirty_tracking_ioctl(
 /// `IOMMU_HWPT_GET_DIRTY_BITMAP`.
 pub(crate) fn get_dirty_bitmap_ioctl(
     ictx: &Ictx,
-    _buf: &UserCmdBuf<'_>,
+    _buf: &mut UserCmdBuf<'_>,
     cmd: IommuHwptGetDirtyBitmap,
 ) -> Result {
-    if cmd.flags & !GET_DIRTY_BITMAP_NO_CLEAR != 0 || cmd.reserved != 0 {
+    if cmd.flags & !IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR != 0 || cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
     let hwpt = get_paging(ictx, cmd.hwpt_id)?;

@@ -163,7 +163,11 @@ impl ObjectType for Ioas {
 }
 
 /// `IOMMU_IOAS_ALLOC`.
-pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasAlloc) -> Result {
+pub(crate) fn alloc_ioctl<'a>(
+    ictx: &'a Ictx,
+    buf: &mut UserCmdBuf<'a>,
+    mut cmd: IommuIoasAlloc,
+) -> Result {
     if cmd.flags != 0 {
         return Err(EOPNOTSUPP);
     }
@@ -175,13 +179,10 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasA
         }),
         GFP_KERNEL_ACCOUNT,
     )?;
-    let pending = ictx.objects.reserve(ObjectKind::Ioas(ioas))?;
-    cmd.out_ioas_id = pending.id();
     // Userspace learns the id before anyone can look it up; if it cannot be
     // told, the object is never published.
-    buf.respond(&cmd)?;
-    pending.publish();
-    Ok(())
+    cmd.out_ioas_id = buf.set_new_obj(ictx.objects.reserve(ObjectKind::Ioas(ioas))?);
+    buf.respond(&cmd)
 }
 
 /// The address of element `index` of a user array at `base`.
@@ -197,10 +198,10 @@ fn user_elem<T>(base: u64, index: usize) -> Result<UserPtr> {
 /// `IOMMU_IOAS_IOVA_RANGES`.
 pub(crate) fn iova_ranges_ioctl(
     ictx: &Ictx,
-    buf: &UserCmdBuf<'_>,
+    buf: &mut UserCmdBuf<'_>,
     mut cmd: IommuIoasIovaRanges,
 ) -> Result {
-    if cmd.reserved != 0 {
+    if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
@@ -230,10 +231,10 @@ pub(crate) fn iova_ranges_ioctl(
 /// `IOMMU_IOAS_ALLOW_IOVAS`.
 pub(crate) fn allow_iovas_ioctl(
     ictx: &Ictx,
-    _buf: &UserCmdBuf<'_>,
+    _buf: &mut UserCmdBuf<'_>,
     cmd: IommuIoasAllowIovas,
 ) -> Result {
-    if cmd.reserved != 0 {
+    if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
@@ -373,8 +374,8 @@ pub(crate) fn map_user_at(
 }
 
 /// `IOMMU_IOAS_MAP`.
-pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasMap) -> Result {
-    if cmd.reserved != 0 {
+pub(crate) fn map_ioctl(ictx: &Ictx, buf: &mut UserCmdBuf<'_>, mut cmd: IommuIoasMap) -> Result {
+    if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
     check_map_args(cmd.flags, &[cmd.iova, cmd.length])?;
@@ -395,7 +396,7 @@ pub(crate) fn map_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasMap
 /// `IOMMU_IOAS_MAP_FILE`.
 pub(crate) fn map_file_ioctl(
     ictx: &Ictx,
-    buf: &UserCmdBuf<'_>,
+    buf: &mut UserCmdBuf<'_>,
     mut cmd: IommuIoasMapFile,
 ) -> Result {
     check_map_args(cmd.flags, &[cmd.iova, cmd.length])?;
@@ -420,7 +421,7 @@ pub(crate) fn map_file_ioctl(
 }
 
 /// `IOMMU_IOAS_COPY`.
-pub(crate) fn copy_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasCopy) -> Result {
+pub(crate) fn copy_ioctl(ictx: &Ictx, buf: &mut UserCmdBuf<'_>, mut cmd: IommuIoasCopy) -> Result {
     let prot = check_map_args(cmd.flags, &[cmd.length, cmd.src_iova, cmd.dst_iova])?;
     let slices = {
         let src = ictx.objects.get::<Ioas>(cmd.src_ioas_id)?;
@@ -439,7 +440,11 @@ pub(crate) fn copy_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasCo
 }
 
 /// `IOMMU_IOAS_UNMAP`.
-pub(crate) fn unmap_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasUnmap) -> Result {
+pub(crate) fn unmap_ioctl(
+    ictx: &Ictx,
+    buf: &mut UserCmdBuf<'_>,
+    mut cmd: IommuIoasUnmap,
+) -> Result {
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
     let unmapped = if cmd.iova == 0 && cmd.length == u64::MAX {
         ioas.unmap(IovaRange {
@@ -469,10 +474,10 @@ pub(crate) fn unmap_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuIoasU
 /// cannot be taken (`ENOMEM`), those already moved go back.
 pub(crate) fn change_process_ioctl(
     ictx: &Ictx,
-    _buf: &UserCmdBuf<'_>,
+    _buf: &mut UserCmdBuf<'_>,
     cmd: IommuIoasChangeProcess,
 ) -> Result {
-    if cmd.reserved != 0 {
+    if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
     let mut all: KVec<Arc<Pages>> = KVec::new();

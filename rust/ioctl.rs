@@ -2,11 +2,17 @@
 
 //! The iommufd ioctl table.
 //!
-//! A command number that is not in the table, including one with our type and
-//! number but other direction or size bits, is `ENOTTY`; as upstream, for
-//! numbers inside its table's span the size is read first (`EFAULT`). Known
-//! commands go through [`UserCmdBuf`], which applies the size rules shared by
-//! every iommufd command.
+//! One row per command, as upstream's `iommufd_ioctl_ops`: the command
+//! number, its handler, its struct and the struct's last mandatory field.
+//! The table is indexed by command number, built at compile time. The
+//! dispatcher reads the user's size once, checks it against the row, copies
+//! the struct in with `copy_struct_from_user` rules, runs the handler, and
+//! publishes or aborts the object the handler created.
+//!
+//! Numbers below the table are the VFIO container ioctls. Inside the
+//! table's span the size is read before the row is checked, so a bad pointer
+//! is `EFAULT` even for a number with no row; a number with no row, or with
+//! our number but other direction or size bits, is `ENOTTY`.
 
 use kernel::{
     fs::File,
@@ -21,100 +27,125 @@ use crate::{
     ictx::Ictx,
     ioas,
     option,
-    selftest,
-    uapi::{
-        IommuDestroy,
-        IOMMUFD_CMD_BASE,
-        IOMMU_DESTROY,
-        IOMMU_FAULT_QUEUE_ALLOC,
-        IOMMU_GET_HW_INFO,
-        IOMMU_HWPT_ALLOC,
-        IOMMU_HWPT_GET_DIRTY_BITMAP,
-        IOMMU_HWPT_INVALIDATE,
-        IOMMU_HWPT_SET_DIRTY_TRACKING,
-        IOMMU_IOAS_ALLOC,
-        IOMMU_IOAS_ALLOW_IOVAS,
-        IOMMU_IOAS_CHANGE_PROCESS,
-        IOMMU_IOAS_COPY,
-        IOMMU_IOAS_IOVA_RANGES,
-        IOMMU_IOAS_MAP,
-        IOMMU_IOAS_MAP_FILE,
-        IOMMU_IOAS_UNMAP,
-        IOMMU_OPTION,
-        IOMMU_TEST_CMD,
-        IOMMU_VDEVICE_ALLOC,
-        IOMMU_VFIO_IOAS,
-        IOMMU_VIOMMU_ALLOC, //
-    },
-    ucmd::{
-        UserCmd,
-        UserCmdBuf, //
-    },
+    uapi::*,
+    ucmd::UserCmdBuf,
     vfio_compat,
     viommu, //
 };
 
-/// The handler of one command: the context, the user buffer (to respond
-/// through) and the command as read in.
-type Handler<T> = fn(&Ictx, &UserCmdBuf<'_>, T) -> Result;
-
-fn run<T: UserCmd>(ictx: &Ictx, file: &File, arg: usize, handler: Handler<T>) -> Result {
-    let buf = UserCmdBuf::new(file, arg)?;
-    let cmd = buf.read::<T>()?;
-    handler(ictx, &buf, cmd)
+/// A row of the table.
+#[derive(Clone, Copy)]
+struct IoctlOp {
+    /// The whole command number, direction and size bits included.
+    cmd: u32,
+    /// Reads the struct in and runs the handler.
+    execute: for<'a> fn(&'a Ictx, &mut UserCmdBuf<'a>) -> Result,
 }
 
-/// The command numbers upstream's table spans: `IOMMU_DESTROY` to
-/// `IOMMU_TEST_CMD` with the selftest, to `IOMMU_IOAS_NOIOMMU_GET_PA`
-/// without. For these the size is read before the command is matched, so a
-/// bad pointer is `EFAULT` even for a command we lack.
+/// The end of field `field` of struct `T`: the least size userspace may pass
+/// when `field` is the last mandatory one.
+macro_rules! offset_of_end {
+    ($t:ty, $field:ident) => {{
+        const fn size_of_field<T, F>(_: fn(&T) -> &F) -> usize {
+            ::core::mem::size_of::<F>()
+        }
+        ::core::mem::offset_of!($t, $field) + size_of_field(|c: &$t| &c.$field)
+    }};
+}
+
+/// The struct whose layout a row's last field is found in: the command's
+/// own, or the one a `#[repr(transparent)]` wrapper wraps.
+macro_rules! layout_of {
+    ($t:ty) => {
+        $t
+    };
+    ($t:ty, $layout:ty) => {
+        $layout
+    };
+}
+
+/// Builds the table from rows `nr => handler, struct, last field`, where a
+/// wrapper struct names the struct it wraps in brackets. A row may carry
+/// `#[cfg]`.
+macro_rules! ioctl_table {
+    ($len:expr; $(
+        $(#[$m:meta])* $nr:ident => $handler:path, $t:ty $([$layout:ty])?, $last:ident;
+    )*) => {{
+        let mut table: [Option<IoctlOp>; $len] = [None; $len];
+        $(
+            $(#[$m])*
+            {
+                table[($nr - IOMMUFD_CMD_BASE) as usize] = Some(IoctlOp {
+                    cmd: iommufd_ioctl_nr($nr),
+                    execute: |ictx, buf| {
+                        let min = offset_of_end!(layout_of!($t $(, $layout)?), $last);
+                        let cmd = buf.read::<$t>(min)?;
+                        $handler(ictx, buf, cmd)
+                    },
+                });
+            }
+        )*
+        table
+    }};
+}
+
+/// The last command of upstream's table: `IOMMU_TEST_CMD` with the selftest,
+/// `IOMMU_IOAS_NOIOMMU_GET_PA` without.
 #[cfg(CONFIG_IOMMUFD_TEST)]
-const TABLE_NRS: core::ops::RangeInclusive<u32> = IOMMUFD_CMD_BASE..=IOMMUFD_CMD_BASE + 0x20;
+const LAST_CMD: u32 = IOMMUFD_CMD_TEST;
 #[cfg(not(CONFIG_IOMMUFD_TEST))]
-const TABLE_NRS: core::ops::RangeInclusive<u32> = IOMMUFD_CMD_BASE..=IOMMUFD_CMD_BASE + 0x15;
+const LAST_CMD: u32 = IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA;
+
+const TABLE_LEN: usize = (LAST_CMD - IOMMUFD_CMD_BASE + 1) as usize;
+
+/// The commands. Upstream's `IOMMU_VEVENTQ_ALLOC`, `IOMMU_HW_QUEUE_ALLOC` and
+/// `IOMMU_IOAS_NOIOMMU_GET_PA` have no row yet.
+static IOCTL_OPS: [Option<IoctlOp>; TABLE_LEN] = ioctl_table! {
+    TABLE_LEN;
+    IOMMUFD_CMD_DESTROY => destroy, IommuDestroy, id;
+    IOMMUFD_CMD_FAULT_QUEUE_ALLOC => fault::alloc_ioctl, IommuFaultAlloc, out_fault_fd;
+    IOMMUFD_CMD_GET_HW_INFO => device::get_hw_info_ioctl, IommuHwInfo, __reserved;
+    IOMMUFD_CMD_HWPT_ALLOC => hw_pagetable::alloc_ioctl, IommuHwptAlloc, __reserved;
+    IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP =>
+        hw_pagetable::get_dirty_bitmap_ioctl, IommuHwptGetDirtyBitmap, data;
+    IOMMUFD_CMD_HWPT_INVALIDATE =>
+        hw_pagetable::invalidate_ioctl, IommuHwptInvalidate, __reserved;
+    IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING =>
+        hw_pagetable::set_dirty_tracking_ioctl, IommuHwptSetDirtyTracking, __reserved;
+    IOMMUFD_CMD_IOAS_ALLOC => ioas::alloc_ioctl, IommuIoasAlloc, out_ioas_id;
+    IOMMUFD_CMD_IOAS_ALLOW_IOVAS => ioas::allow_iovas_ioctl, IommuIoasAllowIovas, allowed_iovas;
+    IOMMUFD_CMD_IOAS_CHANGE_PROCESS =>
+        ioas::change_process_ioctl, IommuIoasChangeProcess, __reserved;
+    IOMMUFD_CMD_IOAS_COPY => ioas::copy_ioctl, IommuIoasCopy, src_iova;
+    IOMMUFD_CMD_IOAS_IOVA_RANGES =>
+        ioas::iova_ranges_ioctl, IommuIoasIovaRanges, out_iova_alignment;
+    IOMMUFD_CMD_IOAS_MAP => ioas::map_ioctl, IommuIoasMap, iova;
+    IOMMUFD_CMD_IOAS_MAP_FILE => ioas::map_file_ioctl, IommuIoasMapFile, iova;
+    IOMMUFD_CMD_IOAS_UNMAP => ioas::unmap_ioctl, IommuIoasUnmap, length;
+    IOMMUFD_CMD_OPTION => option::option_ioctl, IommuOption, val64;
+    IOMMUFD_CMD_VDEVICE_ALLOC => viommu::vdevice_alloc_ioctl, IommuVdeviceAlloc, virt_id;
+    IOMMUFD_CMD_VFIO_IOAS => vfio_compat::vfio_ioas_ioctl, IommuVfioIoas, __reserved;
+    IOMMUFD_CMD_VIOMMU_ALLOC => viommu::alloc_ioctl, IommuViommuAlloc, out_viommu_id;
+    #[cfg(CONFIG_IOMMUFD_TEST)]
+    IOMMUFD_CMD_TEST => crate::selftest::test_cmd_ioctl, TestCmd[iommu_test_cmd], last;
+};
 
 /// Runs ioctl `cmd` with argument `arg` on `ictx`.
 pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result<isize> {
-    if let Some(res) = vfio_compat::vfio_ioctl(ictx, cmd, arg) {
-        return res;
-    }
-    if TABLE_NRS.contains(&_IOC_NR(cmd)) {
-        UserCmdBuf::new(file, arg)?;
-    }
-    dispatch_iommufd(ictx, file, cmd, arg).map(|()| 0)
-}
-
-fn dispatch_iommufd(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result {
-    match cmd {
-        IOMMU_DESTROY => run(ictx, file, arg, destroy),
-        IOMMU_IOAS_ALLOC => run(ictx, file, arg, ioas::alloc_ioctl),
-        IOMMU_HWPT_ALLOC => run(ictx, file, arg, hw_pagetable::alloc_ioctl),
-        IOMMU_HWPT_INVALIDATE => run(ictx, file, arg, hw_pagetable::invalidate_ioctl),
-        IOMMU_HWPT_SET_DIRTY_TRACKING => {
-            run(ictx, file, arg, hw_pagetable::set_dirty_tracking_ioctl)
-        }
-        IOMMU_HWPT_GET_DIRTY_BITMAP => run(ictx, file, arg, hw_pagetable::get_dirty_bitmap_ioctl),
-        IOMMU_GET_HW_INFO => run(ictx, file, arg, device::get_hw_info_ioctl),
-        IOMMU_FAULT_QUEUE_ALLOC => run(ictx, file, arg, fault::alloc_ioctl),
-        IOMMU_VIOMMU_ALLOC => run(ictx, file, arg, viommu::alloc_ioctl),
-        IOMMU_VDEVICE_ALLOC => run(ictx, file, arg, viommu::vdevice_alloc_ioctl),
-        IOMMU_IOAS_ALLOW_IOVAS => run(ictx, file, arg, ioas::allow_iovas_ioctl),
-        IOMMU_IOAS_CHANGE_PROCESS => run(ictx, file, arg, ioas::change_process_ioctl),
-        IOMMU_IOAS_COPY => run(ictx, file, arg, ioas::copy_ioctl),
-        IOMMU_IOAS_IOVA_RANGES => run(ictx, file, arg, ioas::iova_ranges_ioctl),
-        IOMMU_IOAS_MAP => run(ictx, file, arg, ioas::map_ioctl),
-        IOMMU_IOAS_MAP_FILE => run(ictx, file, arg, ioas::map_file_ioctl),
-        IOMMU_IOAS_UNMAP => run(ictx, file, arg, ioas::unmap_ioctl),
-        IOMMU_OPTION => run(ictx, file, arg, option::option_ioctl),
-        #[cfg(CONFIG_IOMMUFD_TEST)]
-        IOMMU_TEST_CMD => run(ictx, file, arg, selftest::test_cmd_ioctl),
-        IOMMU_VFIO_IOAS => run(ictx, file, arg, vfio_compat::vfio_ioas_ioctl),
-        _ => Err(ENOTTY),
-    }
+    let slot = _IOC_NR(cmd)
+        .checked_sub(IOMMUFD_CMD_BASE)
+        .and_then(|i| IOCTL_OPS.get(i as usize));
+    let Some(slot) = slot else {
+        return vfio_compat::vfio_ioctl(ictx, cmd, arg).unwrap_or(Err(ENOTTY));
+    };
+    let mut buf = UserCmdBuf::new(file, arg)?;
+    let op = slot.as_ref().filter(|op| op.cmd == cmd).ok_or(ENOTTY)?;
+    let res = (op.execute)(ictx, &mut buf);
+    buf.finish(res).map(|()| 0)
 }
 
 /// `IOMMU_DESTROY`.
-fn destroy(ictx: &Ictx, _buf: &UserCmdBuf<'_>, cmd: IommuDestroy) -> Result {
+fn destroy(ictx: &Ictx, _buf: &mut UserCmdBuf<'_>, cmd: IommuDestroy) -> Result {
     let obj = ictx.objects.remove(cmd.id, |_| true)?;
     // A mock device unbinds with the file at hand, so that the automatic
     // domain it leaves goes too, and its device object with it.

@@ -19,8 +19,8 @@ use crate::{
 };
 
 /// `IOMMU_OPTION`. Only `val64` is written back, for get and set alike.
-pub(crate) fn option_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuOption) -> Result {
-    if cmd.reserved != 0 {
+pub(crate) fn option_ioctl(ictx: &Ictx, buf: &mut UserCmdBuf<'_>, mut cmd: IommuOption) -> Result {
+    if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
     match cmd.option_id {
@@ -37,7 +37,7 @@ fn rlimit_mode(ictx: &Ictx, cmd: &mut IommuOption) -> Result {
     if cmd.object_id != 0 {
         return Err(EOPNOTSUPP);
     }
-    match cmd.op {
+    match u32::from(cmd.op) {
         IOMMU_OPTION_OP_GET => {
             cmd.val64 = u64::from(ictx.account_per_process());
             Ok(())
@@ -68,7 +68,7 @@ fn rlimit_mode(ictx: &Ictx, cmd: &mut IommuOption) -> Result {
 /// a bad id is `ENOENT` whatever the op.
 fn huge_pages(ictx: &Ictx, cmd: &mut IommuOption) -> Result {
     let ioas = ictx.objects.get::<Ioas>(cmd.object_id)?;
-    match cmd.op {
+    match u32::from(cmd.op) {
         IOMMU_OPTION_OP_GET => {
             cmd.val64 = u64::from(ioas.iopt.lock().large_pages());
             Ok(())

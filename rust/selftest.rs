@@ -44,54 +44,29 @@ use crate::{
         ObjectType, //
     },
     pasid_attach::NO_PASID,
-    uapi::{
-        IommuTestCmd,
-        TestAccessRw, //
+    uapi::*,
+    ucmd::{
+        copy_struct_from_user,
+        UserCmdBuf, //
     },
-    ucmd::UserCmdBuf,
 };
-
-const IOMMU_TEST_OP_ADD_RESERVED: u32 = 1;
-const IOMMU_TEST_OP_MOCK_DOMAIN: u32 = 2;
-const IOMMU_TEST_OP_MD_CHECK_MAP: u32 = 3;
-const IOMMU_TEST_OP_MD_CHECK_REFS: u32 = 4;
-const IOMMU_TEST_OP_CREATE_ACCESS: u32 = 5;
-const IOMMU_TEST_OP_DESTROY_ACCESS_PAGES: u32 = 6;
-const IOMMU_TEST_OP_ACCESS_PAGES: u32 = 7;
-const IOMMU_TEST_OP_ACCESS_RW: u32 = 8;
-const IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: u32 = 9;
-const IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: u32 = 10;
-const IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: u32 = 11;
-const IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: u32 = 12;
-const IOMMU_TEST_OP_DIRTY: u32 = 13;
-const IOMMU_TEST_OP_MD_CHECK_IOTLB: u32 = 14;
-const IOMMU_TEST_OP_TRIGGER_IOPF: u32 = 15;
-const IOMMU_TEST_OP_DEV_CHECK_CACHE: u32 = 16;
-const IOMMU_TEST_OP_PASID_ATTACH: u32 = 18;
-const IOMMU_TEST_OP_PASID_REPLACE: u32 = 19;
-const IOMMU_TEST_OP_PASID_DETACH: u32 = 20;
-const IOMMU_TEST_OP_PASID_CHECK_HWPT: u32 = 21;
+use core::mem::size_of;
+use kernel::transmute::AsBytes;
 
 /// The smallest batch memory limit upstream accepts: one `unsigned long`
 /// and one `u32`.
 const MIN_MEMORY_LIMIT: u32 = 12;
 
-/// `MOCK_FLAGS_ACCESS_WRITE`: pin for writing.
-const MOCK_FLAGS_ACCESS_WRITE: u32 = 1 << 0;
-/// `MOCK_FLAGS_ACCESS_SYZ`: syzkaller's IOVA encoding, accepted and ignored.
-const MOCK_FLAGS_ACCESS_SYZ: u32 = 1 << 16;
-/// `MOCK_ACCESS_RW_WRITE`: write rather than read.
-const MOCK_ACCESS_RW_WRITE: u32 = 1 << 0;
-/// `MOCK_ACCESS_RW_SLOW_PATH`: pin the pages for the copy.
-const MOCK_ACCESS_RW_SLOW_PATH: u32 = 1 << 2;
-/// `MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES`.
-const MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES: u32 = 1 << 0;
-
 /// `IOMMU_TEST_CMD`.
-pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTestCmd) -> Result {
+pub(crate) fn test_cmd_ioctl<'a>(
+    ictx: &'a Ictx,
+    buf: &mut UserCmdBuf<'a>,
+    mut cmd: TestCmd,
+) -> Result {
     match cmd.op {
         IOMMU_TEST_OP_CREATE_ACCESS => {
-            let flags = cmd.create_access_flags();
+            let mut create = cmd.create_access();
+            let flags = create.flags;
             if flags & !MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES != 0 {
                 return Err(EOPNOTSUPP);
             }
@@ -101,13 +76,14 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
                 buf.file(),
                 flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES != 0,
             )?;
-            cmd.set_out_access_fd(fd.fd() as u32);
+            create.out_access_fd = fd.fd() as u32;
+            cmd.set_create_access(create);
             buf.respond(&cmd)?;
             fd.install();
             Ok(())
         }
         IOMMU_TEST_OP_ACCESS_PAGES => {
-            let a = cmd.access_pages();
+            let mut a = cmd.access_pages();
             // Checked first, as upstream, to keep huge requests cheap.
             if a.length > MAX_PIN_LENGTH {
                 return Err(ENOMEM);
@@ -118,7 +94,8 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
             let write = a.flags & MOCK_FLAGS_ACCESS_WRITE != 0;
             Access::with_fd(cmd.id, |access| {
                 let id = access.pin_pages(a.iova, a.length, a.uptr, write)?;
-                cmd.set_out_access_pages_id(id);
+                a.out_access_pages_id = id;
+                cmd.set_access_pages(a);
                 if let Err(e) = buf.respond(&cmd) {
                     // Ignoring a second failure: the item is gone either way.
                     let _ = access.destroy_item(id);
@@ -141,11 +118,13 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
             Access::with_fd(cmd.id, |access| access_rw(access, &a, write, slow))
         }
         IOMMU_TEST_OP_ACCESS_REPLACE_IOAS => Access::with_fd_arc(cmd.id, |access| {
-            let ioas = ictx.objects.get::<Ioas>(cmd.word0_low())?;
+            let ioas = ictx
+                .objects
+                .get::<Ioas>(cmd.access_replace_ioas().ioas_id)?;
             access.replace_ioas(ioas)
         }),
         IOMMU_TEST_OP_DESTROY_ACCESS_PAGES => {
-            let id = cmd.access_pages_id();
+            let id = cmd.destroy_access_pages().access_pages_id;
             Access::with_fd(cmd.id, |access| access.destroy_item(id))
         }
         IOMMU_TEST_OP_ADD_RESERVED => {
@@ -158,7 +137,7 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
         }
         IOMMU_TEST_OP_MOCK_DOMAIN | IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS => {
             let flags = if cmd.op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS {
-                cmd.mock_domain_flags()
+                cmd.mock_domain_flags().dev_flags
             } else {
                 0
             };
@@ -167,23 +146,19 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
         IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE => {
             let m = ictx.objects.get::<MockDevice>(cmd.id)?;
             let dev = m.device()?;
-            let pt = dev.replace(ictx, NO_PASID, cmd.word0_low())?;
-            cmd.set_word0_low(pt);
+            let mut r = cmd.mock_domain_replace();
+            r.pt_id = dev.replace(ictx, NO_PASID, r.pt_id)?;
+            cmd.set_mock_domain_replace(r);
             buf.respond(&cmd)
         }
         IOMMU_TEST_OP_MD_CHECK_MAP => {
-            check_map(ictx, cmd.id, cmd.word(0), cmd.word(1), cmd.word(2))
+            let c = cmd.check_map();
+            check_map(ictx, cmd.id, c.iova, c.length, c.uptr)
         }
         IOMMU_TEST_OP_DIRTY => {
-            let n = mark_dirty(
-                ictx,
-                cmd.id,
-                cmd.word(1),
-                cmd.word(2),
-                cmd.word(3),
-                cmd.word(4),
-            )?;
-            cmd.payload[5] = n;
+            let mut d = cmd.dirty();
+            d.out_nr_dirty = mark_dirty(ictx, cmd.id, d.iova, d.length, d.page_size, d.uptr)?;
+            cmd.set_dirty(d);
             buf.respond(&cmd)
         }
         IOMMU_TEST_OP_MD_CHECK_IOTLB => {
@@ -191,30 +166,32 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
             if hwpt.is_paging() {
                 return Err(ENOENT);
             }
-            if hwpt.domain.mock_iotlb(cmd.low(0))? != cmd.high(0) {
+            let c = cmd.check_iotlb();
+            if hwpt.domain.mock_iotlb(c.id)? != c.iotlb {
                 return Err(EINVAL);
             }
             Ok(())
         }
         IOMMU_TEST_OP_DEV_CHECK_CACHE => {
             let dev = ictx.objects.get::<Device>(cmd.id)?;
-            if dev.with_bound(|b| b.mock_cache(cmd.low(0)))? != cmd.high(0) {
+            let c = cmd.check_dev_cache();
+            if dev.with_bound(|b| b.mock_cache(c.id))? != c.cache {
                 return Err(EINVAL);
             }
             Ok(())
         }
         IOMMU_TEST_OP_TRIGGER_IOPF => {
-            let dev = ictx.objects.get::<Device>(cmd.low(0))?;
-            dev.with_bound(|b| {
-                b.mock_trigger_iopf(cmd.high(0), cmd.low(1), cmd.high(1), cmd.word(2))
-            })
+            let t = cmd.trigger_iopf();
+            let dev = ictx.objects.get::<Device>(t.dev_id)?;
+            dev.with_bound(|b| b.mock_trigger_iopf(t.pasid, t.grpid, t.perm, t.addr))
         }
         IOMMU_TEST_OP_PASID_ATTACH => {
             let m = ictx.objects.get::<MockDevice>(cmd.id)?;
             let dev = m.device()?;
-            let pasid = cmd.word0_low();
-            let pt = dev.attach(ictx, pasid, cmd.word0_high())?;
-            cmd.set_word0_high(pt);
+            let mut a = cmd.pasid_attach();
+            let pasid = a.pasid;
+            a.pt_id = dev.attach(ictx, pasid, a.pt_id)?;
+            cmd.set_pasid_attach(a);
             if let Err(e) = buf.respond(&cmd) {
                 dev.detach(ictx, pasid);
                 return Err(e);
@@ -224,20 +201,20 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
         IOMMU_TEST_OP_PASID_REPLACE => {
             let m = ictx.objects.get::<MockDevice>(cmd.id)?;
             let dev = m.device()?;
-            let pt = dev.replace(ictx, cmd.word0_low(), cmd.word0_high())?;
-            cmd.set_word0_high(pt);
+            let mut r = cmd.pasid_replace();
+            r.pt_id = dev.replace(ictx, r.pasid, r.pt_id)?;
+            cmd.set_pasid_replace(r);
             buf.respond(&cmd)
         }
         IOMMU_TEST_OP_PASID_DETACH => {
             let m = ictx.objects.get::<MockDevice>(cmd.id)?;
-            m.device()?.detach(ictx, cmd.word0_low());
+            m.device()?.detach(ictx, cmd.pasid_detach().pasid);
             Ok(())
         }
         IOMMU_TEST_OP_PASID_CHECK_HWPT => {
             let m = ictx.objects.get::<MockDevice>(cmd.id)?;
             let dev = m.device()?;
-            let pasid = cmd.word0_low();
-            let hwpt_id = cmd.word0_high();
+            let iommu_test_pasid_check { pasid, hwpt_id } = cmd.pasid_check();
             let ok = if hwpt_id == 0 {
                 dev.attached_is(pasid, None)?
             } else {
@@ -252,7 +229,7 @@ pub(crate) fn test_cmd_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTe
         }
         IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT => {
             // Sizes upstream's batch buffers; this module has none.
-            if cmd.memory_limit() < MIN_MEMORY_LIMIT {
+            if cmd.memory_limit().limit < MIN_MEMORY_LIMIT {
                 return Err(EINVAL);
             }
             Ok(())
@@ -291,7 +268,12 @@ impl MockDevice {
 
     /// `IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS)`: a mock device with `flags`,
     /// bound and attached to `cmd.id` (an IOAS or a HWPT).
-    fn create(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuTestCmd, flags: u32) -> Result {
+    fn create<'a>(
+        ictx: &'a Ictx,
+        buf: &mut UserCmdBuf<'a>,
+        mut cmd: TestCmd,
+        flags: u32,
+    ) -> Result {
         let mock = MockDev::new(flags)?;
         // Made before the device is bound, so that no failure can drop the
         // mock device while it is bound.
@@ -307,11 +289,13 @@ impl MockDevice {
         let attached = dev.attach(ictx, NO_PASID, cmd.id);
         *m.dev.lock() = Some(dev);
         let res = attached.and_then(|hwpt_id| {
-            let pending = ictx.objects.reserve(ObjectKind::MockDevice(m.clone()))?;
-            cmd.set_mock_domain_out(pending.id(), hwpt_id, id);
-            buf.respond(&cmd)?;
-            pending.publish();
-            Ok(())
+            let mut md = cmd.mock_domain_flags();
+            md.out_stdev_id =
+                buf.set_new_obj(ictx.objects.reserve(ObjectKind::MockDevice(m.clone()))?);
+            md.out_hwpt_id = hwpt_id;
+            md.out_idev_id = id;
+            cmd.set_mock_domain_flags(md);
+            buf.respond(&cmd)
         });
         if res.is_err() {
             m.destroy(ictx);
@@ -459,7 +443,7 @@ fn check_refs(uptr: u64, length: u64, refs: u32) -> Result {
 
 /// `IOMMU_TEST_OP_ACCESS_RW`: moves `length` bytes between userspace's
 /// `uptr` and the IOAS at `iova` through a kernel buffer, as a device would.
-fn access_rw(access: &Access, a: &TestAccessRw, write: bool, slow: bool) -> Result {
+fn access_rw(access: &Access, a: &iommu_test_access_rw, write: bool, slow: bool) -> Result {
     let len = usize::try_from(a.length).map_err(|_| ENOMEM)?;
     let mut buf = KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?;
     let addr = usize::try_from(a.uptr).map_err(|_| EFAULT)?;
@@ -471,4 +455,23 @@ fn access_rw(access: &Access, a: &TestAccessRw, write: bool, slow: bool) -> Resu
         access.rw(a.iova, &mut buf, false, slow)?;
         user.writer().write_slice(&buf)
     }
+}
+
+/// The mock vIOMMU's driver data, `struct iommu_viommu_selftest`, with
+/// `copy_struct_from_user` rules from `in_data` to `out_data`: `in_data`
+/// comes back in `out_data`.
+pub(crate) fn viommu_data(uptr: u64, len: u32) -> Result {
+    let min = core::mem::offset_of!(iommu_viommu_selftest, out_data) + size_of::<u32>();
+    let len = len as usize;
+    if len < min {
+        return Err(EINVAL);
+    }
+    let addr = usize::try_from(uptr).map_err(|_| EFAULT)?;
+    let mut data = iommu_viommu_selftest::default();
+    copy_struct_from_user(data.as_bytes_mut(), addr, len)?;
+    data.out_data = data.in_data;
+    let n = len.min(size_of::<iommu_viommu_selftest>());
+    UserSlice::new(UserPtr::from_addr(addr), n)
+        .writer()
+        .write_slice(&data.as_bytes()[..n])
 }

@@ -8,6 +8,10 @@
 //! a size below the command's last mandatory field is `EINVAL`; the common
 //! prefix is copied in and any byte userspace sent beyond our struct must be
 //! zero, else `E2BIG`; the answer is written back truncated to the user's size.
+//!
+//! A command that creates an object hands it to its [`UserCmdBuf`] as the
+//! new object; the dispatcher publishes it if the command succeeds and
+//! aborts it (releasing its id) if it fails, as upstream's `ucmd->new_obj`.
 
 use core::mem::size_of;
 use kernel::{
@@ -23,33 +27,20 @@ use kernel::{
     },
 };
 
-/// A command struct of the iommufd uAPI.
-pub(crate) trait UserCmd: FromBytes + AsBytes + Default {
-    /// The smallest size userspace may pass: the end of the last mandatory
-    /// field. Fields after it were added later and read as zero when absent.
-    const MIN_SIZE: usize;
-}
+use crate::object::Pending;
 
-/// Implements [`UserCmd`] for a uAPI struct whose last mandatory field is
-/// `$last` of type `$ty`.
-macro_rules! user_cmd {
-    ($($t:ty => $last:ident: $ty:ty),* $(,)?) => {
-        $(
-            impl $crate::ucmd::UserCmd for $t {
-                const MIN_SIZE: usize =
-                    ::core::mem::offset_of!($t, $last) + ::core::mem::size_of::<$ty>();
-            }
-        )*
-    };
-}
-pub(crate) use user_cmd;
+/// A command struct of the iommufd uAPI: plain bytes, zero by default.
+pub(crate) trait UserCmd: FromBytes + AsBytes + Default {}
 
-/// One ioctl invocation: the file, the user buffer and the size userspace
-/// declared.
+impl<T: FromBytes + AsBytes + Default> UserCmd for T {}
+
+/// One ioctl invocation: the file, the user buffer, the size userspace
+/// declared and the object the command creates, if any.
 pub(crate) struct UserCmdBuf<'a> {
     file: &'a File,
     ptr: usize,
     user_size: usize,
+    new_obj: Option<Pending<'a>>,
 }
 
 /// The bytes of a user's trailing, unknown fields are checked this many at a
@@ -84,7 +75,27 @@ impl<'a> UserCmdBuf<'a> {
             file,
             ptr: arg,
             user_size: usize::try_from(size).map_err(|_| EOVERFLOW)?,
+            new_obj: None,
         })
+    }
+
+    /// Makes `obj` the object this command creates, and returns its id. The
+    /// dispatcher publishes it if the command succeeds; otherwise it is
+    /// aborted. A command creates one object at most.
+    pub(crate) fn set_new_obj(&mut self, obj: Pending<'a>) -> u32 {
+        let id = obj.id();
+        // A second object would abort the first; no command makes two.
+        self.new_obj = Some(obj);
+        id
+    }
+
+    /// Ends the command with `res`: publishes the new object on success,
+    /// aborts it on failure.
+    pub(crate) fn finish(self, res: Result) -> Result {
+        if let (Ok(()), Some(obj)) = (&res, self.new_obj) {
+            obj.publish();
+        }
+        res
     }
 
     /// The iommufd file the ioctl was issued on.
@@ -92,9 +103,10 @@ impl<'a> UserCmdBuf<'a> {
         self.file
     }
 
-    /// Copies the command in, following `copy_struct_from_user` semantics.
-    pub(crate) fn read<T: UserCmd>(&self) -> Result<T> {
-        if self.user_size < T::MIN_SIZE {
+    /// Copies the command in, following `copy_struct_from_user` semantics;
+    /// `min_size` is the end of its last mandatory field.
+    pub(crate) fn read<T: UserCmd>(&self, min_size: usize) -> Result<T> {
+        if self.user_size < min_size {
             return Err(EINVAL);
         }
         let mut cmd = T::default();

@@ -10,9 +10,16 @@
 //! destroyed IOAS alive nor follows its id to a new object: once the IOAS is
 //! destroyed, the compat ioctls are `ENODEV`, as upstream.
 
+use core::mem::{
+    offset_of,
+    size_of, //
+};
 use kernel::{
-    ioctl::_IO,
     prelude::*,
+    transmute::{
+        AsBytes,
+        FromBytes, //
+    },
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -35,37 +42,22 @@ use crate::{
     },
     object::ObjRef,
     pages::Source,
-    uapi::IommuVfioIoas,
+    uapi::*,
     ucmd::UserCmdBuf, //
 };
 
-/// The VFIO ioctl type, which is iommufd's too.
-const VFIO_TYPE: u32 = b';' as u32;
 /// `VFIO_GET_API_VERSION`.
-pub(crate) const VFIO_GET_API_VERSION: u32 = _IO(VFIO_TYPE, 100);
+const VFIO_GET_API_VERSION: u32 = vfio_ioctl_nr(0);
 /// `VFIO_CHECK_EXTENSION`.
-pub(crate) const VFIO_CHECK_EXTENSION: u32 = _IO(VFIO_TYPE, 101);
+const VFIO_CHECK_EXTENSION: u32 = vfio_ioctl_nr(1);
 /// `VFIO_SET_IOMMU`.
-pub(crate) const VFIO_SET_IOMMU: u32 = _IO(VFIO_TYPE, 102);
+const VFIO_SET_IOMMU: u32 = vfio_ioctl_nr(2);
 /// `VFIO_IOMMU_GET_INFO`.
-pub(crate) const VFIO_IOMMU_GET_INFO: u32 = _IO(VFIO_TYPE, 112);
+const VFIO_IOMMU_GET_INFO: u32 = vfio_ioctl_nr(12);
 /// `VFIO_IOMMU_MAP_DMA`.
-pub(crate) const VFIO_IOMMU_MAP_DMA: u32 = _IO(VFIO_TYPE, 113);
+const VFIO_IOMMU_MAP_DMA: u32 = vfio_ioctl_nr(13);
 /// `VFIO_IOMMU_UNMAP_DMA`.
-pub(crate) const VFIO_IOMMU_UNMAP_DMA: u32 = _IO(VFIO_TYPE, 114);
-
-const VFIO_API_VERSION: isize = 0;
-const VFIO_TYPE1_IOMMU: usize = 1;
-const VFIO_TYPE1V2_IOMMU: usize = 3;
-const VFIO_DMA_CC_IOMMU: usize = 4;
-const VFIO_UNMAP_ALL: usize = 9;
-const VFIO_DMA_MAP_FLAG_READ: u32 = 1 << 0;
-const VFIO_DMA_MAP_FLAG_WRITE: u32 = 1 << 1;
-const VFIO_DMA_UNMAP_FLAG_ALL: u32 = 1 << 1;
-const VFIO_IOMMU_INFO_PGSIZES: u32 = 1 << 0;
-const VFIO_IOMMU_INFO_CAPS: u32 = 1 << 1;
-const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: u16 = 1;
-const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: u16 = 3;
+const VFIO_IOMMU_UNMAP_DMA: u32 = vfio_ioctl_nr(14);
 
 /// The IOAS the compat ioctls act on: `ENODEV` if none is set or it is gone.
 fn compat_ioas(ictx: &Ictx) -> Result<ObjRef<Ioas>> {
@@ -77,29 +69,30 @@ fn compat_ioas(ictx: &Ictx) -> Result<ObjRef<Ioas>> {
     Ok(ioas)
 }
 
-/// Reads `N` bytes at `arg`.
-fn read_user<const N: usize>(arg: usize) -> Result<[u8; N]> {
-    let mut b = [0u8; N];
-    UserSlice::new(UserPtr::from_addr(arg), N)
+/// Reads the first `minsz` bytes of a VFIO struct `T` at `arg` (the rest
+/// stays zero): `EINVAL` if its `argsz`, the first `u32`, is below `minsz`.
+fn read_vfio<T: FromBytes + AsBytes + Default>(arg: usize, minsz: usize) -> Result<T> {
+    let mut v = T::default();
+    let bytes = v.as_bytes_mut();
+    let n = minsz.min(bytes.len());
+    UserSlice::new(UserPtr::from_addr(arg), n)
         .reader()
-        .read_slice(&mut b)?;
-    Ok(b)
+        .read_slice(&mut bytes[..n])?;
+    let mut argsz = [0u8; size_of::<u32>()];
+    argsz.copy_from_slice(bytes.get(..size_of::<u32>()).ok_or(EINVAL)?);
+    if (u32::from_ne_bytes(argsz) as usize) < minsz {
+        return Err(EINVAL);
+    }
+    Ok(v)
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_ne_bytes(w)
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_ne_bytes(w)
+/// Writes `v` at user address `addr + off`.
+fn write_user<T: AsBytes>(addr: usize, off: usize, v: &T) -> Result {
+    write_bytes(addr, off, v.as_bytes())
 }
 
 /// Writes `bytes` at user address `addr + off`.
-fn write_user(addr: usize, off: usize, bytes: &[u8]) -> Result {
+fn write_bytes(addr: usize, off: usize, bytes: &[u8]) -> Result {
     let at = addr.checked_add(off).ok_or(EFAULT)?;
     UserSlice::new(UserPtr::from_addr(at), bytes.len())
         .writer()
@@ -109,7 +102,7 @@ fn write_user(addr: usize, off: usize, bytes: &[u8]) -> Result {
 /// A VFIO container ioctl on `/dev/iommu`: `None` if `cmd` is not one.
 pub(crate) fn vfio_ioctl(ictx: &Ictx, cmd: u32, arg: usize) -> Option<Result<isize>> {
     Some(match cmd {
-        VFIO_GET_API_VERSION => Ok(VFIO_API_VERSION),
+        VFIO_GET_API_VERSION => Ok(VFIO_API_VERSION as isize),
         VFIO_CHECK_EXTENSION => check_extension(ictx, arg),
         VFIO_SET_IOMMU => set_iommu(ictx, arg).map(|()| 0),
         VFIO_IOMMU_GET_INFO => get_info(ictx, arg).map(|()| 0),
@@ -121,6 +114,9 @@ pub(crate) fn vfio_ioctl(ictx: &Ictx, cmd: u32, arg: usize) -> Option<Result<isi
 
 /// `VFIO_CHECK_EXTENSION`: 1 for what type1 over iommufd offers.
 fn check_extension(ictx: &Ictx, ty: usize) -> Result<isize> {
+    let Ok(ty) = u32::try_from(ty) else {
+        return Ok(0);
+    };
     match ty {
         VFIO_TYPE1_IOMMU | VFIO_TYPE1V2_IOMMU | VFIO_UNMAP_ALL => Ok(1),
         // Cache coherent DMA is enforced only if every domain enforces it;
@@ -139,6 +135,7 @@ fn check_extension(ictx: &Ictx, ty: usize) -> Result<isize> {
 /// `VFIO_SET_IOMMU`: type1 (v1) turns huge pages off, so that any page can
 /// later be unmapped alone.
 fn set_iommu(ictx: &Ictx, ty: usize) -> Result {
+    let ty = u32::try_from(ty).map_err(|_| EINVAL)?;
     if ty != VFIO_TYPE1_IOMMU && ty != VFIO_TYPE1V2_IOMMU {
         return Err(EINVAL);
     }
@@ -151,11 +148,10 @@ fn set_iommu(ictx: &Ictx, ty: usize) -> Result {
 
 /// `VFIO_IOMMU_MAP_DMA`.
 fn map_dma(ictx: &Ictx, arg: usize) -> Result {
-    // argsz, flags, vaddr, iova, size
-    let b = read_user::<32>(arg)?;
-    let (argsz, flags) = (u32_at(&b, 0), u32_at(&b, 4));
-    let (vaddr, iova, size) = (u64_at(&b, 8), u64_at(&b, 16), u64_at(&b, 24));
-    if argsz < 32 || flags & !(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE) != 0 {
+    let minsz = offset_of!(vfio_iommu_type1_dma_map, size) + size_of::<u64>();
+    let map: vfio_iommu_type1_dma_map = read_vfio(arg, minsz)?;
+    let flags = map.flags;
+    if flags & !(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE) != 0 {
         return Err(EINVAL);
     }
     let mut prot = 0;
@@ -166,19 +162,18 @@ fn map_dma(ictx: &Ictx, arg: usize) -> Result {
         prot |= IOMMU_WRITE;
     }
     let ioas = compat_ioas(ictx)?;
-    ioas::map_user_at(ictx, &ioas, prot, iova, vaddr, size, |uptr| Source::User {
-        uptr,
+    ioas::map_user_at(ictx, &ioas, prot, map.iova, map.vaddr, map.size, |uptr| {
+        Source::User { uptr }
     })
     .map(|_| ())
 }
 
 /// `VFIO_IOMMU_UNMAP_DMA`: returns the bytes unmapped in `size`.
 fn unmap_dma(ictx: &Ictx, arg: usize) -> Result {
-    // argsz, flags, iova, size
-    let b = read_user::<24>(arg)?;
-    let (argsz, flags) = (u32_at(&b, 0), u32_at(&b, 4));
-    let (iova, size) = (u64_at(&b, 8), u64_at(&b, 16));
-    if argsz < 24 || flags & !VFIO_DMA_UNMAP_FLAG_ALL != 0 {
+    let minsz = offset_of!(vfio_iommu_type1_dma_unmap, size) + size_of::<u64>();
+    let mut unmap: vfio_iommu_type1_dma_unmap = read_vfio(arg, minsz)?;
+    let (flags, iova, size) = (unmap.flags, unmap.iova, unmap.size);
+    if flags & !VFIO_DMA_UNMAP_FLAG_ALL != 0 {
         return Err(EINVAL);
     }
     let ioas = compat_ioas(ictx)?;
@@ -193,10 +188,8 @@ fn unmap_dma(ictx: &Ictx, arg: usize) -> Result {
     } else {
         unmap_range(&ioas, iova, size)
     };
-    let unmapped = res?;
-    let mut out = b;
-    out[16..24].copy_from_slice(&unmapped.to_ne_bytes());
-    write_user(arg, 0, &out).map_err(|_| EFAULT)
+    unmap.size = res?;
+    write_user(arg, 0, &unmap).map_err(|_| EFAULT)
 }
 
 /// Unmaps `[iova, iova + size)`, cutting areas at both ends first when huge
@@ -219,14 +212,13 @@ fn unmap_range(ioas: &Ioas, iova: u64, size: u64) -> Result<u64> {
 }
 
 /// `VFIO_IOMMU_GET_INFO`: the page sizes, then two capabilities: DMA
-/// mappings available, and the usable IOVA ranges.
+/// mappings available, and the usable IOVA ranges. Each piece is written
+/// only if the user's `argsz` has room for it; the `argsz` returned is what
+/// the whole answer needs.
 fn get_info(ictx: &Ictx, arg: usize) -> Result {
-    // argsz, flags, iova_pgsizes; then cap_offset and padding.
-    let b = read_user::<16>(arg)?;
-    let argsz = u32_at(&b, 0) as usize;
-    if argsz < 16 {
-        return Err(EINVAL);
-    }
+    let minsz = offset_of!(vfio_iommu_type1_info, iova_pgsizes) + size_of::<u64>();
+    let mut info: vfio_iommu_type1_info = read_vfio(arg, minsz)?;
+    let argsz = info.argsz as usize;
     let ioas = compat_ioas(ictx)?;
     let (pgsizes, holes) = {
         let iopt = ioas.iopt.lock();
@@ -236,56 +228,61 @@ fn get_info(ictx: &Ictx, arg: usize) -> Result {
         }
         (pgsizes.max(iopt.iova_alignment()), iopt.free_ranges()?)
     };
-    const INFO: usize = 24;
-    // The DMA-available capability: header (id, version, next), avail.
-    const DMA_AVAIL: usize = 16;
-    let mut total = INFO;
-    let mut dma = [0u8; 12];
-    dma[0..2].copy_from_slice(&VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL.to_ne_bytes());
-    dma[2..4].copy_from_slice(&1u16.to_ne_bytes());
-    dma[8..12].copy_from_slice(&u32::MAX.to_ne_bytes());
-    if argsz >= total + dma.len() {
-        write_user(arg, total, &dma)?;
+    let nr_iovas = u32::try_from(holes.len()).map_err(|_| EOVERFLOW)?;
+
+    // The capabilities follow the struct, each at an 8-byte aligned offset
+    // and linked from the one before once the buffer reaches it: DMA
+    // mappings available, then the IOVA ranges.
+    let dma_size = size_of::<vfio_iommu_type1_info_dma_avail>();
+    let dma_at = size_of::<vfio_iommu_type1_info>();
+    let iova_at = dma_at + dma_size.next_multiple_of(size_of::<u64>());
+    let head_size = size_of::<vfio_iommu_type1_info_cap_iova_range>();
+    let range_size = size_of::<vfio_iova_range>();
+    let iova_size = holes
+        .len()
+        .checked_mul(range_size)
+        .and_then(|n| n.checked_add(head_size))
+        .ok_or(EOVERFLOW)?;
+    let total = iova_at.checked_add(iova_size).ok_or(EOVERFLOW)?;
+
+    if argsz >= dma_at + dma_size {
+        let mut dma = vfio_iommu_type1_info_dma_avail::default();
+        dma.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL as u16;
+        dma.header.version = 1;
+        if argsz >= iova_at {
+            dma.header.next = iova_at as u32;
+        }
+        dma.avail = u32::MAX;
+        write_user(arg, dma_at, &dma)?;
     }
-    let dma_at = total;
-    total += DMA_AVAIL;
-    // The IOVA-range capability: header, nr_iovas, reserved, ranges.
-    let iova_at = total;
     let avail = argsz.saturating_sub(iova_at);
     for (n, r) in holes.iter().enumerate() {
-        if avail >= 16 + 16 * (n + 1) {
-            let mut range = [0u8; 16];
-            range[0..8].copy_from_slice(&r.start.to_ne_bytes());
-            range[8..16].copy_from_slice(&r.last.to_ne_bytes());
-            write_user(arg, iova_at + 16 + 16 * n, &range)?;
+        if avail >= head_size + range_size * (n + 1) {
+            let range = vfio_iova_range {
+                start: r.start,
+                end: r.last,
+            };
+            write_user(arg, iova_at + head_size + range_size * n, &range)?;
         }
     }
-    let cap_size = 16 + 16 * holes.len();
-    if avail >= cap_size {
-        let mut head = [0u8; 16];
-        head[0..2].copy_from_slice(&VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE.to_ne_bytes());
-        head[2..4].copy_from_slice(&1u16.to_ne_bytes());
-        head[8..12].copy_from_slice(&(holes.len() as u32).to_ne_bytes());
+    if avail >= iova_size {
+        let mut head = vfio_iommu_type1_info_cap_iova_range::default();
+        head.header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE as u16;
+        head.header.version = 1;
+        head.nr_iovas = nr_iovas;
         write_user(arg, iova_at, &head)?;
     }
-    // Link the first capability to the second, if the buffer reaches it.
-    if argsz >= total {
-        write_user(arg, dma_at + 4, &(total as u32).to_ne_bytes())?;
-    }
-    total += cap_size;
-    let mut info = [0u8; INFO];
-    info[0..4].copy_from_slice(&(total as u32).to_ne_bytes());
-    info[4..8].copy_from_slice(&(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS).to_ne_bytes());
-    info[8..16].copy_from_slice(&pgsizes.to_ne_bytes());
-    if argsz >= total {
-        info[16..20].copy_from_slice(&(INFO as u32).to_ne_bytes());
-    }
-    write_user(arg, 0, &info[..argsz.min(INFO)])
-}
 
-const IOMMU_VFIO_IOAS_GET: u16 = 0;
-const IOMMU_VFIO_IOAS_SET: u16 = 1;
-const IOMMU_VFIO_IOAS_CLEAR: u16 = 2;
+    info.argsz = u32::try_from(total).map_err(|_| EOVERFLOW)?;
+    info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
+    info.iova_pgsizes = pgsizes;
+    info.cap_offset = if argsz >= total { dma_at as u32 } else { 0 };
+    write_bytes(
+        arg,
+        0,
+        &info.as_bytes()[..argsz.min(size_of::<vfio_iommu_type1_info>())],
+    )
+}
 
 /// The compatibility IOAS of a file: its id and serial.
 #[derive(Clone, Copy)]
@@ -295,11 +292,15 @@ pub(crate) struct CompatIoas {
 }
 
 /// `IOMMU_VFIO_IOAS`.
-pub(crate) fn vfio_ioas_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuVfioIoas) -> Result {
-    if cmd.reserved != 0 {
+pub(crate) fn vfio_ioas_ioctl(
+    ictx: &Ictx,
+    buf: &mut UserCmdBuf<'_>,
+    mut cmd: IommuVfioIoas,
+) -> Result {
+    if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
-    match cmd.op {
+    match u32::from(cmd.op) {
         IOMMU_VFIO_IOAS_GET => {
             let chosen = (*ictx.vfio_ioas.lock()).ok_or(ENODEV)?;
             let ioas = ictx.objects.get::<Ioas>(chosen.id).map_err(|_| ENODEV)?;

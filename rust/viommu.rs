@@ -14,10 +14,6 @@ use kernel::{
         Arc,
         Mutex, //
     },
-    uaccess::{
-        UserPtr,
-        UserSlice, //
-    },
 };
 
 use crate::{
@@ -32,18 +28,9 @@ use crate::{
         ObjectKind,
         ObjectType, //
     },
-    uapi::{
-        IommuVdeviceAlloc,
-        IommuViommuAlloc, //
-    },
-    ucmd::{
-        copy_struct_from_user,
-        UserCmdBuf, //
-    },
+    uapi::*,
+    ucmd::UserCmdBuf,
 };
-
-/// `IOMMU_VIOMMU_TYPE_SELFTEST` of `iommufd_test.h`.
-const IOMMU_VIOMMU_TYPE_SELFTEST: u32 = 0xdead_beef;
 
 /// A vIOMMU object.
 #[pin_data]
@@ -81,9 +68,9 @@ impl Drop for Vdevice {
 }
 
 /// `IOMMU_VDEVICE_ALLOC`.
-pub(crate) fn vdevice_alloc_ioctl(
-    ictx: &Ictx,
-    buf: &UserCmdBuf<'_>,
+pub(crate) fn vdevice_alloc_ioctl<'a>(
+    ictx: &'a Ictx,
+    buf: &mut UserCmdBuf<'a>,
     mut cmd: IommuVdeviceAlloc,
 ) -> Result {
     let viommu = ictx.objects.get::<Viommu>(cmd.viommu_id)?;
@@ -120,13 +107,8 @@ pub(crate) fn vdevice_alloc_ioctl(
     // Room was reserved above; the id is the vDEVICE's from here on.
     let _ = ids.push_within_capacity(cmd.virt_id);
     drop(ids);
-    cmd.out_vdevice_id = pending.id();
-    if let Err(e) = buf.respond(&cmd) {
-        drop(pending);
-        return Err(e);
-    }
-    pending.publish();
-    Ok(())
+    cmd.out_vdevice_id = buf.set_new_obj(pending);
+    buf.respond(&cmd)
 }
 
 impl ObjectType for Viommu {
@@ -138,36 +120,23 @@ impl ObjectType for Viommu {
     }
 }
 
-/// The size of `struct iommu_viommu_selftest`, and the end of its first two
-/// members (`in_data`, `out_data`), the least userspace may pass.
-const SELFTEST_DATA_SIZE: usize = 24;
-const SELFTEST_DATA_MIN: usize = 8;
-
-/// The selftest type's driver data, with `copy_struct_from_user` rules:
-/// `in_data` comes back in `out_data`.
-fn selftest_data(uptr: u64, len: u32) -> Result {
-    let len = len as usize;
-    if len < SELFTEST_DATA_MIN {
-        return Err(EINVAL);
-    }
-    let addr = usize::try_from(uptr).map_err(|_| EFAULT)?;
-    let mut data = [0u8; SELFTEST_DATA_SIZE];
-    let n = len.min(SELFTEST_DATA_SIZE);
-    copy_struct_from_user(&mut data, addr, len)?;
-    let (head, tail) = data.split_at_mut(4);
-    tail[..4].copy_from_slice(&head[..4]);
-    UserSlice::new(UserPtr::from_addr(addr), n)
-        .writer()
-        .write_slice(&data[..n])
-}
-
 /// `IOMMU_VIOMMU_ALLOC`.
-pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuViommuAlloc) -> Result {
-    if cmd.flags != 0 || cmd.ty == 0 {
+pub(crate) fn alloc_ioctl<'a>(
+    ictx: &'a Ictx,
+    buf: &mut UserCmdBuf<'a>,
+    mut cmd: IommuViommuAlloc,
+) -> Result {
+    if cmd.flags != 0 || cmd.type_ == 0 {
         return Err(EOPNOTSUPP);
     }
     let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
-    if !dev.with_bound(|b| Ok(b.is_mock()))? || cmd.ty != IOMMU_VIOMMU_TYPE_SELFTEST {
+    // The only vIOMMU type here is the mock IOMMU's.
+    #[cfg(CONFIG_IOMMUFD_TEST)]
+    let supported =
+        cmd.type_ == IOMMU_VIOMMU_TYPE_SELFTEST && dev.with_bound(|b| Ok(b.is_mock()))?;
+    #[cfg(not(CONFIG_IOMMUFD_TEST))]
+    let supported = false;
+    if !supported {
         return Err(EOPNOTSUPP);
     }
     let parent = ictx.objects.get::<Hwpt>(cmd.hwpt_id)?;
@@ -178,8 +147,9 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuViomm
         HwptKind::Paging { .. } => return Err(EINVAL),
         HwptKind::Nested { .. } => return Err(ENOENT),
     }
+    #[cfg(CONFIG_IOMMUFD_TEST)]
     if cmd.data_len != 0 {
-        selftest_data(cmd.data_uptr, cmd.data_len)?;
+        crate::selftest::viommu_data(cmd.data_uptr, cmd.data_len)?;
     }
     let viommu = Arc::pin_init(
         pin_init!(Viommu {
@@ -188,9 +158,6 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuViomm
         }),
         GFP_KERNEL_ACCOUNT,
     )?;
-    let pending = ictx.objects.reserve(ObjectKind::Viommu(viommu))?;
-    cmd.out_viommu_id = pending.id();
-    buf.respond(&cmd)?;
-    pending.publish();
-    Ok(())
+    cmd.out_viommu_id = buf.set_new_obj(ictx.objects.reserve(ObjectKind::Viommu(viommu))?);
+    buf.respond(&cmd)
 }
