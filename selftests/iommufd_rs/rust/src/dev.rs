@@ -46,8 +46,8 @@ impl Iommufd {
     }
 
     pub fn ioas_alloc(&self) -> Result<u32, Errno> {
-        let mut cmd = IommuIoasAlloc {
-            size: size32::<IommuIoasAlloc>(),
+        let mut cmd = iommu_ioas_alloc {
+            size: size32::<iommu_ioas_alloc>(),
             ..Default::default()
         };
         match self.ioctl(IOMMU_IOAS_ALLOC, &mut cmd) {
@@ -57,8 +57,8 @@ impl Iommufd {
     }
 
     pub fn destroy(&self, id: u32) -> Errno {
-        let mut cmd = IommuDestroy {
-            size: size32::<IommuDestroy>(),
+        let mut cmd = iommu_destroy {
+            size: size32::<iommu_destroy>(),
             id,
         };
         self.ioctl(IOMMU_DESTROY, &mut cmd)
@@ -72,8 +72,8 @@ impl Iommufd {
         iova: u64,
         flags: u32,
     ) -> Result<u64, Errno> {
-        let mut cmd = IommuIoasMap {
-            size: size32::<IommuIoasMap>(),
+        let mut cmd = iommu_ioas_map {
+            size: size32::<iommu_ioas_map>(),
             flags,
             ioas_id: ioas,
             user_va: va,
@@ -88,8 +88,8 @@ impl Iommufd {
     }
 
     pub fn unmap(&self, ioas: u32, iova: u64, length: u64) -> Result<u64, Errno> {
-        let mut cmd = IommuIoasUnmap {
-            size: size32::<IommuIoasUnmap>(),
+        let mut cmd = iommu_ioas_unmap {
+            size: size32::<iommu_ioas_unmap>(),
             ioas_id: ioas,
             iova,
             length,
@@ -109,8 +109,8 @@ impl Iommufd {
         dst_iova: u64,
         flags: u32,
     ) -> Result<u64, Errno> {
-        let mut cmd = IommuIoasCopy {
-            size: size32::<IommuIoasCopy>(),
+        let mut cmd = iommu_ioas_copy {
+            size: size32::<iommu_ioas_copy>(),
             flags,
             dst_ioas_id: dst,
             src_ioas_id: src,
@@ -138,24 +138,29 @@ pub struct MockDev {
 
 impl Iommufd {
     /// Issues a selftest command. Returns 0 or the errno.
-    pub fn test_cmd(&self, cmd: &mut IommuTestCmd) -> Errno {
-        cmd.size = size32::<IommuTestCmd>();
+    pub fn test_cmd(&self, cmd: &mut iommu_test_cmd) -> Errno {
+        cmd.size = size32::<iommu_test_cmd>();
         self.ioctl(IOMMU_TEST_CMD, cmd)
+    }
+
+    /// Issues selftest command `op` on object `id` with `payload`.
+    fn test_op<P: TestPayload>(&self, op: u32, id: u32, payload: P) -> Errno {
+        self.test_cmd(&mut iommu_test_cmd::new(op, id, payload))
     }
 
     /// A mock device with `dev_flags`, bound and its RID attached to `pt`.
     pub fn mock_domain_flags(&self, pt: u32, dev_flags: u32) -> Result<MockDev, Errno> {
-        let mut cmd = IommuTestCmd::new(
-            TEST_OP_MOCK_DOMAIN_FLAGS,
+        let mut cmd = iommu_test_cmd::new(
+            IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
             pt,
-            MockDomainFlags {
+            iommu_test_mock_domain_flags {
                 dev_flags,
                 ..Default::default()
             },
         );
         match self.test_cmd(&mut cmd) {
             0 => {
-                let out: MockDomainFlags = cmd.payload();
+                let out: iommu_test_mock_domain_flags = cmd.payload();
                 Ok(MockDev {
                     stdev: out.out_stdev_id,
                     hwpt: out.out_hwpt_id,
@@ -168,12 +173,11 @@ impl Iommufd {
 
     /// Moves the RID of mock device `stdev` to `pt`.
     pub fn mock_domain_replace(&self, stdev: u32, pt: u32) -> Errno {
-        let mut cmd = IommuTestCmd::new(
-            TEST_OP_MOCK_DOMAIN_REPLACE,
+        self.test_op(
+            IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
             stdev,
-            MockDomainReplace { pt_id: pt },
-        );
-        self.test_cmd(&mut cmd)
+            iommu_test_mock_domain_replace { pt_id: pt },
+        )
     }
 
     /// HWPT_ALLOC with driver data given as a raw pointer and length.
@@ -186,8 +190,8 @@ impl Iommufd {
         data: *const c_void,
         data_len: u32,
     ) -> Result<u32, Errno> {
-        let mut cmd = IommuHwptAlloc {
-            size: size32::<IommuHwptAlloc>(),
+        let mut cmd = iommu_hwpt_alloc {
+            size: size32::<iommu_hwpt_alloc>(),
             flags,
             dev_id: dev,
             pt_id: pt,
@@ -204,7 +208,7 @@ impl Iommufd {
 
     /// A paging HWPT for device `dev` on IOAS `pt`, without driver data.
     pub fn hwpt_alloc(&self, dev: u32, pt: u32, flags: u32) -> Result<u32, Errno> {
-        self.hwpt_alloc_raw(dev, pt, flags, HWPT_DATA_NONE, std::ptr::null(), 0)
+        self.hwpt_alloc_raw(dev, pt, flags, IOMMU_HWPT_DATA_NONE, std::ptr::null(), 0)
     }
 
     /// A nested HWPT of the mock on `parent`.
@@ -213,81 +217,76 @@ impl Iommufd {
         dev: u32,
         parent: u32,
         flags: u32,
-        data: &IommuHwptSelftest,
+        data: &iommu_hwpt_selftest,
     ) -> Result<u32, Errno> {
         self.hwpt_alloc_raw(
             dev,
             parent,
             flags,
-            HWPT_DATA_SELFTEST,
-            (data as *const IommuHwptSelftest).cast(),
-            size32::<IommuHwptSelftest>(),
+            IOMMU_HWPT_DATA_SELFTEST,
+            (data as *const iommu_hwpt_selftest).cast(),
+            size32::<iommu_hwpt_selftest>(),
         )
     }
 
-    fn pasid_op(&self, op: u32, stdev: u32, pasid: u32, pt: u32) -> Errno {
-        let mut cmd = IommuTestCmd::new(op, stdev, PasidAttach { pasid, pt_id: pt });
-        self.test_cmd(&mut cmd)
-    }
-
     pub fn pasid_attach(&self, stdev: u32, pasid: u32, pt: u32) -> Errno {
-        self.pasid_op(TEST_OP_PASID_ATTACH, stdev, pasid, pt)
+        let payload = iommu_test_pasid_attach { pasid, pt_id: pt };
+        self.test_op(IOMMU_TEST_OP_PASID_ATTACH, stdev, payload)
     }
 
     pub fn pasid_replace(&self, stdev: u32, pasid: u32, pt: u32) -> Errno {
-        self.pasid_op(TEST_OP_PASID_REPLACE, stdev, pasid, pt)
+        let payload = iommu_test_pasid_replace { pasid, pt_id: pt };
+        self.test_op(IOMMU_TEST_OP_PASID_REPLACE, stdev, payload)
     }
 
-    /// Detach reads only the PASID; `pt_id` goes in as 0.
     pub fn pasid_detach(&self, stdev: u32, pasid: u32) -> Errno {
-        self.pasid_op(TEST_OP_PASID_DETACH, stdev, pasid, 0)
+        let payload = iommu_test_pasid_detach { pasid };
+        self.test_op(IOMMU_TEST_OP_PASID_DETACH, stdev, payload)
     }
 
     /// 0 if `pasid` of `stdev` holds `hwpt`'s domain (`hwpt` 0: nothing).
     pub fn pasid_check_hwpt(&self, stdev: u32, pasid: u32, hwpt: u32) -> Errno {
-        let mut cmd = IommuTestCmd::new(
-            TEST_OP_PASID_CHECK_HWPT,
+        self.test_op(
+            IOMMU_TEST_OP_PASID_CHECK_HWPT,
             stdev,
-            PasidCheck {
+            iommu_test_pasid_check {
                 pasid,
                 hwpt_id: hwpt,
             },
-        );
-        self.test_cmd(&mut cmd)
+        )
     }
 
     /// 0 if mock paging HWPT `hwpt` maps `[iova, iova + length)` to `va`.
     pub fn md_check_map(&self, hwpt: u32, iova: u64, length: u64, va: u64) -> Errno {
-        let mut cmd = IommuTestCmd::new(
-            TEST_OP_MD_CHECK_MAP,
+        self.test_op(
+            IOMMU_TEST_OP_MD_CHECK_MAP,
             hwpt,
-            CheckMap {
+            iommu_test_check_map {
                 iova,
                 length,
                 uptr: va,
             },
-        );
-        self.test_cmd(&mut cmd)
+        )
     }
 
     /// 0 if each page of `[va, va + length)` is pinned `refs` times.
     pub fn md_check_refs(&self, va: u64, length: u64, refs: u32) -> Errno {
-        let mut cmd = IommuTestCmd::new(
-            TEST_OP_MD_CHECK_REFS,
+        self.test_op(
+            IOMMU_TEST_OP_MD_CHECK_REFS,
             0,
-            CheckRefs {
+            iommu_test_check_refs {
                 length,
                 uptr: va,
                 refs,
+                ..Default::default()
             },
-        );
-        self.test_cmd(&mut cmd)
+        )
     }
 
     /// GET_HW_INFO of device `dev`, with the driver data written to `data`.
-    pub fn get_hw_info<T>(&self, dev: u32, data: &mut T) -> Result<IommuHwInfo, Errno> {
-        let mut cmd = IommuHwInfo {
-            size: size32::<IommuHwInfo>(),
+    pub fn get_hw_info<T>(&self, dev: u32, data: &mut T) -> Result<iommu_hw_info, Errno> {
+        let mut cmd = iommu_hw_info {
+            size: size32::<iommu_hw_info>(),
             dev_id: dev,
             data_len: size32::<T>(),
             data_uptr: (data as *mut T) as u64,

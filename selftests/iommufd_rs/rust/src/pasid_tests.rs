@@ -23,11 +23,14 @@ const EOPNOTSUPP: i32 = 95;
 /// The largest PASID of a mock device that has PASIDs.
 const PASID_MAX: u32 = (1 << MOCK_PASID_WIDTH) - 1;
 /// Every PASID a test here attaches; the fixture detaches them all on drop.
-const USED_PASIDS: [u32; 6] = [1, 100, 200, 300, TEST_PASID_RESERVED, PASID_MAX];
+const USED_PASIDS: [u32; 6] = [1, 100, 200, 300, IOMMU_TEST_PASID_RESERVED, PASID_MAX];
 
+/// The first IOVA of a mock domain.
+const MOCK_BASE: u64 = MOCK_APERTURE_START as u64;
 const PAGE: u64 = 4096;
 const BUF_LEN: u64 = 16 * PAGE;
-const RW_FIXED: u32 = MAP_READABLE | MAP_WRITEABLE | MAP_FIXED_IOVA;
+const RW_FIXED: u32 =
+    IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_FIXED_IOVA;
 
 type Test = (&'static str, fn() -> TestResult);
 
@@ -169,7 +172,7 @@ struct Fixture {
     dev: MockDev,
     np: MockDev,
     /// Data for a nested HWPT of the mock.
-    nest: IommuHwptSelftest,
+    nest: iommu_hwpt_selftest,
 }
 
 impl Fixture {
@@ -183,8 +186,8 @@ impl Fixture {
             ioas,
             dev,
             np,
-            nest: IommuHwptSelftest {
-                iotlb: TEST_IOTLB_DEFAULT,
+            nest: iommu_hwpt_selftest {
+                iotlb: IOMMU_TEST_IOTLB_DEFAULT,
                 pagetable_type: 0,
             },
         })
@@ -235,34 +238,34 @@ impl Drop for Fixture {
 fn hw_info_max_pasid_log2() -> TestResult {
     let f = Fixture::new()?;
 
-    let mut data = IommuTestHwInfo {
+    let mut data = iommu_test_hw_info {
         flags: 0xa5a5_a5a5,
         test_reg: 0xa5a5_a5a5,
     };
     let info = ok!(f.fd.get_hw_info(f.dev.idev, &mut data));
-    check_eq!(MOCK_PASID_WIDTH, info.out_max_pasid_log2);
-    check_eq!(HW_INFO_TYPE_SELFTEST, info.data_type);
-    check_eq!(size32::<IommuTestHwInfo>(), info.data_len);
+    check_eq!(MOCK_PASID_WIDTH, u32::from(info.out_max_pasid_log2));
+    check_eq!(IOMMU_HW_INFO_TYPE_SELFTEST, info.out_data_type());
+    check_eq!(size32::<iommu_test_hw_info>(), info.data_len);
     check_eq!(0, data.flags);
-    check_eq!(HW_INFO_SELFTEST_REGVAL, data.test_reg);
+    check_eq!(IOMMU_HW_INFO_SELFTEST_REGVAL, data.test_reg);
 
     // A device without PASIDs reports a width of 0 and otherwise the same.
-    let mut data = IommuTestHwInfo {
+    let mut data = iommu_test_hw_info {
         flags: 0xa5a5_a5a5,
         test_reg: 0xa5a5_a5a5,
     };
     let info = ok!(f.fd.get_hw_info(f.np.idev, &mut data));
     check_eq!(0, info.out_max_pasid_log2);
-    check_eq!(HW_INFO_TYPE_SELFTEST, info.data_type);
+    check_eq!(IOMMU_HW_INFO_TYPE_SELFTEST, info.out_data_type());
     check_eq!(0, data.flags);
-    check_eq!(HW_INFO_SELFTEST_REGVAL, data.test_reg);
+    check_eq!(IOMMU_HW_INFO_SELFTEST_REGVAL, data.test_reg);
 
     // The width is the device's, whatever else its flags say.
     let nd = ok!(f
         .fd
         .mock_domain_flags(f.ioas, MOCK_FLAGS_DEVICE_PASID | MOCK_FLAGS_DEVICE_NO_DIRTY));
     let info = ok!(f.fd.get_hw_info(nd.idev, &mut data));
-    check_eq!(MOCK_PASID_WIDTH, info.out_max_pasid_log2);
+    check_eq!(MOCK_PASID_WIDTH, u32::from(info.out_max_pasid_log2));
     Ok(())
 }
 
@@ -271,9 +274,9 @@ fn hwpt_alloc_paging_flags() -> TestResult {
 
     // ALLOC_PASID alone and with the other paging flags, on either device.
     for flags in [
-        HWPT_ALLOC_PASID,
-        HWPT_ALLOC_PASID | HWPT_ALLOC_NEST_PARENT,
-        HWPT_ALLOC_PASID | HWPT_ALLOC_DIRTY_TRACKING,
+        IOMMU_HWPT_ALLOC_PASID,
+        IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_NEST_PARENT,
+        IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
     ] {
         let id = ok!(f.paging(flags));
         check_eq!(0, f.fd.destroy(id));
@@ -282,43 +285,49 @@ fn hwpt_alloc_paging_flags() -> TestResult {
     }
 
     // The lowest free id, which the next object takes.
-    let free = ok!(f.paging(HWPT_ALLOC_PASID));
+    let free = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.fd.destroy(free));
 
     // Bits no one has defined, alone or next to ALLOC_PASID.
     for bad in [1 << 4, 1 << 5, 1 << 31] {
         check_eq!(Err(EOPNOTSUPP), f.paging(bad));
-        check_eq!(Err(EOPNOTSUPP), f.paging(HWPT_ALLOC_PASID | bad));
+        check_eq!(Err(EOPNOTSUPP), f.paging(IOMMU_HWPT_ALLOC_PASID | bad));
     }
 
     // The refusals kept no object: the free id is still free.
-    check_eq!(Ok(free), f.paging(HWPT_ALLOC_PASID));
+    check_eq!(Ok(free), f.paging(IOMMU_HWPT_ALLOC_PASID));
     Ok(())
 }
 
 fn hwpt_alloc_nested() -> TestResult {
     let f = Fixture::new()?;
-    let parent = ok!(f.paging(HWPT_ALLOC_NEST_PARENT));
-    let pparent = ok!(f.paging(HWPT_ALLOC_NEST_PARENT | HWPT_ALLOC_PASID));
+    let parent = ok!(f.paging(IOMMU_HWPT_ALLOC_NEST_PARENT));
+    let pparent = ok!(f.paging(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID));
     let plain = ok!(f.paging(0));
-    let pplain = ok!(f.paging(HWPT_ALLOC_PASID));
+    let pplain = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
 
     // A nesting parent takes nested HWPTs with ALLOC_PASID, whether or not
     // it has the flag itself.
-    let n0 = ok!(f.nested(parent, HWPT_ALLOC_PASID));
-    let n1 = ok!(f.nested(pparent, HWPT_ALLOC_PASID));
+    let n0 = ok!(f.nested(parent, IOMMU_HWPT_ALLOC_PASID));
+    let n1 = ok!(f.nested(pparent, IOMMU_HWPT_ALLOC_PASID));
     let n2 = ok!(f.nested(parent, 0));
 
     // Any other paging HWPT is no parent, ALLOC_PASID or not.
-    check_eq!(Err(EINVAL), f.nested(plain, HWPT_ALLOC_PASID));
-    check_eq!(Err(EINVAL), f.nested(pplain, HWPT_ALLOC_PASID));
-    check_eq!(Err(EINVAL), f.nested(f.dev.hwpt, HWPT_ALLOC_PASID));
+    check_eq!(Err(EINVAL), f.nested(plain, IOMMU_HWPT_ALLOC_PASID));
+    check_eq!(Err(EINVAL), f.nested(pplain, IOMMU_HWPT_ALLOC_PASID));
+    check_eq!(Err(EINVAL), f.nested(f.dev.hwpt, IOMMU_HWPT_ALLOC_PASID));
     // Nor is a nested one.
-    check_eq!(Err(EINVAL), f.nested(n0, HWPT_ALLOC_PASID));
+    check_eq!(Err(EINVAL), f.nested(n0, IOMMU_HWPT_ALLOC_PASID));
 
     // ALLOC_PASID is the one flag a nested HWPT of the mock takes.
-    check_eq!(Err(EOPNOTSUPP), f.nested(parent, HWPT_ALLOC_NEST_PARENT));
-    check_eq!(Err(EOPNOTSUPP), f.nested(parent, HWPT_ALLOC_PASID | 1 << 4));
+    check_eq!(
+        Err(EOPNOTSUPP),
+        f.nested(parent, IOMMU_HWPT_ALLOC_NEST_PARENT)
+    );
+    check_eq!(
+        Err(EOPNOTSUPP),
+        f.nested(parent, IOMMU_HWPT_ALLOC_PASID | 1 << 4)
+    );
 
     // A parent lives as long as what is nested on it.
     check_eq!(EBUSY, f.fd.destroy(parent));
@@ -337,7 +346,7 @@ fn detach_unattached() -> TestResult {
     check_eq!(0, f.fd.pasid_detach(f.np.stdev, 100));
 
     // Detaching twice after an attach is as quiet.
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.rid_replace(s2));
     check_eq!(0, f.attach(100, s2));
     check_eq!(0, f.detach(100));
@@ -348,9 +357,9 @@ fn detach_unattached() -> TestResult {
 
 fn attach_needs_compat_rid() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
-    let parent = ok!(f.paging(HWPT_ALLOC_NEST_PARENT));
-    let n0 = ok!(f.nested(parent, HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
+    let parent = ok!(f.paging(IOMMU_HWPT_ALLOC_NEST_PARENT));
+    let n0 = ok!(f.nested(parent, IOMMU_HWPT_ALLOC_PASID));
 
     // The RID is on the automatic domain, made without ALLOC_PASID.
     check_eq!(0, f.check(0, f.dev.hwpt));
@@ -385,9 +394,9 @@ fn attach_needs_compat_rid() -> TestResult {
 
 fn attach_needs_compat_hwpt() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     let plain = ok!(f.paging(0));
-    let parent = ok!(f.paging(HWPT_ALLOC_NEST_PARENT));
+    let parent = ok!(f.paging(IOMMU_HWPT_ALLOC_NEST_PARENT));
     let n_plain = ok!(f.nested(parent, 0));
     check_eq!(0, f.rid_replace(s2));
 
@@ -413,10 +422,10 @@ fn attach_needs_compat_hwpt() -> TestResult {
 
 fn attach_twice_busy() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
-    let s2b = ok!(f.paging(HWPT_ALLOC_PASID));
-    let parent = ok!(f.paging(HWPT_ALLOC_NEST_PARENT));
-    let n0 = ok!(f.nested(parent, HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
+    let s2b = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
+    let parent = ok!(f.paging(IOMMU_HWPT_ALLOC_NEST_PARENT));
+    let n0 = ok!(f.nested(parent, IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.rid_replace(s2));
     check_eq!(0, f.attach(100, s2));
 
@@ -440,8 +449,8 @@ fn attach_twice_busy() -> TestResult {
 
 fn rid_stays_compat() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
-    let s2b = ok!(f.paging(HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
+    let s2b = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     let plain = ok!(f.paging(0));
     check_eq!(0, f.rid_replace(s2));
     check_eq!(0, f.attach(100, s2b));
@@ -469,7 +478,7 @@ fn rid_stays_compat() -> TestResult {
 
 fn device_without_pasid() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     let np = f.np.stdev;
 
     check_eq!(EINVAL, f.fd.pasid_attach(np, 100, s2));
@@ -487,7 +496,7 @@ fn device_without_pasid() -> TestResult {
 
 fn out_of_range() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.rid_replace(s2));
 
     // The device has 20 PASID bits: the largest PASID is fine, one more
@@ -504,7 +513,7 @@ fn out_of_range() -> TestResult {
 
 fn replace_unattached() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.rid_replace(s2));
 
     // Replace needs something to replace.
@@ -520,11 +529,11 @@ fn replace_unattached() -> TestResult {
 
 fn replace_to_nested() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     let plain = ok!(f.paging(0));
-    let parent = ok!(f.paging(HWPT_ALLOC_NEST_PARENT));
-    let n0 = ok!(f.nested(parent, HWPT_ALLOC_PASID));
-    let n1 = ok!(f.nested(parent, HWPT_ALLOC_PASID));
+    let parent = ok!(f.paging(IOMMU_HWPT_ALLOC_NEST_PARENT));
+    let n0 = ok!(f.nested(parent, IOMMU_HWPT_ALLOC_PASID));
+    let n1 = ok!(f.nested(parent, IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.rid_replace(s2));
     check_eq!(0, f.attach(200, s2));
     check_eq!(0, f.check(200, s2));
@@ -553,33 +562,33 @@ fn replace_to_nested() -> TestResult {
 
 fn replace_rollback() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
-    let parent = ok!(f.paging(HWPT_ALLOC_NEST_PARENT));
-    let n0 = ok!(f.nested(parent, HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
+    let parent = ok!(f.paging(IOMMU_HWPT_ALLOC_NEST_PARENT));
+    let n0 = ok!(f.nested(parent, IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.rid_replace(s2));
 
     // The mock fails the driver call after an attach of PASID 1024: the
     // replace fails and the PASID is left on the HWPT it had.
-    check_eq!(0, f.attach(TEST_PASID_RESERVED, s2));
-    check_eq!(0, f.check(TEST_PASID_RESERVED, s2));
-    check_eq!(ENOMEM, f.replace(TEST_PASID_RESERVED, n0));
-    check_eq!(0, f.check(TEST_PASID_RESERVED, s2));
-    check_eq!(EINVAL, f.check(TEST_PASID_RESERVED, n0));
+    check_eq!(0, f.attach(IOMMU_TEST_PASID_RESERVED, s2));
+    check_eq!(0, f.check(IOMMU_TEST_PASID_RESERVED, s2));
+    check_eq!(ENOMEM, f.replace(IOMMU_TEST_PASID_RESERVED, n0));
+    check_eq!(0, f.check(IOMMU_TEST_PASID_RESERVED, s2));
+    check_eq!(EINVAL, f.check(IOMMU_TEST_PASID_RESERVED, n0));
     // n0 was not kept by the failed replace, s2 is still held.
     check_eq!(0, f.fd.destroy(n0));
     check_eq!(EBUSY, f.fd.destroy(s2));
 
-    check_eq!(0, f.detach(TEST_PASID_RESERVED));
-    check_eq!(0, f.check(TEST_PASID_RESERVED, 0));
+    check_eq!(0, f.detach(IOMMU_TEST_PASID_RESERVED));
+    check_eq!(0, f.check(IOMMU_TEST_PASID_RESERVED, 0));
     Ok(())
 }
 
 fn destroy_attached_hwpt() -> TestResult {
     let f = Fixture::new()?;
-    let s2 = ok!(f.paging(HWPT_ALLOC_PASID));
-    let s2b = ok!(f.paging(HWPT_ALLOC_PASID));
-    let parent = ok!(f.paging(HWPT_ALLOC_NEST_PARENT));
-    let n0 = ok!(f.nested(parent, HWPT_ALLOC_PASID));
+    let s2 = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
+    let s2b = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
+    let parent = ok!(f.paging(IOMMU_HWPT_ALLOC_NEST_PARENT));
+    let n0 = ok!(f.nested(parent, IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.rid_replace(s2));
     check_eq!(0, f.attach(100, s2b));
     check_eq!(0, f.attach(200, n0));
@@ -643,22 +652,23 @@ fn close_second_fd(leave_attached: bool) -> TestResult {
         devs: vec![dev.stdev],
     };
     check_eq!(
-        Ok(MOCK_APERTURE_START),
-        fd2.map(ioas, buf.va(), BUF_LEN, MOCK_APERTURE_START, RW_FIXED)
+        Ok(MOCK_BASE),
+        fd2.map(ioas, buf.va(), BUF_LEN, MOCK_BASE, RW_FIXED)
     );
-    let s2 = ok!(fd2.hwpt_alloc(dev.idev, ioas, HWPT_ALLOC_PASID | HWPT_ALLOC_NEST_PARENT));
-    let n0 = ok!(fd2.hwpt_alloc_nested(dev.idev, s2, HWPT_ALLOC_PASID, &f.nest));
-    let n1 = ok!(fd2.hwpt_alloc_nested(dev.idev, s2, HWPT_ALLOC_PASID, &f.nest));
+    let s2 = ok!(fd2.hwpt_alloc(
+        dev.idev,
+        ioas,
+        IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_NEST_PARENT
+    ));
+    let n0 = ok!(fd2.hwpt_alloc_nested(dev.idev, s2, IOMMU_HWPT_ALLOC_PASID, &f.nest));
+    let n1 = ok!(fd2.hwpt_alloc_nested(dev.idev, s2, IOMMU_HWPT_ALLOC_PASID, &f.nest));
     check_eq!(0, fd2.mock_domain_replace(dev.stdev, s2));
     check_eq!(0, fd2.pasid_attach(dev.stdev, 100, n0));
     check_eq!(0, fd2.pasid_attach(dev.stdev, 200, n1));
     check_eq!(0, fd2.pasid_attach(dev.stdev, PASID_MAX, s2));
     check_eq!(0, fd2.pasid_check_hwpt(dev.stdev, 100, n0));
     check_eq!(0, fd2.pasid_check_hwpt(dev.stdev, 200, n1));
-    check_eq!(
-        0,
-        fd2.md_check_map(s2, MOCK_APERTURE_START, BUF_LEN, buf.va())
-    );
+    check_eq!(0, fd2.md_check_map(s2, MOCK_BASE, BUF_LEN, buf.va()));
     check_eq!(0, f.fd.md_check_refs(buf.va(), BUF_LEN, 1));
 
     if leave_attached {
@@ -682,7 +692,7 @@ fn close_second_fd(leave_attached: bool) -> TestResult {
         fd: &fd3,
         devs: vec![dev.stdev],
     };
-    let s2 = ok!(fd3.hwpt_alloc(dev.idev, 1, HWPT_ALLOC_PASID));
+    let s2 = ok!(fd3.hwpt_alloc(dev.idev, 1, IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, fd3.mock_domain_replace(dev.stdev, s2));
     check_eq!(0, fd3.pasid_attach(dev.stdev, 100, s2));
     check_eq!(0, fd3.pasid_check_hwpt(dev.stdev, 100, s2));
@@ -694,12 +704,12 @@ fn domain_filled_from_ioas() -> TestResult {
     let f = Fixture::new()?;
     let buf = Buf::new(BUF_LEN)?;
     let va = buf.va();
-    let base = MOCK_APERTURE_START;
+    let base = MOCK_BASE;
 
     // One HWPT made before the mapping, one after: both get its pages.
-    let before = ok!(f.paging(HWPT_ALLOC_PASID));
+    let before = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     check_eq!(Ok(base), f.fd.map(f.ioas, va, BUF_LEN, base, RW_FIXED));
-    let after = ok!(f.paging(HWPT_ALLOC_PASID));
+    let after = ok!(f.paging(IOMMU_HWPT_ALLOC_PASID));
     check_eq!(0, f.fd.md_check_map(before, base, BUF_LEN, va));
     check_eq!(0, f.fd.md_check_map(after, base, BUF_LEN, va));
     check_eq!(0, f.fd.md_check_map(f.dev.hwpt, base, BUF_LEN, va));

@@ -59,8 +59,8 @@ fn ioas_alloc_ids() -> TestResult {
 fn ioas_alloc_flags() -> TestResult {
     let fd = open()?;
     for bit in 0..32 {
-        let mut cmd = IommuIoasAlloc {
-            size: size32::<IommuIoasAlloc>(),
+        let mut cmd = iommu_ioas_alloc {
+            size: size32::<iommu_ioas_alloc>(),
             flags: 1 << bit,
             out_ioas_id: 0xdead,
         };
@@ -73,8 +73,8 @@ fn ioas_alloc_flags() -> TestResult {
 
 fn size_below_minimum() -> TestResult {
     let fd = open()?;
-    for size in 0..size32::<IommuIoasAlloc>() {
-        let mut cmd = IommuIoasAlloc {
+    for size in 0..size32::<iommu_ioas_alloc>() {
+        let mut cmd = iommu_ioas_alloc {
             size,
             flags: 0,
             out_ioas_id: 0xdead,
@@ -85,8 +85,8 @@ fn size_below_minimum() -> TestResult {
     let id = fd
         .ioas_alloc()
         .map_err(|e| Failure(format!("alloc: {e}")))?;
-    for size in 0..size32::<IommuDestroy>() {
-        let mut cmd = IommuDestroy { size, id };
+    for size in 0..size32::<iommu_destroy>() {
+        let mut cmd = iommu_destroy { size, id };
         check_eq!(EINVAL, fd.ioctl(IOMMU_DESTROY, &mut cmd));
     }
     check_eq!(0, fd.destroy(id));
@@ -101,9 +101,9 @@ struct Padded<T> {
 
 fn size_above_struct() -> TestResult {
     let fd = open()?;
-    let size = size32::<IommuIoasAlloc>() + 40;
+    let size = size32::<iommu_ioas_alloc>() + 40;
     let mut big = Padded {
-        cmd: IommuIoasAlloc {
+        cmd: iommu_ioas_alloc {
             size,
             ..Default::default()
         },
@@ -114,7 +114,7 @@ fn size_above_struct() -> TestResult {
     check_eq!([0u8; 40], big.tail);
     for i in 0..40 {
         let mut big = Padded {
-            cmd: IommuIoasAlloc {
+            cmd: iommu_ioas_alloc {
                 size,
                 flags: 0,
                 out_ioas_id: 0xdead,
@@ -130,7 +130,7 @@ fn size_above_struct() -> TestResult {
 
 fn unknown_commands() -> TestResult {
     let fd = open()?;
-    let sz = std::mem::size_of::<IommuIoasAlloc>();
+    let sz = std::mem::size_of::<iommu_ioas_alloc>();
     let cmds = [
         io(IOMMUFD_TYPE, 0x7f),
         io(IOMMUFD_TYPE, 0xff),
@@ -145,8 +145,8 @@ fn unknown_commands() -> TestResult {
         io(b'x', IOMMUFD_CMD_IOAS_ALLOC),
     ];
     for cmd in cmds {
-        let mut arg = IommuIoasAlloc {
-            size: size32::<IommuIoasAlloc>(),
+        let mut arg = iommu_ioas_alloc {
+            size: size32::<iommu_ioas_alloc>(),
             ..Default::default()
         };
         check_eq!(ENOTTY, fd.ioctl(cmd, &mut arg));

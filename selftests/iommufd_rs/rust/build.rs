@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Generates the uAPI types with bindgen from the test kernel's headers.
+//!
+//! The input is rust/uapi_helper.h, the module's: `<linux/iommufd.h>`,
+//! `<linux/vfio.h>` and the selftest ABI. bindgen, libclang and the kernel's
+//! paths come from scripts/lib.sh, like every other build step, so that both
+//! `make tests` and `make lint` find them without being told.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The module's bindgen flags: the two must read the headers alike.
+const BINDGEN_FLAGS: &[&str] = &[
+    "--rust-target",
+    "1.85",
+    "--use-core",
+    "--ctypes-prefix",
+    "core::ffi",
+    "--with-derive-default",
+    "--no-debug",
+    ".*",
+    "--no-doc-comments",
+    "--explicit-padding",
+    "--no-prepend-enum-name",
+    "--allowlist-file",
+    ".*/(iommufd|vfio|iommufd_test|uapi_helper)\\.h",
+];
+
+/// What scripts/lib.sh knows: the tools and the current test kernel.
+struct Env {
+    bindgen: String,
+    libclang: String,
+    kbuild: PathBuf,
+    ksrc: PathBuf,
+    /// The kernel source package: a new version makes a new kernel build.
+    tarball: PathBuf,
+}
+
+fn lib_sh(repo: &Path) -> Env {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(
+            r#"set -e; . "$1"; b=$(kernel_build); s=$(kernel_src)
+            printf '%s\n' "$BINDGEN" "$LIBCLANG_PATH" "$b" "$s" "$KERNEL_TARBALL""#,
+        )
+        .arg("lib.sh")
+        .arg(repo.join("scripts/lib.sh"))
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "scripts/lib.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("paths are UTF-8");
+    let mut lines = text.lines().map(str::to_owned);
+    let mut next = || lines.next().expect("scripts/lib.sh printed five lines");
+    Env {
+        bindgen: next(),
+        libclang: next(),
+        kbuild: next().into(),
+        ksrc: next().into(),
+        tarball: next().into(),
+    }
+}
+
+fn main() {
+    let krate = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo"));
+    let repo = krate.join("../../..");
+    let helper = repo.join("rust/uapi_helper.h");
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("run by cargo")).join("uapi.rs");
+    let env = lib_sh(&repo);
+    assert!(
+        env.kbuild.join(".complete").exists(),
+        "no test kernel at {} (run make kernel)",
+        env.kbuild.display()
+    );
+    let khdr = env.kbuild.join("usr/include");
+    let test_abi = env.ksrc.join("drivers/iommu/iommufd");
+
+    let status = Command::new(&env.bindgen)
+        .env("LIBCLANG_PATH", &env.libclang)
+        .arg(&helper)
+        .arg("-o")
+        .arg(&out)
+        .args(BINDGEN_FLAGS)
+        .args(["--", "-D__BINDGEN__", "-DIOMMUFD_RS_TEST_ABI"])
+        .arg(format!("-I{}", khdr.display()))
+        .arg(format!("-I{}", test_abi.display()))
+        .status()
+        .expect("bindgen runs");
+    assert!(status.success(), "bindgen failed on {}", helper.display());
+
+    // The kernel's path changes with its key, which cargo cannot watch: so
+    // the inputs of the key that can change the headers or their bindings,
+    // then the headers themselves.
+    for var in ["BINDGEN", "IOMMUFD_RS_CACHE", "XDG_CACHE_HOME"] {
+        println!("cargo::rerun-if-env-changed={var}");
+    }
+    for input in [
+        repo.join("scripts/lib.sh"),
+        repo.join("selftests/iommufd_rs/config"),
+        env.tarball,
+        PathBuf::from(env.bindgen),
+        helper,
+        khdr.join("linux/iommufd.h"),
+        khdr.join("linux/vfio.h"),
+        test_abi.join("iommufd_test.h"),
+    ] {
+        println!("cargo::rerun-if-changed={}", input.display());
+    }
+}
