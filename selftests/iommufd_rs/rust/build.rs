@@ -11,22 +11,16 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The module's bindgen flags: the two must read the headers alike.
-const BINDGEN_FLAGS: &[&str] = &[
-    "--rust-target",
-    "1.85",
-    "--use-core",
-    "--ctypes-prefix",
-    "core::ffi",
-    "--with-derive-default",
-    "--no-debug",
-    ".*",
-    "--no-doc-comments",
-    "--explicit-padding",
-    "--no-prepend-enum-name",
-    "--allowlist-file",
-    ".*/(iommufd|vfio|iommufd_test|uapi_helper)\\.h",
-];
+/// The module's bindgen options, one per line: the two must read the
+/// headers alike.
+fn bindgen_parameters(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .expect("rust/uapi_bindgen_parameters is readable")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
 
 /// What scripts/lib.sh knows: the tools and the current test kernel.
 struct Env {
@@ -70,6 +64,7 @@ fn main() {
     let krate = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo"));
     let repo = krate.join("../../..");
     let helper = repo.join("rust/uapi_helper.h");
+    let parameters = repo.join("rust/uapi_bindgen_parameters");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("run by cargo")).join("uapi.rs");
     let env = lib_sh(&repo);
     assert!(
@@ -85,7 +80,7 @@ fn main() {
         .arg(&helper)
         .arg("-o")
         .arg(&out)
-        .args(BINDGEN_FLAGS)
+        .args(bindgen_parameters(&parameters))
         .args(["--", "-D__BINDGEN__", "-DIOMMUFD_RS_TEST_ABI"])
         .arg(format!("-I{}", khdr.display()))
         .arg(format!("-I{}", test_abi.display()))
@@ -105,6 +100,7 @@ fn main() {
         env.tarball,
         PathBuf::from(env.bindgen),
         helper,
+        parameters,
         khdr.join("linux/iommufd.h"),
         khdr.join("linux/vfio.h"),
         test_abi.join("iommufd_test.h"),
