@@ -19,56 +19,6 @@
 #include "iommufd_rs_glue.h"
 
 /**
- * iommufd_rs_page_pins() - count the long-term pins of one user page
- * @uaddr: a page-aligned address in current's mm
- * @pins: set to the pin count, or to 0 for a compound page (not counted)
- *
- * The page is faulted in and its reference dropped again; the count reads
- * page_ref_count() in units of GUP_PIN_COUNTING_BIAS, as pin_user_pages()
- * adds them. Only the selftest command IOMMU_TEST_OP_MD_CHECK_REFS uses it.
- *
- * Return: 0, or the errno of get_user_pages_fast().
- */
-int iommufd_rs_page_pins(unsigned long uaddr, unsigned int *pins)
-{
-	struct page *page;
-	long n;
-
-	n = get_user_pages_fast(uaddr, 1, 0, &page);
-	if (n < 0)
-		return n;
-	if (n != 1)
-		return -EFAULT;
-	*pins = PageCompound(page) ? 0 :
-		page_ref_count(page) / GUP_PIN_COUNTING_BIAS;
-	put_page(page);
-	return 0;
-}
-
-/**
- * iommufd_rs_user_phys() - the physical address behind one user address
- * @uaddr: an address in current's mm
- * @phys: set to the physical address of the byte at @uaddr
- *
- * For IOMMU_TEST_OP_MD_CHECK_MAP, which compares it with a domain's
- * translation. Return: 0, or the errno of get_user_pages_fast().
- */
-int iommufd_rs_user_phys(unsigned long uaddr, u64 *phys)
-{
-	struct page *page;
-	long n;
-
-	n = get_user_pages_fast(uaddr & PAGE_MASK, 1, 0, &page);
-	if (n < 0)
-		return n;
-	if (n != 1)
-		return -EFAULT;
-	*phys = PFN_PHYS(page_to_pfn(page)) + offset_in_page(uaddr);
-	put_page(page);
-	return 0;
-}
-
-/**
  * iommufd_rs_pin_user() - pin user pages of a possibly foreign mm long-term
  * @mm: the mm the pages belong to; the caller holds an mmgrab() reference
  * @addr: page-aligned user address of the first page

@@ -14,9 +14,6 @@ struct page;
 struct task_struct;
 struct user_struct;
 
-int iommufd_rs_page_pins(unsigned long uaddr, unsigned int *pins);
-int iommufd_rs_user_phys(unsigned long uaddr, u64 *phys);
-
 long iommufd_rs_pin_user(struct mm_struct *mm, unsigned long addr,
 			 unsigned long npages, bool write,
 			 struct page **pages);
@@ -51,9 +48,10 @@ void iommufd_rs_access_release(void *data);
 struct device;
 struct iommu_domain;
 int iommufd_rs_mock_init(void);
+int iommufd_rs_mock_page_pins(unsigned long uaddr, unsigned int *pins);
+int iommufd_rs_mock_user_phys(unsigned long uaddr, u64 *phys);
 void iommufd_rs_mock_exit(void);
 struct device *iommufd_rs_mock_dev_create(u32 flags);
-void iommufd_rs_mock_dev_destroy(struct device *dev);
 bool iommufd_rs_mock_dev_is(struct device *dev);
 int iommufd_rs_mock_dev_cache(struct device *dev, u32 id, u32 *val);
 bool iommufd_rs_mock_domain_is_paging(struct iommu_domain *domain);
@@ -67,12 +65,7 @@ void iommufd_rs_mock_trigger_iopf(struct device *dev, u32 pasid, u32 grpid,
 /* glue/iommufd_rs_iommu.c: the IOMMU core for the device layer. */
 struct file;
 struct iommufd_rs_fault;
-int iommufd_rs_dev_bind(struct device *dev, void *owner);
-void iommufd_rs_dev_unbind(struct device *dev);
-void *iommufd_rs_dev_group(struct device *dev);
 void *iommufd_rs_dev_hw_info(struct device *dev, u32 *type, u32 *len);
-void iommufd_rs_kfree(const void *p);
-u32 iommufd_rs_dev_max_pasids(struct device *dev);
 u64 iommufd_rs_dev_caps(struct device *dev);
 struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 						    u32 flags, u32 data_type,
@@ -81,19 +74,13 @@ struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
 						    struct iommu_domain *parent,
 						    u32 flags, u32 data_type,
 						    u64 uptr, u32 len);
-void iommufd_rs_domain_free(struct iommu_domain *domain);
 bool iommufd_rs_domain_owned_by(struct iommu_domain *domain,
 				struct device *dev);
-void iommufd_rs_domain_geometry(struct iommu_domain *domain, u64 *pgsizes,
-				u64 *start, u64 *end, bool *force);
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
 				u64 first_offset, u64 length, int prot,
 				bool small);
-u64 iommufd_rs_domain_unmap(struct iommu_domain *domain, u64 iova, u64 len);
-u64 iommufd_rs_domain_iova_to_phys(struct iommu_domain *domain, u64 iova);
 void iommufd_rs_domain_set_fault_handler(struct iommu_domain *domain);
-int iommufd_rs_domain_set_dirty_tracking(struct iommu_domain *domain, bool on);
 int iommufd_rs_domain_clear_dirty(struct iommu_domain *domain, u64 iova,
 				  u64 len);
 int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,

@@ -29,10 +29,7 @@ use crate::{
     },
     ictx::Ictx,
     ioas::Ioas,
-    iommu::{
-        BoundDev,
-        DevPtr, //
-    },
+    iommu::BoundDev,
     object::{
         ObjRef,
         ObjectKind,
@@ -185,7 +182,7 @@ impl Groups {
 impl Device {
     /// Binds `dev` to `ictx`, claiming its DMA, and publishes its object.
     /// Returns the driver's reference to it.
-    pub(crate) fn bind(ictx: &Ictx, dev: DevPtr) -> Result<ObjRef<Device>> {
+    pub(crate) fn bind(ictx: &Ictx, dev: &kernel::device::Device) -> Result<ObjRef<Device>> {
         let owner: *const Ictx = ictx;
         let bound = BoundDev::bind(dev, owner.cast())?;
         let groups = ictx.groups.clone();

@@ -19,8 +19,6 @@ use kernel::{
 // some of them zero-sized placeholder members, which this lint cannot see past.
 #[expect(improper_ctypes, reason = "pointers to bindgen structs only")]
 extern "C" {
-    fn iommufd_rs_page_pins(uaddr: usize, pins: *mut u32) -> i32;
-    fn iommufd_rs_user_phys(uaddr: usize, phys: *mut u64) -> i32;
     fn iommufd_rs_pin_user(
         mm: *mut bindings::mm_struct,
         addr: usize,
@@ -67,25 +65,6 @@ extern "C" {
     fn iommufd_rs_capable_ipc_lock() -> bool;
     fn iommufd_rs_access_fd(data: *mut c_void, filep: *mut *mut bindings::file) -> i32;
     fn iommufd_rs_access_fget(fd: i32, filep: *mut *mut bindings::file) -> *mut c_void;
-}
-
-/// The number of long-term pins of the page at `uaddr` in current's mm, 0
-/// for a compound page. `uaddr` must be page aligned.
-pub(crate) fn page_pins(uaddr: usize) -> Result<u32> {
-    let mut pins = 0u32;
-    // SAFETY: `pins` is a valid, writable `u32`; the helper only faults the
-    // user address in through GUP, which validates it.
-    to_result(unsafe { iommufd_rs_page_pins(uaddr, &mut pins) })?;
-    Ok(pins)
-}
-
-/// The physical address behind `uaddr` in current's mm.
-pub(crate) fn user_phys(uaddr: usize) -> Result<u64> {
-    let mut phys = 0u64;
-    // SAFETY: `phys` is a valid, writable `u64`; the helper faults the user
-    // address in through GUP, which validates it.
-    to_result(unsafe { iommufd_rs_user_phys(uaddr, &mut phys) })?;
-    Ok(phys)
 }
 
 /// Whether the caller has `CAP_SYS_RESOURCE`.

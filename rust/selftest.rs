@@ -28,15 +28,19 @@ use crate::{
         MAX_PIN_LENGTH, //
     },
     device::Device,
-    glue,
     hw_pagetable::Hwpt,
     ictx::Ictx,
     io_pagetable::ReservedBy,
     ioas::Ioas,
-    iommu::MockDev,
     iova::{
         IovaRange,
         PAGE_SIZE, //
+    },
+    mock::{
+        self,
+        MockBoundDev,
+        MockDev,
+        MockDomain, //
     },
     object::{
         ObjRef,
@@ -374,7 +378,7 @@ fn check_map(ictx: &Ictx, id: u32, iova: u64, length: u64, uptr: u64) -> Result 
     }
     let (mut iova, mut uptr) = (iova, uptr);
     for _ in 0..length / step {
-        let want = glue::user_phys(usize::try_from(uptr).map_err(|_| EFAULT)?)?;
+        let want = mock::user_phys(usize::try_from(uptr).map_err(|_| EFAULT)?)?;
         if hwpt.domain.iova_to_phys(iova) != want {
             return Err(EINVAL);
         }
@@ -449,7 +453,7 @@ fn check_refs(uptr: u64, length: u64, refs: u32) -> Result {
     }
     let mut addr = usize::try_from(uptr).map_err(|_| EINVAL)?;
     for _ in 0..length / PAGE_SIZE {
-        if glue::page_pins(addr)? != refs {
+        if mock::page_pins(addr)? != refs {
             return Err(EIO);
         }
         addr = addr.wrapping_add(PAGE_SIZE as usize);

@@ -27,6 +27,7 @@ use crate::{
         HwptKind, //
     },
     ictx::Ictx,
+    iommu::BoundDev,
     object::{
         ObjRef,
         ObjectKind,
@@ -80,6 +81,18 @@ impl Drop for Vdevice {
     }
 }
 
+/// Whether `b` is a mock IOMMU device: the vIOMMUs here are the mock's.
+#[cfg(CONFIG_IOMMUFD_TEST)]
+fn is_mock(b: &BoundDev) -> bool {
+    crate::mock::MockBoundDev::is_mock(b)
+}
+
+/// Without the selftest there is no mock IOMMU, and so no vIOMMU.
+#[cfg(not(CONFIG_IOMMUFD_TEST))]
+fn is_mock(_b: &BoundDev) -> bool {
+    false
+}
+
 /// `IOMMU_VDEVICE_ALLOC`.
 pub(crate) fn vdevice_alloc_ioctl(
     ictx: &Ictx,
@@ -88,8 +101,7 @@ pub(crate) fn vdevice_alloc_ioctl(
 ) -> Result {
     let viommu = ictx.objects.get::<Viommu>(cmd.viommu_id)?;
     let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
-    // The vIOMMUs here are the mock IOMMU's.
-    if !dev.with_bound(|b| Ok(b.is_mock()))? {
+    if !dev.with_bound(|b| Ok(is_mock(b)))? {
         return Err(EINVAL);
     }
     let mut ids = viommu.virt_ids.lock();
@@ -167,7 +179,7 @@ pub(crate) fn alloc_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuViomm
         return Err(EOPNOTSUPP);
     }
     let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
-    if !dev.with_bound(|b| Ok(b.is_mock()))? || cmd.ty != IOMMU_VIOMMU_TYPE_SELFTEST {
+    if !dev.with_bound(|b| Ok(is_mock(b)))? || cmd.ty != IOMMU_VIOMMU_TYPE_SELFTEST {
         return Err(EOPNOTSUPP);
     }
     let parent = ictx.objects.get::<Hwpt>(cmd.hwpt_id)?;
