@@ -262,48 +262,31 @@ static const struct file_operations iommufd_rs_access_fops = {
 };
 
 /**
- * iommufd_rs_access_fd() - make an fd for a selftest access
+ * iommufd_rs_access_file() - make the file of a selftest access
  * @data: the access; iommufd_rs_access_release() gets it back at release
- * @filep: receives the file, to be installed with fd_install()
  *
- * Return: a reserved fd number, or a negative errno. On error @data is not
- * released.
+ * C because the file's operations are a static file_operations.
+ *
+ * Return: the file, whose reference the caller owns, or an ERR_PTR. On error
+ * @data is not released.
  */
-int iommufd_rs_access_fd(void *data, struct file **filep)
+struct file *iommufd_rs_access_file(void *data)
 {
-	struct file *file;
-	int fd;
-
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	file = anon_inode_getfile("[iommufd_rs_access]", &iommufd_rs_access_fops,
+	return anon_inode_getfile("[iommufd_rs_access]", &iommufd_rs_access_fops,
 				  data, 0);
-	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		return PTR_ERR(file);
-	}
-	*filep = file;
-	return fd;
 }
 
 /**
- * iommufd_rs_access_fget() - look up a selftest access by fd
- * @fd: the fd
- * @filep: receives the file, whose reference the caller drops with fput()
+ * iommufd_rs_access_data() - the access behind a file, if it is an access's
+ * @file: a referenced file
  *
- * Return: the access data, or NULL if @fd is not an access fd.
+ * C because the check compares with the static file_operations above.
+ *
+ * Return: the access data, or NULL if @file is not an access file.
  */
-void *iommufd_rs_access_fget(int fd, struct file **filep)
+void *iommufd_rs_access_data(struct file *file)
 {
-	struct file *file = fget(fd);
-
-	if (!file)
+	if (file->f_op != &iommufd_rs_access_fops)
 		return NULL;
-	if (file->f_op != &iommufd_rs_access_fops) {
-		fput(file);
-		return NULL;
-	}
-	*filep = file;
 	return file->private_data;
 }

@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 
+struct file;
 struct mm_struct;
 struct page;
 struct task_struct;
@@ -38,8 +39,8 @@ int iommufd_rs_charge_mm(struct mm_struct *mm, struct task_struct *task,
 void iommufd_rs_add_pinned_vm(struct mm_struct *mm, long npages);
 bool iommufd_rs_capable_ipc_lock(void);
 
-int iommufd_rs_access_fd(void *data, struct file **filep);
-void *iommufd_rs_access_fget(int fd, struct file **filep);
+struct file *iommufd_rs_access_file(void *data);
+void *iommufd_rs_access_data(struct file *file);
 
 /* Implemented in Rust: the last reference of an access fd is gone. */
 void iommufd_rs_access_release(void *data);
@@ -63,7 +64,6 @@ void iommufd_rs_mock_trigger_iopf(struct device *dev, u32 pasid, u32 grpid,
 				  u32 perm, u64 addr);
 
 /* glue/iommufd_rs_iommu.c: the IOMMU core for the device layer. */
-struct file;
 struct iommufd_rs_fault;
 void *iommufd_rs_dev_hw_info(struct device *dev, u32 *type, u32 *len);
 u64 iommufd_rs_dev_caps(struct device *dev);
@@ -88,10 +88,8 @@ int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,
 				 u32 flags);
 int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
 				      u64 uptr, u32 entry_len, u32 *entry_num);
-int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep);
+struct file *iommufd_rs_fault_alloc(struct iommufd_rs_fault **out);
 void iommufd_rs_fault_put(struct iommufd_rs_fault *fault);
-void iommufd_rs_fd_install(int fd, struct file *filep);
-void iommufd_rs_fd_abort(int fd, struct file *filep);
 int iommufd_rs_attach(struct device *dev, u32 pasid,
 		      struct iommu_domain *domain, u32 dev_id,
 		      struct iommufd_rs_fault *fault);

@@ -462,18 +462,18 @@ static const struct file_operations rs_fault_fops = {
 };
 
 /*
- * A new fault queue with one reference for the caller and one for the file
- * returned in *filep under the unused fd number returned; the caller either
- * installs it with fd_install() or undoes it with iommufd_rs_fd_abort().
+ * A new fault queue in *out, with one reference for the caller and one for
+ * the file returned (or an ERR_PTR), which the caller installs in an fd or
+ * puts. C: the file's operations are a static file_operations.
  */
-int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep)
+struct file *iommufd_rs_fault_alloc(struct iommufd_rs_fault **out)
 {
 	struct iommufd_rs_fault *fault;
-	int fd;
+	struct file *filep;
 
 	fault = kzalloc_obj(*fault, GFP_KERNEL_ACCOUNT);
 	if (!fault)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	kref_init(&fault->ref);
 	mutex_init(&fault->mutex);
 	spin_lock_init(&fault->lock);
@@ -481,34 +481,15 @@ int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep)
 	xa_init_flags(&fault->response, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&fault->wait);
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		goto err_free;
-	*filep = anon_inode_getfile("[iommufd-pgfault]", &rs_fault_fops, fault,
-				    O_RDWR);
-	if (IS_ERR(*filep)) {
-		put_unused_fd(fd);
-		fd = PTR_ERR(*filep);
-		goto err_free;
+	filep = anon_inode_getfile("[iommufd-pgfault]", &rs_fault_fops, fault,
+				   O_RDWR);
+	if (IS_ERR(filep)) {
+		iommufd_rs_fault_put(fault);
+		return filep;
 	}
 	kref_get(&fault->ref);
 	*out = fault;
-	return fd;
-
-err_free:
-	iommufd_rs_fault_put(fault);
-	return fd;
-}
-
-void iommufd_rs_fd_install(int fd, struct file *filep)
-{
-	fd_install(fd, filep);
-}
-
-void iommufd_rs_fd_abort(int fd, struct file *filep)
-{
-	put_unused_fd(fd);
-	fput(filep);
+	return filep;
 }
 
 static int rs_iopf_handler(struct iopf_group *group)

@@ -5,15 +5,36 @@
 //! Those helpers wrap kernel facilities that are inline functions, macros or
 //! static operation tables, which Rust for Linux does not bind yet.
 
-use core::ptr::NonNull;
+use core::{
+    ffi::c_void,
+    ptr::NonNull, //
+};
 use kernel::{
     bindings,
-    error::to_result,
-    fs::File,
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
+    fs::{
+        file::{
+            flags::O_CLOEXEC,
+            FileDescriptorReservation,
+            LocalFile, //
+        },
+        File,
+    },
     mm::Mm,
     prelude::*,
-    task::Task, //
+    sync::{
+        aref::ARef,
+        Arc,
+        ArcBorrow, //
+    },
+    task::Task,
+    types::ForeignOwnable,
 };
+
+use crate::access::Access;
 
 // Only pointers to the kernel's structs cross this boundary; bindgen gives
 // some of them zero-sized placeholder members, which this lint cannot see past.
@@ -63,8 +84,8 @@ extern "C" {
     ) -> i32;
     fn iommufd_rs_add_pinned_vm(mm: *mut bindings::mm_struct, npages: isize);
     fn iommufd_rs_capable_ipc_lock() -> bool;
-    fn iommufd_rs_access_fd(data: *mut c_void, filep: *mut *mut bindings::file) -> i32;
-    fn iommufd_rs_access_fget(fd: i32, filep: *mut *mut bindings::file) -> *mut c_void;
+    fn iommufd_rs_access_file(data: *mut c_void) -> *mut bindings::file;
+    fn iommufd_rs_access_data(file: *mut bindings::file) -> *mut c_void;
 }
 
 /// Whether the caller has `CAP_SYS_RESOURCE`.
@@ -288,71 +309,97 @@ pub(crate) fn add_pinned_vm(mm: &Mm, npages: isize) {
     unsafe { iommufd_rs_add_pinned_vm(mm.as_raw(), npages) }
 }
 
-/// A new, not yet installed, access file descriptor.
-pub(crate) struct NewAccessFd {
-    fd: i32,
-    file: NonNull<bindings::file>,
+/// A new file and the fd it will have, not yet in the fd table:
+/// [`NewFd::install`] it, or drop it to give both back.
+pub(crate) struct NewFd {
+    reservation: FileDescriptorReservation,
+    file: ARef<File>,
 }
 
-/// Makes an fd whose release hands `data` back to
-/// `iommufd_rs_access_release`. On error `data` is not released.
-pub(crate) fn access_fd(data: *mut c_void) -> Result<NewAccessFd> {
-    let mut file = core::ptr::null_mut();
-    // SAFETY: `file` is a valid out pointer.
-    let fd = unsafe { iommufd_rs_access_fd(data, &mut file) };
-    // A full fd table is ENOMEM, as upstream's test command reports it.
-    to_result(fd.min(0)).map_err(|e| if e == EMFILE { ENOMEM } else { e })?;
-    let file = NonNull::new(file).ok_or(EINVAL)?;
-    Ok(NewAccessFd { fd, file })
-}
+impl NewFd {
+    /// Reserves an fd (close-on-exec) and makes the file for it with `make`.
+    pub(crate) fn new(make: impl FnOnce() -> Result<ARef<File>>) -> Result<Self> {
+        let reservation = FileDescriptorReservation::get_unused_fd_flags(O_CLOEXEC)?;
+        Ok(Self {
+            reservation,
+            file: make()?,
+        })
+    }
 
-impl NewAccessFd {
-    /// The fd number userspace will see.
+    /// The fd number userspace will see (an fd number is an `int`).
     pub(crate) fn fd(&self) -> i32 {
-        self.fd
+        self.reservation.reserved_fd() as i32
     }
 
-    /// Publishes the fd in current's table.
+    /// Publishes the file under its fd; cannot fail.
     pub(crate) fn install(self) {
-        let me = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `fd` was reserved and `file` created for it; installing
-        // consumes both, and `ManuallyDrop` keeps `drop` from undoing it.
-        unsafe { bindings::fd_install(me.fd as u32, me.file.as_ptr()) };
+        self.reservation.fd_install(self.file);
     }
 }
 
-impl Drop for NewAccessFd {
-    fn drop(&mut self) {
-        // SAFETY: Not installed: give the fd back and drop the file, whose
-        // release hands the data back.
-        unsafe {
-            bindings::put_unused_fd(self.fd as u32);
-            bindings::fput(self.file.as_ptr());
+/// Takes over a new file returned by a C helper, or its `ERR_PTR`.
+///
+/// # Safety
+///
+/// `file` is an `ERR_PTR` or a file of which the caller owns a reference,
+/// which is in no fd table yet.
+pub(crate) unsafe fn new_file(file: *mut bindings::file) -> Result<ARef<File>> {
+    let file = NonNull::new(from_err_ptr(file)?).ok_or(ENOMEM)?;
+    // SAFETY: By the function's contract the file is valid and nobody calls
+    // `fdget_pos` on it, as it is in no fd table.
+    let file = unsafe { File::from_raw_file(file.as_ptr()) };
+    // SAFETY: By the function's contract the reference is ours to take over.
+    Ok(unsafe { ARef::from_raw(NonNull::from(file)) })
+}
+
+/// Makes the fd that owns `access`: its release drops `access`, once the
+/// last reference to the file is gone. A full fd table is `ENOMEM`, as
+/// upstream's test command reports it.
+pub(crate) fn access_fd(access: Arc<Access>) -> Result<NewFd> {
+    NewFd::new(move || {
+        let data = access.into_foreign();
+        // SAFETY: `data` is valid until the file's release, which is the only
+        // user of it besides `with_access`.
+        let file = unsafe { new_file(iommufd_rs_access_file(data)) };
+        if file.is_err() {
+            // SAFETY: `data` came from `into_foreign` above, and the helper
+            // did not keep it.
+            drop(unsafe { Arc::<Access>::from_foreign(data) });
         }
-    }
+        file
+    })
+    .map_err(|e| if e == EMFILE { ENOMEM } else { e })
 }
 
-/// A reference to an access fd's file, held while its data is used.
-pub(crate) struct AccessFile(NonNull<bindings::file>);
-
-impl AccessFile {
-    /// Looks up access fd `fd`: its data, valid while the returned
-    /// reference lives. `EBADFD` if `fd` is not an open access fd.
-    pub(crate) fn get(fd: u32) -> Result<(Self, *mut c_void)> {
-        let fd = i32::try_from(fd).map_err(|_| EBADFD)?;
-        let mut file = core::ptr::null_mut();
-        // SAFETY: `file` is a valid out pointer.
-        let data = unsafe { iommufd_rs_access_fget(fd, &mut file) };
-        if data.is_null() {
-            return Err(EBADFD);
-        }
-        Ok((Self(NonNull::new(file).ok_or(EBADFD)?), data))
+/// Runs `f` on the access behind fd `fd`: `EBADFD` if `fd` is not an open
+/// access fd.
+pub(crate) fn with_access<R>(
+    fd: u32,
+    f: impl FnOnce(ArcBorrow<'_, Access>) -> Result<R>,
+) -> Result<R> {
+    let file = LocalFile::fget(fd).map_err(|_| EBADFD)?;
+    // SAFETY: `file` is a live, referenced file.
+    let data = unsafe { iommufd_rs_access_data(file.as_ptr()) };
+    if data.is_null() {
+        return Err(EBADFD);
     }
+    // SAFETY: `data` came from `into_foreign` in `access_fd`; the file
+    // reference held in `file` keeps the fd's release, which takes it back,
+    // from running until `f` returns, and `f` cannot keep the borrow.
+    let access = unsafe { <Arc<Access> as ForeignOwnable>::borrow(data) };
+    f(access)
 }
 
-impl Drop for AccessFile {
-    fn drop(&mut self) {
-        // SAFETY: The reference taken by `get` is dropped once.
-        unsafe { bindings::fput(self.0.as_ptr()) }
-    }
+/// Called by the access fd's release with the data given at creation.
+///
+/// # Safety
+///
+/// `data` must be the pointer `access_fd` handed to the fd, and this is
+/// called once, when the fd's file is released.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn iommufd_rs_access_release(data: *mut c_void) {
+    // SAFETY: By the function's contract `data` came from `into_foreign`,
+    // and is given back once.
+    let access = unsafe { Arc::<Access>::from_foreign(data) };
+    access.shutdown();
 }

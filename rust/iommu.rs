@@ -26,7 +26,11 @@ use kernel::{
 };
 
 use crate::{
-    glue::PinnedPage,
+    glue::{
+        self,
+        NewFd,
+        PinnedPage, //
+    },
     shim::{
         self,
         IommuShim, //
@@ -101,10 +105,8 @@ extern "C" {
         entry_num: *mut u32,
     ) -> i32;
 
-    fn iommufd_rs_fault_alloc(out: *mut *mut RawFault, filep: *mut *mut bindings::file) -> i32;
+    fn iommufd_rs_fault_alloc(out: *mut *mut RawFault) -> *mut bindings::file;
     fn iommufd_rs_fault_put(fault: *mut RawFault);
-    fn iommufd_rs_fd_install(fd: i32, filep: *mut bindings::file);
-    fn iommufd_rs_fd_abort(fd: i32, filep: *mut bindings::file);
 
     fn iommufd_rs_attach(
         dev: *mut bindings::device,
@@ -542,46 +544,19 @@ impl Drop for FaultQueue {
     }
 }
 
-/// A new fault queue and the file userspace reads it through, not yet in
-/// the file table: [`NewFaultFd::install`] or drop.
-pub(crate) struct NewFaultFd {
-    fd: i32,
-    file: NonNull<bindings::file>,
-}
-
 impl FaultQueue {
-    /// Allocates a fault queue and its file.
-    pub(crate) fn new() -> Result<(Self, NewFaultFd)> {
+    /// Allocates a fault queue and the file userspace reads it through,
+    /// under a reserved fd, not yet in the fd table.
+    pub(crate) fn new() -> Result<(Self, NewFd)> {
         let mut raw = core::ptr::null_mut();
-        let mut file = core::ptr::null_mut();
-        // SAFETY: The out pointers are valid.
-        let fd = unsafe { iommufd_rs_fault_alloc(&mut raw, &mut file) };
-        to_result(fd)?;
-        let (Some(q), Some(file)) = (NonNull::new(raw), NonNull::new(file)) else {
-            return Err(ENOMEM);
-        };
-        Ok((Self(q), NewFaultFd { fd, file }))
-    }
-}
-
-impl NewFaultFd {
-    /// The fd number it will have.
-    pub(crate) fn fd(&self) -> i32 {
-        self.fd
-    }
-
-    /// Puts the file in the table; cannot fail.
-    pub(crate) fn install(self) {
-        let me = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `fd` is reserved and `file` carries its own reference,
-        // which the table takes over.
-        unsafe { iommufd_rs_fd_install(me.fd, me.file.as_ptr()) }
-    }
-}
-
-impl Drop for NewFaultFd {
-    fn drop(&mut self) {
-        // SAFETY: Not installed: give the number and the file back.
-        unsafe { iommufd_rs_fd_abort(self.fd, self.file.as_ptr()) }
+        let fd = NewFd::new(|| {
+            // SAFETY: `raw` is a valid out pointer; the helper returns a new
+            // file, whose reference is ours, or an `ERR_PTR`.
+            unsafe { glue::new_file(iommufd_rs_fault_alloc(&mut raw)) }
+        })?;
+        // INVARIANT: With the file, the helper gave us one reference on the
+        // queue.
+        let queue = Self(NonNull::new(raw).ok_or(ENOMEM)?);
+        Ok((queue, fd))
     }
 }
