@@ -22,22 +22,16 @@ int iommufd_rs_pin_user_page(struct mm_struct *mm, unsigned long addr,
 			     bool write, struct page **page);
 long iommufd_rs_pin_file(struct file *file, loff_t offset,
 			 unsigned long npages, struct page **pages);
-void iommufd_rs_unpin(struct page **pages, unsigned long npages, bool dirty);
 int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 			   unsigned long npages);
 
-void iommufd_rs_page_copy(struct page *page, unsigned int offset, void *buf,
-			  size_t len, bool to_page);
-
 struct user_struct *iommufd_rs_get_current_user(void);
-void iommufd_rs_put_user(struct user_struct *user);
 int iommufd_rs_charge_user(struct user_struct *user, struct task_struct *task,
 			   unsigned long npages);
 void iommufd_rs_uncharge_user(struct user_struct *user, unsigned long npages);
 int iommufd_rs_charge_mm(struct mm_struct *mm, struct task_struct *task,
 			 unsigned long npages, bool inc);
 void iommufd_rs_add_pinned_vm(struct mm_struct *mm, long npages);
-bool iommufd_rs_capable_ipc_lock(void);
 
 struct file *iommufd_rs_access_file(void *data);
 void *iommufd_rs_access_data(struct file *file);
