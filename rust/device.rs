@@ -33,7 +33,8 @@ use crate::{
     object::{
         ObjRef,
         ObjectKind,
-        ObjectType, //
+        ObjectType,
+        WeakObj, //
     },
     pasid_attach::{
         plan_attach,
@@ -52,6 +53,10 @@ use crate::{
         IOMMU_HW_INFO_FLAG_INPUT_TYPE, //
     },
     ucmd::UserCmdBuf,
+    viommu::{
+        Vdevice,
+        Viommu, //
+    },
 };
 
 impl From<AttachError> for Error {
@@ -153,9 +158,9 @@ pub(crate) struct Device {
     id: u32,
     /// The PASIDs the device may use.
     max_pasids: u32,
-    /// Its vDEVICE, if it has one: the object id and its vIOMMU's serial.
+    /// Its vDEVICE, if it has one: the object id and its vIOMMU.
     #[pin]
-    vdev: Mutex<Option<(u32, u64)>>,
+    vdev: Mutex<Option<(u32, WeakObj<Viommu>)>>,
 }
 
 impl ObjectType for Device {
@@ -228,7 +233,7 @@ impl Device {
 
     /// Records the device's vDEVICE: `EEXIST` if it has one, `ENOENT` once
     /// unbound.
-    pub(crate) fn set_vdevice(&self, id: u32, viommu_serial: u64) -> Result {
+    pub(crate) fn set_vdevice(&self, id: u32, viommu: &ObjRef<Viommu>) -> Result {
         if self.bound.lock().is_none() {
             return Err(ENOENT);
         }
@@ -236,7 +241,7 @@ impl Device {
         if vdev.is_some() {
             return Err(EEXIST);
         }
-        *vdev = Some((id, viommu_serial));
+        *vdev = Some((id, viommu.downgrade()));
         Ok(())
     }
 
@@ -252,8 +257,8 @@ impl Device {
     /// device, which the device needs a vDEVICE on that vIOMMU for: `ENOENT`
     /// otherwise, as the mock and SMMUv3 drivers answer.
     fn check_vdevice(&self, hwpt: &Hwpt) -> Result {
-        match hwpt.viommu_serial() {
-            Some(serial) if !self.vdev.lock().is_some_and(|(_, s)| s == serial) => Err(ENOENT),
+        match hwpt.viommu() {
+            Some(v) if !self.vdev.lock().is_some_and(|(_, w)| w.is(v)) => Err(ENOENT),
             _ => Ok(()),
         }
     }
@@ -287,9 +292,7 @@ impl Device {
         // The vDEVICE goes with the device; its id destroys as ENOENT after.
         let vdev = self.vdev.lock().map(|(id, _)| id);
         if let (Some(ictx), Some(id)) = (ictx, vdev) {
-            let _ = ictx
-                .objects
-                .destroy_if::<crate::viommu::Vdevice>(id, |_| true);
+            let _ = ictx.objects.destroy_if::<Vdevice>(id, |_| true);
         }
     }
 
@@ -352,18 +355,13 @@ impl Device {
         let mut autos = ioas.auto_hwpts.lock();
         let mut i = 0;
         while i < autos.len() {
-            let (id, serial) = autos[i];
-            let Some(hwpt) = ictx
-                .objects
-                .get::<Hwpt>(id)
-                .ok()
-                .filter(|h| h.serial() == serial)
-            else {
+            let Ok(hwpt) = autos[i].get(&ictx.objects) else {
                 // Destroyed since: forget it.
                 let _ = autos.remove(i);
                 continue;
             };
             i += 1;
+            let id = hwpt.id();
             match self.do_change(pasid, hwpt, replace, released) {
                 Ok(()) => return Ok(id),
                 Err(e) if e == EINVAL => continue,
@@ -380,7 +378,7 @@ impl Device {
         };
         autos.reserve(1, GFP_KERNEL_ACCOUNT)?;
         let id = pending.id();
-        let serial = hwpt.serial();
+        let weak = hwpt.downgrade();
         let domain = hwpt.domain.clone();
         let this = move |h: &Hwpt| Arc::ptr_eq(&h.domain, &domain);
         // Published before it is attached, while `hwpt` keeps it: a detach
@@ -409,7 +407,7 @@ impl Device {
             }
         }
         // Room was reserved above.
-        let _ = autos.push_within_capacity((id, serial));
+        let _ = autos.push_within_capacity(weak);
         Ok(id)
     }
 

@@ -106,12 +106,12 @@ impl Hwpt {
         matches!(self.kind, HwptKind::Paging { auto: true, .. })
     }
 
-    /// The serial of the vIOMMU a nested HWPT was made on, if any.
-    pub(crate) fn viommu_serial(&self) -> Option<u64> {
+    /// The vIOMMU a nested HWPT was made on, if any.
+    pub(crate) fn viommu(&self) -> Option<&ObjRef<Viommu>> {
         match &self.kind {
             HwptKind::Nested {
                 viommu: Some(v), ..
-            } => Some(v.serial()),
+            } => Some(v),
             _ => None,
         }
     }

@@ -24,6 +24,7 @@ use kernel::{
 
 use crate::{
     access::Access,
+    hw_pagetable::Hwpt,
     ictx::Ictx,
     io_pagetable::{
         IoPagetable,
@@ -35,7 +36,8 @@ use crate::{
     iova::IovaRange,
     object::{
         ObjectKind,
-        ObjectType, //
+        ObjectType,
+        WeakObj, //
     },
     pages::{
         Mapper,
@@ -67,10 +69,10 @@ pub(crate) struct Ioas {
     /// The in-kernel accesses attached, told before their pages are unmapped.
     #[pin]
     accesses: Mutex<KVec<Arc<Access>>>,
-    /// The automatic domains made for devices attached to this IOAS, by id
-    /// and serial (a destroyed one is forgotten when next seen).
+    /// The automatic domains made for devices attached to this IOAS (a
+    /// destroyed one is forgotten when next seen).
     #[pin]
-    pub(crate) auto_hwpts: Mutex<KVec<(u32, u64)>>,
+    pub(crate) auto_hwpts: Mutex<KVec<WeakObj<Hwpt>>>,
 }
 
 /// How often an unmap asks accesses to let go before giving up, as upstream.

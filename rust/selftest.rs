@@ -334,17 +334,10 @@ impl MockDevice {
         // Removed by identity, not by id alone: once our reference is gone
         // the id could be another object's. Short-term users (an ioctl
         // looking the device up) are waited for, a while, as upstream waits.
-        let this = move |d: &Device| d.id() == id;
-        let serial = dev.serial();
+        let weak = dev.downgrade();
         drop(dev);
-        for _ in 0..1000 {
-            match ictx.objects.destroy_serial::<Device>(id, serial, &this) {
-                Err(e) if e == EBUSY => {
-                    kernel::time::delay::fsleep(kernel::time::Delta::from_millis(1))
-                }
-                _ => return,
-            }
-        }
+        // Still in use after the wait: the file's teardown takes it.
+        let _ = ictx.objects.destroy_wait(&weak, |d: &Device| d.id() == id);
     }
 }
 

@@ -123,7 +123,7 @@ pub(crate) fn vdevice_alloc_ioctl(
         Ok((ObjectKind::Vdevice(vdev), ()))
     })?;
     // A device has one vDEVICE.
-    if let Err(e) = dev.set_vdevice(pending.id(), viommu.serial()) {
+    if let Err(e) = dev.set_vdevice(pending.id(), &viommu) {
         // The vDEVICE's teardown takes the vIOMMU's lock.
         drop(ids);
         drop(pending);
