@@ -12,6 +12,8 @@
 //! Lock order: an access's IOAS, its items, then the IOAS's page table, then
 //! the pins of a `Pages`.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     fs::File,

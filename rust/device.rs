@@ -12,6 +12,8 @@
 //! Lock order: an IOAS's auto-domain list, then a device's binding, then its
 //! group's state, then an IOAS's page table.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     new_mutex,

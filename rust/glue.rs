@@ -5,12 +5,13 @@
 //! file pages, locked-memory accounting and the access fd.
 //!
 //! With `iommu.rs`, `miscdev.rs` and (for the selftest) `mock.rs`, this is
-//! the module's FFI layer. The C
+//! the module's FFI layer, the only place where `unsafe` is allowed. The C
 //! helpers wrap what `bindings::` cannot reach: inline functions, macros and
 //! static `file_operations`; each says why it is C.
 
 use core::{
     ffi::c_void,
+    ops::Deref,
     ptr::NonNull, //
 };
 use kernel::{
@@ -27,6 +28,7 @@ use kernel::{
         },
         File,
     },
+    maple_tree::MapleTreeAlloc,
     mm::Mm,
     page::{
         BorrowedPage,
@@ -84,6 +86,43 @@ extern "C" {
     fn iommufd_rs_add_pinned_vm(mm: *mut bindings::mm_struct, npages: isize);
     fn iommufd_rs_access_file(data: *mut c_void) -> *mut bindings::file;
     fn iommufd_rs_access_data(file: *mut bindings::file) -> *mut c_void;
+}
+
+/// A [`MapleTreeAlloc`] that may be shared between threads.
+///
+/// The tree takes its internal spinlock for every access, so it may be used
+/// from any thread when what it stores may; the kernel crate's `MapleTree`
+/// does not declare `Send` and `Sync` itself yet (7.3).
+#[pin_data]
+#[repr(transparent)]
+pub(crate) struct SyncMapleTreeAlloc<T: ForeignOwnable> {
+    #[pin]
+    tree: MapleTreeAlloc<T>,
+}
+
+// SAFETY: Every access to the tree goes through its spinlock, and the values
+// it stores may be sent to another thread.
+unsafe impl<T: ForeignOwnable + Send> Send for SyncMapleTreeAlloc<T> {}
+
+// SAFETY: As above; a shared tree hands out its values only under its lock,
+// to one thread at a time, and they may be shared.
+unsafe impl<T: ForeignOwnable + Send + Sync> Sync for SyncMapleTreeAlloc<T> {}
+
+impl<T: ForeignOwnable> SyncMapleTreeAlloc<T> {
+    /// An empty tree.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            tree <- MapleTreeAlloc::new(),
+        })
+    }
+}
+
+impl<T: ForeignOwnable> Deref for SyncMapleTreeAlloc<T> {
+    type Target = MapleTreeAlloc<T>;
+
+    fn deref(&self) -> &MapleTreeAlloc<T> {
+        &self.tree
+    }
 }
 
 /// Whether the caller has `CAP_SYS_RESOURCE`.
@@ -423,6 +462,14 @@ pub(crate) fn charge_mm(mm: &Mm, task: &Task, npages: usize, inc: bool) -> Resul
 pub(crate) fn add_pinned_vm(mm: &Mm, npages: isize) {
     // SAFETY: `mm` is live (mmgrab); the counter is atomic.
     unsafe { iommufd_rs_add_pinned_vm(mm.as_raw(), npages) }
+}
+
+/// Looks up fd `fd` of the current task from an ioctl.
+pub(crate) fn fget_in_ioctl(fd: u32) -> Result<ARef<File>> {
+    let file = LocalFile::fget(fd)?;
+    // SAFETY: This runs in an ioctl, which holds no `fdget_pos` on this
+    // thread; only read, write and lseek take one.
+    Ok(unsafe { LocalFile::assume_no_fdget_pos(file) })
 }
 
 /// A new file and the fd it will have, not yet in the fd table:

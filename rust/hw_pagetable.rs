@@ -8,6 +8,8 @@
 //! HWPT may go on a PASID was fixed at allocation (`IOMMU_HWPT_ALLOC_PASID`)
 //! and is what [`crate::pasid_attach`] checks.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     prelude::*,

@@ -17,13 +17,14 @@
 //! `IOMMU_DESTROY` fail with `EBUSY`. A [`WeakObj`] names an object without
 //! keeping it, by id and serial.
 
+#![deny(unsafe_code)]
+
 use core::{
     marker::PhantomData,
     ops::Deref, //
 };
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
-    maple_tree::MapleTreeAlloc,
     prelude::*,
     sync::{
         atomic::{
@@ -46,6 +47,7 @@ use crate::selftest::MockDevice;
 use crate::{
     device::Device,
     fault::Fault,
+    glue::SyncMapleTreeAlloc,
     hw_pagetable::Hwpt,
     ioas::Ioas,
     viommu::{
@@ -266,28 +268,15 @@ impl<T> Drop for ObjRef<T> {
     }
 }
 
-/// The objects of one iommufd file.
-#[pin_data(PinnedDrop)]
+/// The objects of one iommufd file. The file's release destroys them, with
+/// [`ObjectTable::destroy_all`].
+#[pin_data]
 pub(crate) struct ObjectTable {
     #[pin]
-    ids: MapleTreeAlloc<KBox<Entry>>,
+    ids: SyncMapleTreeAlloc<KBox<Entry>>,
     next_serial: Atomic<u64>,
     wait: Arc<DestroyWait>,
 }
-
-// SAFETY: `MapleTree` takes its internal spinlock for every access, so the
-// tree may be used from any thread, and what it stores, `KBox<Entry>`, is
-// `Send + Sync` (checked below). The kernel's `MapleTree` does not declare
-// this itself yet.
-unsafe impl Send for ObjectTable {}
-
-// SAFETY: As above: every method of the table goes through the tree's lock.
-unsafe impl Sync for ObjectTable {}
-
-const _: () = {
-    const fn send_sync<T: Send + Sync>() {}
-    send_sync::<KBox<Entry>>();
-};
 
 /// An object whose id is reserved but which lookups cannot see yet.
 ///
@@ -339,7 +328,7 @@ impl ObjectTable {
     /// Creates an empty table.
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            ids <- MapleTreeAlloc::new(),
+            ids <- SyncMapleTreeAlloc::new(),
             next_serial: Atomic::new(0),
             wait: Arc::pin_init(
                 pin_init!(DestroyWait {
@@ -557,6 +546,35 @@ impl ObjectTable {
         Ok(obj)
     }
 
+    /// Destroys every object, each before what it depends on, as the file
+    /// closes. Objects refer to each other: destroy the ones nothing uses,
+    /// and repeat until the table is empty.
+    pub(crate) fn destroy_all(&self) {
+        loop {
+            let mut destroyed = 0usize;
+            let mut any = false;
+            let mut start = 1;
+            loop {
+                let (found, seen) = self.retire_next_leaf(start);
+                any |= seen;
+                let Some(id) = found else {
+                    break;
+                };
+                destroyed += 1;
+                start = id + 1;
+            }
+            if !any {
+                break;
+            }
+            if destroyed == 0 {
+                // A reference cycle, which is a bug here. The tree's own drop
+                // still frees what is left.
+                pr_err!("objects still in use at close\n");
+                break;
+            }
+        }
+    }
+
     /// Retires and removes the first object at or after `start` that nothing
     /// else uses. Returns its id, or `None` (and whether any object was seen)
     /// when there is none.
@@ -581,37 +599,5 @@ impl ObjectTable {
             drop(self.ids.erase(id));
         }
         (found, seen)
-    }
-}
-
-#[pinned_drop]
-impl PinnedDrop for ObjectTable {
-    fn drop(self: Pin<&mut Self>) {
-        // Objects refer to each other: destroy the ones nothing uses, and
-        // repeat until the table is empty, so that every object goes before
-        // what it depends on.
-        loop {
-            let mut destroyed = 0usize;
-            let mut any = false;
-            let mut start = 1;
-            loop {
-                let (found, seen) = self.retire_next_leaf(start);
-                any |= seen;
-                let Some(id) = found else {
-                    break;
-                };
-                destroyed += 1;
-                start = id + 1;
-            }
-            if !any {
-                break;
-            }
-            if destroyed == 0 {
-                // A reference cycle, which is a bug here. The tree's own drop
-                // still frees what is left.
-                pr_err!("objects still in use at close\n");
-                break;
-            }
-        }
     }
 }

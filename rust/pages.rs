@@ -16,6 +16,8 @@
 //! type1 does); and always to the mm's `pinned_vm`. Every charge is returned
 //! exactly once, when its page is unpinned.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     fs::File,
@@ -298,8 +300,23 @@ impl PinStore {
     }
 }
 
+impl Drop for PinStore {
+    fn drop(&mut self) {
+        // Every user unpins before letting go; if one did not, return the
+        // charges here, and the pins go with their slots, rather than leak.
+        let n = Iterator::chain(self.leaves.iter().flatten(), self.single.iter())
+            .flat_map(|leaf| leaf.slots.iter())
+            .filter(|s| s.pin.is_some())
+            .count();
+        if n != 0 {
+            self.mapper.uncharge(n);
+            pr_err!("pages dropped with {} pins left\n", n);
+        }
+    }
+}
+
 /// A contiguous, page-granular range of memory that areas map.
-#[pin_data(PinnedDrop)]
+#[pin_data]
 pub(crate) struct Pages {
     source: Source,
     /// The mm user memory is pinned from; fixed, as the user range is an
@@ -648,36 +665,6 @@ impl Pages {
         if old.charge(store.used).is_ok() {
             store.mapper.uncharge(store.used);
             store.mapper = old;
-        }
-    }
-}
-
-#[pinned_drop]
-impl PinnedDrop for Pages {
-    fn drop(self: Pin<&mut Self>) {
-        // Every user unpins before letting go; if one did not, release the
-        // pins and charges here rather than leak them.
-        let mut guard = self.pins.lock();
-        let store = &mut *guard;
-        let mut left = PinBatch::with_capacity(store.used, self.writable)
-            .unwrap_or_else(|_| PinBatch::new(self.writable));
-        let mut n = 0usize;
-        for leaf in Iterator::chain(store.leaves.iter_mut().flatten(), store.single.iter_mut()) {
-            for pin in leaf.slots.iter_mut().filter_map(|s| s.pin.take()) {
-                n += 1;
-                // No room: the pin goes now.
-                if let Err(pin) = left.push(pin) {
-                    drop(pin);
-                }
-            }
-        }
-        if n != 0 {
-            store.mapper.uncharge(n);
-        }
-        drop(guard);
-        if n != 0 {
-            pr_err!("pages dropped with {} pins left\n", n);
-            drop(left);
         }
     }
 }

@@ -6,6 +6,8 @@
 //! (`in_data` -> `out_data`) is supported, its mmap page and hardware queues
 //! are not.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     new_mutex,
