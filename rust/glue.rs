@@ -523,7 +523,10 @@ pub(crate) fn access_fd(access: Arc<Access>) -> Result<NewFd> {
         let data = access.into_foreign();
         // SAFETY: `data` is valid until the file's release, which is the only
         // user of it besides `with_access`.
-        let file = unsafe { new_file(iommufd_rs_access_file(data)) };
+        let raw = unsafe { iommufd_rs_access_file(data) };
+        // SAFETY: The helper returned a new file, whose reference is ours,
+        // or an `ERR_PTR`.
+        let file = unsafe { new_file(raw) };
         if file.is_err() {
             // SAFETY: `data` came from `into_foreign` above, and the helper
             // did not keep it.

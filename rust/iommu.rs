@@ -165,11 +165,11 @@ impl BoundDev {
     /// owner uses the group.
     pub(crate) fn bind(dev: &Device, owner: *const c_void) -> Result<Self> {
         let raw = dev_raw(dev);
-        // iommufd always maps with `IOMMU_CACHE`; it needs coherent DMA.
+        let cap = bindings::iommu_cap_IOMMU_CAP_CACHE_COHERENCY;
         // SAFETY: `raw` is a live device.
-        if !unsafe {
-            bindings::device_iommu_capable(raw, bindings::iommu_cap_IOMMU_CAP_CACHE_COHERENCY)
-        } {
+        let coherent = unsafe { bindings::device_iommu_capable(raw, cap) };
+        // iommufd always maps with `IOMMU_CACHE`; it needs coherent DMA.
+        if !coherent {
             return Err(EINVAL);
         }
         // SAFETY: `raw` is a live device; its group is only compared here.
@@ -483,9 +483,10 @@ impl Domain {
 
     /// Turns dirty tracking on or off: `EOPNOTSUPP` without dirty ops.
     pub(crate) fn set_dirty_tracking(&self, on: bool) -> Result {
-        // SAFETY: The domain is live; its dirty ops, if any, are the
-        // driver's static table.
-        let ops = unsafe { (*self.raw()).dirty_ops.as_ref() };
+        // SAFETY: The domain is live.
+        let ops = unsafe { (*self.raw()).dirty_ops };
+        // SAFETY: The dirty ops, if any, are the driver's static table.
+        let ops = unsafe { ops.as_ref() };
         let set = ops
             .and_then(|ops| ops.set_dirty_tracking)
             .ok_or(EOPNOTSUPP)?;
@@ -550,9 +551,11 @@ impl FaultQueue {
     pub(crate) fn new() -> Result<(Self, NewFd)> {
         let mut raw = core::ptr::null_mut();
         let fd = NewFd::new(|| {
-            // SAFETY: `raw` is a valid out pointer; the helper returns a new
-            // file, whose reference is ours, or an `ERR_PTR`.
-            unsafe { glue::new_file(iommufd_rs_fault_alloc(&mut raw)) }
+            // SAFETY: `raw` is a valid out pointer.
+            let file = unsafe { iommufd_rs_fault_alloc(&mut raw) };
+            // SAFETY: The helper returned a new file, whose reference is
+            // ours, or an `ERR_PTR`.
+            unsafe { glue::new_file(file) }
         })?;
         // INVARIANT: With the file, the helper gave us one reference on the
         // queue.
