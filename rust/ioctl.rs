@@ -8,6 +8,8 @@
 //! commands go through [`UserCmdBuf`], which applies the size rules shared by
 //! every iommufd command.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     fs::File,
     ioctl::_IOC_NR,

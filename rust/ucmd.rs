@@ -9,6 +9,8 @@
 //! prefix is copied in and any byte userspace sent beyond our struct must be
 //! zero, else `E2BIG`; the answer is written back truncated to the user's size.
 
+#![deny(unsafe_code)]
+
 use core::mem::size_of;
 use kernel::{
     fs::File,

@@ -10,6 +10,8 @@
 //! destroyed IOAS alive nor follows its id to a new object: once the IOAS is
 //! destroyed, the compat ioctls are `ENODEV`, as upstream.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     ioctl::_IO,
     prelude::*,
@@ -33,7 +35,10 @@ use crate::{
         IovaRange,
         PAGE_SIZE, //
     },
-    object::ObjRef,
+    object::{
+        ObjRef,
+        WeakObj, //
+    },
     pages::Source,
     uapi::IommuVfioIoas,
     ucmd::UserCmdBuf, //
@@ -70,11 +75,7 @@ const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: u16 = 3;
 /// The IOAS the compat ioctls act on: `ENODEV` if none is set or it is gone.
 fn compat_ioas(ictx: &Ictx) -> Result<ObjRef<Ioas>> {
     let chosen = (*ictx.vfio_ioas.lock()).ok_or(ENODEV)?;
-    let ioas = ictx.objects.get::<Ioas>(chosen.id).map_err(|_| ENODEV)?;
-    if ioas.serial() != chosen.serial {
-        return Err(ENODEV);
-    }
-    Ok(ioas)
+    chosen.get(&ictx.objects).map_err(|_| ENODEV)
 }
 
 /// Reads `N` bytes at `arg`.
@@ -287,12 +288,8 @@ const IOMMU_VFIO_IOAS_GET: u16 = 0;
 const IOMMU_VFIO_IOAS_SET: u16 = 1;
 const IOMMU_VFIO_IOAS_CLEAR: u16 = 2;
 
-/// The compatibility IOAS of a file: its id and serial.
-#[derive(Clone, Copy)]
-pub(crate) struct CompatIoas {
-    id: u32,
-    serial: u64,
-}
+/// The compatibility IOAS of a file.
+pub(crate) type CompatIoas = WeakObj<Ioas>;
 
 /// `IOMMU_VFIO_IOAS`.
 pub(crate) fn vfio_ioas_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuVfioIoas) -> Result {
@@ -301,20 +298,12 @@ pub(crate) fn vfio_ioas_ioctl(ictx: &Ictx, buf: &UserCmdBuf<'_>, mut cmd: IommuV
     }
     match cmd.op {
         IOMMU_VFIO_IOAS_GET => {
-            let chosen = (*ictx.vfio_ioas.lock()).ok_or(ENODEV)?;
-            let ioas = ictx.objects.get::<Ioas>(chosen.id).map_err(|_| ENODEV)?;
-            if ioas.serial() != chosen.serial {
-                return Err(ENODEV);
-            }
-            cmd.ioas_id = ioas.id();
+            cmd.ioas_id = compat_ioas(ictx)?.id();
             buf.respond(&cmd)
         }
         IOMMU_VFIO_IOAS_SET => {
             let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
-            *ictx.vfio_ioas.lock() = Some(CompatIoas {
-                id: ioas.id(),
-                serial: ioas.serial(),
-            });
+            *ictx.vfio_ioas.lock() = Some(ioas.downgrade());
             Ok(())
         }
         IOMMU_VFIO_IOAS_CLEAR => {
