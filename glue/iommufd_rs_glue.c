@@ -5,11 +5,8 @@
  * helper does one thing; the Rust side owns the logic around it.
  */
 #include <linux/anon_inodes.h>
-#include <linux/capability.h>
 #include <linux/cred.h>
-#include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/highmem.h>
 #include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -19,62 +16,14 @@
 #include "iommufd_rs_glue.h"
 
 /**
- * iommufd_rs_page_pins() - count the long-term pins of one user page
- * @uaddr: a page-aligned address in current's mm
- * @pins: set to the pin count, or to 0 for a compound page (not counted)
- *
- * The page is faulted in and its reference dropped again; the count reads
- * page_ref_count() in units of GUP_PIN_COUNTING_BIAS, as pin_user_pages()
- * adds them. Only the selftest command IOMMU_TEST_OP_MD_CHECK_REFS uses it.
- *
- * Return: 0, or the errno of get_user_pages_fast().
- */
-int iommufd_rs_page_pins(unsigned long uaddr, unsigned int *pins)
-{
-	struct page *page;
-	long n;
-
-	n = get_user_pages_fast(uaddr, 1, 0, &page);
-	if (n < 0)
-		return n;
-	if (n != 1)
-		return -EFAULT;
-	*pins = PageCompound(page) ? 0 :
-		page_ref_count(page) / GUP_PIN_COUNTING_BIAS;
-	put_page(page);
-	return 0;
-}
-
-/**
- * iommufd_rs_user_phys() - the physical address behind one user address
- * @uaddr: an address in current's mm
- * @phys: set to the physical address of the byte at @uaddr
- *
- * For IOMMU_TEST_OP_MD_CHECK_MAP, which compares it with a domain's
- * translation. Return: 0, or the errno of get_user_pages_fast().
- */
-int iommufd_rs_user_phys(unsigned long uaddr, u64 *phys)
-{
-	struct page *page;
-	long n;
-
-	n = get_user_pages_fast(uaddr & PAGE_MASK, 1, 0, &page);
-	if (n < 0)
-		return n;
-	if (n != 1)
-		return -EFAULT;
-	*phys = PFN_PHYS(page_to_pfn(page)) + offset_in_page(uaddr);
-	put_page(page);
-	return 0;
-}
-
-/**
  * iommufd_rs_pin_user() - pin user pages of a possibly foreign mm long-term
  * @mm: the mm the pages belong to; the caller holds an mmgrab() reference
  * @addr: page-aligned user address of the first page
  * @npages: how many pages to pin at most
  * @write: pin for device writes (FOLL_WRITE)
  * @pages: receives the pinned pages
+ *
+ * C because mmget_not_zero() and the mmap lock helpers are inline.
  *
  * Return: the number of pages pinned, which may be fewer than asked, or a
  * negative errno. -EFAULT if the mm is gone.
@@ -107,10 +56,11 @@ long iommufd_rs_pin_user(struct mm_struct *mm, unsigned long addr,
  * @mm: the mm the page belongs to; the caller holds an mmgrab() reference
  * @addr: page-aligned user address
  * @write: the copy writes the page (FOLL_WRITE)
- * @page: receives the page, to release with iommufd_rs_unpin()
+ * @page: receives the page, to release with unpin_user_pages_dirty_lock()
  *
  * Not FOLL_LONGTERM and not charged: the pin lasts one copy, as upstream's
- * single-page access path.
+ * single-page access path. C because mmget_not_zero() and the mmap lock
+ * helpers are inline.
  *
  * Return: 0, or a negative errno (-EFAULT if the mm is gone or the page is
  * not mapped).
@@ -144,6 +94,7 @@ int iommufd_rs_pin_user_page(struct mm_struct *mm, unsigned long addr,
  * Each page is pinned through the FOLL_PIN pin of its folio, which
  * unpin_user_page() on that page releases, so file and user pages unpin
  * alike. A file that is not a memfd, or a range past its end, is -EINVAL.
+ * C because folio_page() is a macro.
  *
  * Return: the number of pages pinned, or a negative errno if none was.
  */
@@ -168,21 +119,12 @@ long iommufd_rs_pin_file(struct file *file, loff_t offset,
 }
 
 /**
- * iommufd_rs_unpin() - release pins taken by iommufd_rs_pin_user()
- * @pages: the pages
- * @npages: how many
- * @dirty: mark them dirty first, as a device may have written them
- */
-void iommufd_rs_unpin(struct page **pages, unsigned long npages, bool dirty)
-{
-	unpin_user_pages_dirty_lock(pages, npages, dirty);
-}
-
-/**
  * iommufd_rs_check_pages() - check pages against current's user mapping
  * @uaddr: user address of the first page, page aligned
  * @pages: the pages expected there
  * @npages: how many
+ *
+ * C because put_page() is inline.
  *
  * Return: 0 if every page of the user range is the expected one, -EBADE if
  * one differs (as upstream's selftest), or the errno of get_user_pages_fast().
@@ -207,33 +149,13 @@ int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 	return 0;
 }
 
-/**
- * iommufd_rs_page_copy() - copy between a pinned page and a kernel buffer
- * @page: the page, pinned by the caller
- * @offset: the byte offset in the page
- * @buf: the kernel buffer
- * @len: how many bytes; @offset + @len must not pass the page
- * @to_page: copy @buf into the page (true) or the page into @buf
+/*
+ * iommufd_rs_get_current_user() - take a reference to current's user.
+ * C because get_current_user() is a macro.
  */
-void iommufd_rs_page_copy(struct page *page, unsigned int offset, void *buf,
-			  size_t len, bool to_page)
-{
-	if (to_page)
-		memcpy_to_page(page, offset, buf, len);
-	else
-		memcpy_from_page(buf, page, offset, len);
-}
-
-/** iommufd_rs_get_current_user() - take a reference to current's user */
 struct user_struct *iommufd_rs_get_current_user(void)
 {
 	return get_current_user();
-}
-
-/** iommufd_rs_put_user() - drop a reference taken above */
-void iommufd_rs_put_user(struct user_struct *user)
-{
-	free_uid(user);
 }
 
 /**
@@ -241,6 +163,8 @@ void iommufd_rs_put_user(struct user_struct *user)
  * @user: the user charged
  * @task: whose RLIMIT_MEMLOCK bounds the charge
  * @npages: how many pages
+ *
+ * C because task_rlimit() and the atomic_long_*() helpers are inline.
  *
  * Return: 0, or -ENOMEM if the charge would pass the limit (nothing charged).
  */
@@ -258,7 +182,10 @@ int iommufd_rs_charge_user(struct user_struct *user, struct task_struct *task,
 	return 0;
 }
 
-/** iommufd_rs_uncharge_user() - return a charge taken above */
+/*
+ * iommufd_rs_uncharge_user() - return a charge taken above.
+ * C because atomic_long_sub() is inline.
+ */
 void iommufd_rs_uncharge_user(struct user_struct *user, unsigned long npages)
 {
 	atomic_long_sub(npages, &user->locked_vm);
@@ -270,6 +197,8 @@ void iommufd_rs_uncharge_user(struct user_struct *user, unsigned long npages)
  * @task: whose RLIMIT_MEMLOCK and capabilities bound the charge
  * @npages: how many pages
  * @inc: charge (true) or return (false)
+ *
+ * C because mmget_not_zero() and the mmap lock helpers are inline.
  *
  * Return: 0, -ENOMEM past the limit, or -EFAULT if the mm is gone.
  */
@@ -287,16 +216,13 @@ int iommufd_rs_charge_mm(struct mm_struct *mm, struct task_struct *task,
 	return rc;
 }
 
-/** iommufd_rs_add_pinned_vm() - adjust an mm's pinned_vm, shown as VmPin */
+/*
+ * iommufd_rs_add_pinned_vm() - adjust an mm's pinned_vm, shown as VmPin.
+ * C because atomic64_add() is inline.
+ */
 void iommufd_rs_add_pinned_vm(struct mm_struct *mm, long npages)
 {
 	atomic64_add(npages, &mm->pinned_vm);
-}
-
-/** iommufd_rs_capable_ipc_lock() - whether current may lock memory freely */
-bool iommufd_rs_capable_ipc_lock(void)
-{
-	return capable(CAP_IPC_LOCK);
 }
 
 static int iommufd_rs_access_release_fop(struct inode *inode,
@@ -312,48 +238,31 @@ static const struct file_operations iommufd_rs_access_fops = {
 };
 
 /**
- * iommufd_rs_access_fd() - make an fd for a selftest access
+ * iommufd_rs_access_file() - make the file of a selftest access
  * @data: the access; iommufd_rs_access_release() gets it back at release
- * @filep: receives the file, to be installed with fd_install()
  *
- * Return: a reserved fd number, or a negative errno. On error @data is not
- * released.
+ * C because the file's operations are a static file_operations.
+ *
+ * Return: the file, whose reference the caller owns, or an ERR_PTR. On error
+ * @data is not released.
  */
-int iommufd_rs_access_fd(void *data, struct file **filep)
+struct file *iommufd_rs_access_file(void *data)
 {
-	struct file *file;
-	int fd;
-
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	file = anon_inode_getfile("[iommufd_rs_access]", &iommufd_rs_access_fops,
+	return anon_inode_getfile("[iommufd_rs_access]", &iommufd_rs_access_fops,
 				  data, 0);
-	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		return PTR_ERR(file);
-	}
-	*filep = file;
-	return fd;
 }
 
 /**
- * iommufd_rs_access_fget() - look up a selftest access by fd
- * @fd: the fd
- * @filep: receives the file, whose reference the caller drops with fput()
+ * iommufd_rs_access_data() - the access behind a file, if it is an access's
+ * @file: a referenced file
  *
- * Return: the access data, or NULL if @fd is not an access fd.
+ * C because the check compares with the static file_operations above.
+ *
+ * Return: the access data, or NULL if @file is not an access file.
  */
-void *iommufd_rs_access_fget(int fd, struct file **filep)
+void *iommufd_rs_access_data(struct file *file)
 {
-	struct file *file = fget(fd);
-
-	if (!file)
+	if (file->f_op != &iommufd_rs_access_fops)
 		return NULL;
-	if (file->f_op != &iommufd_rs_access_fops) {
-		fput(file);
-		return NULL;
-	}
-	*filep = file;
 	return file->private_data;
 }

@@ -9,13 +9,11 @@
 
 #include <linux/types.h>
 
+struct file;
 struct mm_struct;
 struct page;
 struct task_struct;
 struct user_struct;
-
-int iommufd_rs_page_pins(unsigned long uaddr, unsigned int *pins);
-int iommufd_rs_user_phys(unsigned long uaddr, u64 *phys);
 
 long iommufd_rs_pin_user(struct mm_struct *mm, unsigned long addr,
 			 unsigned long npages, bool write,
@@ -24,25 +22,19 @@ int iommufd_rs_pin_user_page(struct mm_struct *mm, unsigned long addr,
 			     bool write, struct page **page);
 long iommufd_rs_pin_file(struct file *file, loff_t offset,
 			 unsigned long npages, struct page **pages);
-void iommufd_rs_unpin(struct page **pages, unsigned long npages, bool dirty);
 int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 			   unsigned long npages);
 
-void iommufd_rs_page_copy(struct page *page, unsigned int offset, void *buf,
-			  size_t len, bool to_page);
-
 struct user_struct *iommufd_rs_get_current_user(void);
-void iommufd_rs_put_user(struct user_struct *user);
 int iommufd_rs_charge_user(struct user_struct *user, struct task_struct *task,
 			   unsigned long npages);
 void iommufd_rs_uncharge_user(struct user_struct *user, unsigned long npages);
 int iommufd_rs_charge_mm(struct mm_struct *mm, struct task_struct *task,
 			 unsigned long npages, bool inc);
 void iommufd_rs_add_pinned_vm(struct mm_struct *mm, long npages);
-bool iommufd_rs_capable_ipc_lock(void);
 
-int iommufd_rs_access_fd(void *data, struct file **filep);
-void *iommufd_rs_access_fget(int fd, struct file **filep);
+struct file *iommufd_rs_access_file(void *data);
+void *iommufd_rs_access_data(struct file *file);
 
 /* Implemented in Rust: the last reference of an access fd is gone. */
 void iommufd_rs_access_release(void *data);
@@ -51,9 +43,10 @@ void iommufd_rs_access_release(void *data);
 struct device;
 struct iommu_domain;
 int iommufd_rs_mock_init(void);
+int iommufd_rs_mock_page_pins(unsigned long uaddr, unsigned int *pins);
+int iommufd_rs_mock_user_phys(unsigned long uaddr, u64 *phys);
 void iommufd_rs_mock_exit(void);
 struct device *iommufd_rs_mock_dev_create(u32 flags);
-void iommufd_rs_mock_dev_destroy(struct device *dev);
 bool iommufd_rs_mock_dev_is(struct device *dev);
 int iommufd_rs_mock_dev_cache(struct device *dev, u32 id, u32 *val);
 bool iommufd_rs_mock_domain_is_paging(struct iommu_domain *domain);
@@ -65,14 +58,8 @@ void iommufd_rs_mock_trigger_iopf(struct device *dev, u32 pasid, u32 grpid,
 				  u32 perm, u64 addr);
 
 /* glue/iommufd_rs_iommu.c: the IOMMU core for the device layer. */
-struct file;
 struct iommufd_rs_fault;
-int iommufd_rs_dev_bind(struct device *dev, void *owner);
-void iommufd_rs_dev_unbind(struct device *dev);
-void *iommufd_rs_dev_group(struct device *dev);
 void *iommufd_rs_dev_hw_info(struct device *dev, u32 *type, u32 *len);
-void iommufd_rs_kfree(const void *p);
-u32 iommufd_rs_dev_max_pasids(struct device *dev);
 u64 iommufd_rs_dev_caps(struct device *dev);
 struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 						    u32 flags, u32 data_type,
@@ -81,19 +68,13 @@ struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
 						    struct iommu_domain *parent,
 						    u32 flags, u32 data_type,
 						    u64 uptr, u32 len);
-void iommufd_rs_domain_free(struct iommu_domain *domain);
 bool iommufd_rs_domain_owned_by(struct iommu_domain *domain,
 				struct device *dev);
-void iommufd_rs_domain_geometry(struct iommu_domain *domain, u64 *pgsizes,
-				u64 *start, u64 *end, bool *force);
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
 				u64 first_offset, u64 length, int prot,
 				bool small);
-u64 iommufd_rs_domain_unmap(struct iommu_domain *domain, u64 iova, u64 len);
-u64 iommufd_rs_domain_iova_to_phys(struct iommu_domain *domain, u64 iova);
 void iommufd_rs_domain_set_fault_handler(struct iommu_domain *domain);
-int iommufd_rs_domain_set_dirty_tracking(struct iommu_domain *domain, bool on);
 int iommufd_rs_domain_clear_dirty(struct iommu_domain *domain, u64 iova,
 				  u64 len);
 int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,
@@ -101,10 +82,8 @@ int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,
 				 u32 flags);
 int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
 				      u64 uptr, u32 entry_len, u32 *entry_num);
-int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep);
+struct file *iommufd_rs_fault_alloc(struct iommufd_rs_fault **out);
 void iommufd_rs_fault_put(struct iommufd_rs_fault *fault);
-void iommufd_rs_fd_install(int fd, struct file *filep);
-void iommufd_rs_fd_abort(int fd, struct file *filep);
 int iommufd_rs_attach(struct device *dev, u32 pasid,
 		      struct iommu_domain *domain, u32 dev_id,
 		      struct iommufd_rs_fault *fault);

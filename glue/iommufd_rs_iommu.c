@@ -33,26 +33,7 @@ MODULE_IMPORT_NS("IOMMUFD");
 
 /* Devices */
 
-int iommufd_rs_dev_bind(struct device *dev, void *owner)
-{
-	/* iommufd always maps with IOMMU_CACHE; it needs coherent DMA. */
-	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
-		return -EINVAL;
-	if (!dev->iommu_group)
-		return -ENODEV;
-	return iommu_device_claim_dma_owner(dev, owner);
-}
-
-void iommufd_rs_dev_unbind(struct device *dev)
-{
-	iommu_device_release_dma_owner(dev);
-}
-
-void *iommufd_rs_dev_group(struct device *dev)
-{
-	return dev->iommu_group;
-}
-
+/* C: dev_iommu_ops() is inline. */
 void *iommufd_rs_dev_hw_info(struct device *dev, u32 *type, u32 *len)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
@@ -70,16 +51,7 @@ void *iommufd_rs_dev_hw_info(struct device *dev, u32 *type, u32 *len)
 	return data;
 }
 
-void iommufd_rs_kfree(const void *p)
-{
-	kfree(p);
-}
-
-u32 iommufd_rs_dev_max_pasids(struct device *dev)
-{
-	return dev->iommu ? dev->iommu->max_pasids : 0;
-}
-
+/* C: dev_is_pci() and to_pci_dev() are inline. */
 u64 iommufd_rs_dev_caps(struct device *dev)
 {
 	u64 caps = 0;
@@ -110,6 +82,7 @@ static struct iommu_domain *rs_domain_setup(struct device *dev,
 	return domain;
 }
 
+/* C: dev_iommu_ops() and u64_to_user_ptr() are inline. */
 struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 						    u32 flags, u32 data_type,
 						    u64 uptr, u32 len)
@@ -128,6 +101,7 @@ struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 						len ? &data : NULL));
 }
 
+/* C: as above. */
 struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
 						    struct iommu_domain *parent,
 						    u32 flags, u32 data_type,
@@ -149,31 +123,18 @@ struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
 	return rs_domain_setup(dev, domain);
 }
 
-void iommufd_rs_domain_free(struct iommu_domain *domain)
-{
-	iommu_domain_free(domain);
-}
-
+/* C: dev_iommu_ops() is inline. */
 bool iommufd_rs_domain_owned_by(struct iommu_domain *domain,
 				struct device *dev)
 {
 	return domain->owner == dev_iommu_ops(dev);
 }
 
-void iommufd_rs_domain_geometry(struct iommu_domain *domain, u64 *pgsizes,
-				u64 *start, u64 *end, bool *force)
-{
-	*pgsizes = domain->pgsize_bitmap;
-	*start = domain->geometry.aperture_start;
-	*end = domain->geometry.aperture_end;
-	*force = domain->geometry.force_aperture;
-}
-
 /*
  * Maps length bytes at iova from the pinned pages, starting first_offset
  * bytes into the first one: one iommu_map() per physically contiguous run,
  * or per page if small (huge pages are off for the IOAS).
- * On failure nothing of the call stays mapped.
+ * On failure nothing of the call stays mapped. C: page_to_pfn() is inline.
  */
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
@@ -213,19 +174,10 @@ err:
 	return rc;
 }
 
-u64 iommufd_rs_domain_unmap(struct iommu_domain *domain, u64 iova, u64 len)
-{
-	return iommu_unmap(domain, iova, len);
-}
-
-u64 iommufd_rs_domain_iova_to_phys(struct iommu_domain *domain, u64 iova)
-{
-	return iommu_iova_to_phys(domain, iova);
-}
-
 /*
  * Passes the guest's cache invalidation requests to a nested domain's
- * driver; *entry_num comes back as the number handled.
+ * driver; *entry_num comes back as the number handled. C: u64_to_user_ptr()
+ * is inline.
  */
 int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
 				      u64 uptr, u32 entry_len, u32 *entry_num)
@@ -249,14 +201,10 @@ int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
 
 /* Dirty tracking */
 
-int iommufd_rs_domain_set_dirty_tracking(struct iommu_domain *domain, bool on)
-{
-	if (!domain->dirty_ops)
-		return -EOPNOTSUPP;
-	return domain->dirty_ops->set_dirty_tracking(domain, on);
-}
-
-/* Clears the dirty bits of [iova, iova + len), as enabling tracking does. */
+/*
+ * Clears the dirty bits of [iova, iova + len), as enabling tracking does.
+ * C: iommu_dirty_bitmap_init() and iommu_iotlb_sync() are inline.
+ */
 int iommufd_rs_domain_clear_dirty(struct iommu_domain *domain, u64 iova,
 				  u64 len)
 {
@@ -293,7 +241,7 @@ static int rs_dirty_chunk(struct iova_bitmap *bitmap, unsigned long iova,
  * Reports the dirty pages of [iova, iova + length) into the user bitmap at
  * data, one bit per page_size, clearing them unless IOMMU_DIRTY_NO_CLEAR.
  * The caller checked the range; the bitmap's pages are pinned a chunk at a
- * time by iova_bitmap.
+ * time by iova_bitmap. C: the walk calls back a C function.
  */
 int iommufd_rs_domain_read_dirty(struct iommu_domain *domain, u64 iova,
 				 u64 length, u64 page_size, u64 data,
@@ -365,6 +313,7 @@ static void rs_fault_release(struct kref *ref)
 	kfree(fault);
 }
 
+/* C: the queue is a C structure of IOPF group lists. */
 void iommufd_rs_fault_put(struct iommufd_rs_fault *fault)
 {
 	kref_put(&fault->ref, rs_fault_release);
@@ -513,18 +462,18 @@ static const struct file_operations rs_fault_fops = {
 };
 
 /*
- * A new fault queue with one reference for the caller and one for the file
- * returned in *filep under the unused fd number returned; the caller either
- * installs it with fd_install() or undoes it with iommufd_rs_fd_abort().
+ * A new fault queue in *out, with one reference for the caller and one for
+ * the file returned (or an ERR_PTR), which the caller installs in an fd or
+ * puts. C: the file's operations are a static file_operations.
  */
-int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep)
+struct file *iommufd_rs_fault_alloc(struct iommufd_rs_fault **out)
 {
 	struct iommufd_rs_fault *fault;
-	int fd;
+	struct file *filep;
 
 	fault = kzalloc_obj(*fault, GFP_KERNEL_ACCOUNT);
 	if (!fault)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	kref_init(&fault->ref);
 	mutex_init(&fault->mutex);
 	spin_lock_init(&fault->lock);
@@ -532,34 +481,15 @@ int iommufd_rs_fault_alloc(struct iommufd_rs_fault **out, struct file **filep)
 	xa_init_flags(&fault->response, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&fault->wait);
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		goto err_free;
-	*filep = anon_inode_getfile("[iommufd-pgfault]", &rs_fault_fops, fault,
-				    O_RDWR);
-	if (IS_ERR(*filep)) {
-		put_unused_fd(fd);
-		fd = PTR_ERR(*filep);
-		goto err_free;
+	filep = anon_inode_getfile("[iommufd-pgfault]", &rs_fault_fops, fault,
+				   O_RDWR);
+	if (IS_ERR(filep)) {
+		iommufd_rs_fault_put(fault);
+		return filep;
 	}
 	kref_get(&fault->ref);
 	*out = fault;
-	return fd;
-
-err_free:
-	iommufd_rs_fault_put(fault);
-	return fd;
-}
-
-void iommufd_rs_fd_install(int fd, struct file *filep)
-{
-	fd_install(fd, filep);
-}
-
-void iommufd_rs_fd_abort(int fd, struct file *filep)
-{
-	put_unused_fd(fd);
-	fput(filep);
+	return filep;
 }
 
 static int rs_iopf_handler(struct iopf_group *group)
@@ -579,6 +509,7 @@ static int rs_iopf_handler(struct iopf_group *group)
 	return 0;
 }
 
+/* C: the handler is the C function above. */
 void iommufd_rs_domain_set_fault_handler(struct iommu_domain *domain)
 {
 	domain->iopf_handler = rs_iopf_handler;
@@ -656,7 +587,8 @@ static struct iommufd_rs_handle *rs_handle_alloc(u32 dev_id,
 /*
  * Attaches domain to the device's group (pasid IOMMU_NO_PASID) or to one
  * PASID of the device. fault, if any, receives the page faults that arrive
- * through this attachment.
+ * through this attachment. C: the core's attach API takes handles embedded
+ * in a caller's C structure (container_of).
  */
 int iommufd_rs_attach(struct device *dev, u32 pasid,
 		      struct iommu_domain *domain, u32 dev_id,
@@ -677,7 +609,10 @@ int iommufd_rs_attach(struct device *dev, u32 pasid,
 	return rc;
 }
 
-/* Moves an attachment to domain; on failure the old one stays in place. */
+/*
+ * Moves an attachment to domain; on failure the old one stays in place.
+ * C: as for attach.
+ */
 int iommufd_rs_replace(struct device *dev, u32 pasid,
 		       struct iommu_domain *domain, u32 dev_id,
 		       struct iommufd_rs_fault *fault)
@@ -702,6 +637,7 @@ int iommufd_rs_replace(struct device *dev, u32 pasid,
 	return 0;
 }
 
+/* C: as for attach. */
 void iommufd_rs_detach(struct device *dev, u32 pasid,
 		       struct iommu_domain *domain)
 {
@@ -714,7 +650,10 @@ void iommufd_rs_detach(struct device *dev, u32 pasid,
 	rs_handle_free(h);
 }
 
-/* The domain the IOMMU core has on the device's PASID, or NULL. */
+/*
+ * The domain the IOMMU core has on the device's PASID, or NULL.
+ * C: as for attach.
+ */
 struct iommu_domain *iommufd_rs_attached_domain(struct device *dev, u32 pasid)
 {
 	struct iommufd_rs_handle *h = rs_handle_get(dev, pasid);

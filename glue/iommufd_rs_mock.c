@@ -18,6 +18,7 @@
 #include <linux/generic_pt/iommu.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
+#include <linux/mm.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
 #include <linux/slab.h>
@@ -469,11 +470,6 @@ err_put:
 	return ERR_PTR(rc);
 }
 
-void iommufd_rs_mock_dev_destroy(struct device *dev)
-{
-	device_unregister(dev);
-}
-
 bool iommufd_rs_mock_dev_is(struct device *dev)
 {
 	return dev->release == rs_mock_dev_release;
@@ -535,6 +531,59 @@ void iommufd_rs_mock_trigger_iopf(struct device *dev, u32 pasid, u32 grpid,
 	event.fault.prm.grpid = grpid;
 	event.fault.prm.perm = perm;
 	iommu_report_device_fault(dev, &event);
+}
+
+/**
+ * iommufd_rs_mock_page_pins() - count the long-term pins of one user page
+ * @uaddr: a page-aligned address in current's mm
+ * @pins: set to the pin count, or to 0 for a compound page (not counted)
+ *
+ * The page is faulted in and its reference dropped again; the count reads
+ * page_ref_count() in units of GUP_PIN_COUNTING_BIAS, as pin_user_pages()
+ * adds them. Only the selftest command IOMMU_TEST_OP_MD_CHECK_REFS uses it.
+ * C because page_ref_count(), PageCompound() and put_page() are inline.
+ *
+ * Return: 0, or the errno of get_user_pages_fast().
+ */
+int iommufd_rs_mock_page_pins(unsigned long uaddr, unsigned int *pins)
+{
+	struct page *page;
+	long n;
+
+	n = get_user_pages_fast(uaddr, 1, 0, &page);
+	if (n < 0)
+		return n;
+	if (n != 1)
+		return -EFAULT;
+	*pins = PageCompound(page) ? 0 :
+		page_ref_count(page) / GUP_PIN_COUNTING_BIAS;
+	put_page(page);
+	return 0;
+}
+
+/**
+ * iommufd_rs_mock_user_phys() - the physical address behind one user address
+ * @uaddr: an address in current's mm
+ * @phys: set to the physical address of the byte at @uaddr
+ *
+ * For IOMMU_TEST_OP_MD_CHECK_MAP, which compares it with a domain's
+ * translation. C because page_to_pfn() and put_page() are inline.
+ *
+ * Return: 0, or the errno of get_user_pages_fast().
+ */
+int iommufd_rs_mock_user_phys(unsigned long uaddr, u64 *phys)
+{
+	struct page *page;
+	long n;
+
+	n = get_user_pages_fast(uaddr & PAGE_MASK, 1, 0, &page);
+	if (n < 0)
+		return n;
+	if (n != 1)
+		return -EFAULT;
+	*phys = PFN_PHYS(page_to_pfn(page)) + offset_in_page(uaddr);
+	put_page(page);
+	return 0;
 }
 
 int iommufd_rs_mock_init(void)

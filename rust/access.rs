@@ -12,7 +12,8 @@
 //! Lock order: an access's IOAS, its items, then the IOAS's page table, then
 //! the pins of a `Pages`.
 
-use core::ffi::c_void;
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     fs::File,
@@ -21,7 +22,6 @@ use kernel::{
     sync::{
         aref::ARef,
         Arc,
-        ArcBorrow,
         Mutex, //
     },
 };
@@ -29,7 +29,7 @@ use kernel::{
 use crate::{
     glue::{
         self,
-        AccessFile, //
+        NewFd, //
     },
     io_pagetable::AccessPin,
     ioas::Ioas,
@@ -72,11 +72,7 @@ pub(crate) const MAX_PIN_LENGTH: u64 = 16 << 20;
 
 impl Access {
     /// Creates an access to `ioas` and returns the fd that owns it.
-    pub(crate) fn create(
-        ioas: ObjRef<Ioas>,
-        ictx_file: &File,
-        needs_pin: bool,
-    ) -> Result<glue::NewAccessFd> {
+    pub(crate) fn create(ioas: ObjRef<Ioas>, ictx_file: &File, needs_pin: bool) -> Result<NewFd> {
         let access = Arc::pin_init(
             try_pin_init!(Self {
                 ioas <- new_mutex!(ioas),
@@ -93,37 +89,17 @@ impl Access {
             .ioas
             .lock()
             .attach_access(access.clone(), needs_pin)?;
-        let raw = Arc::into_raw(access.clone()).cast_mut().cast::<c_void>();
-        match glue::access_fd(raw) {
-            Ok(fd) => Ok(fd),
-            Err(e) => {
-                // SAFETY: `raw` came from `Arc::into_raw` above and the fd
-                // helper did not take it.
-                drop(unsafe { Arc::from_raw(raw.cast::<Access>()) });
-                access.shutdown();
-                Err(e)
-            }
-        }
+        glue::access_fd(access.clone()).inspect_err(|_| access.shutdown())
     }
 
     /// Runs `f` on the access behind fd `fd`: `EBADFD` if there is none.
     pub(crate) fn with_fd<R>(fd: u32, f: impl FnOnce(&Access) -> Result<R>) -> Result<R> {
-        let (_file, data) = AccessFile::get(fd)?;
-        // SAFETY: `data` is the `Arc<Access>` given to the fd at creation; the
-        // file reference held in `_file` keeps the fd's release, which drops
-        // that `Arc`, from running until `f` returns.
-        let access = unsafe { &*data.cast::<Access>() };
-        f(access)
+        glue::with_access(fd, |access| f(&access))
     }
 
     /// Runs `f` on the access behind fd `fd`, as a counted reference.
     pub(crate) fn with_fd_arc<R>(fd: u32, f: impl FnOnce(Arc<Access>) -> Result<R>) -> Result<R> {
-        let (_file, data) = AccessFile::get(fd)?;
-        // SAFETY: `data` is the `Arc<Access>` given to the fd at creation,
-        // kept alive by the file reference in `_file` for the borrow's
-        // lifetime; the borrow is turned into a reference of its own.
-        let access: Arc<Access> = unsafe { ArcBorrow::from_raw(data.cast::<Access>()) }.into();
-        f(access)
+        glue::with_access(fd, |access| f(access.into()))
     }
 
     /// Moves the access to IOAS `new`: the pins it holds are let go, as for
@@ -219,8 +195,9 @@ impl Access {
         }
     }
 
-    /// Releases every pin and detaches from the IOAS.
-    fn shutdown(&self) {
+    /// Releases every pin and detaches from the IOAS: the access fd is gone,
+    /// or was never made.
+    pub(crate) fn shutdown(&self) {
         let ioas = self.ioas.lock();
         let mut items = self.items.lock();
         while let Some(item) = items.list.pop() {
@@ -229,18 +206,4 @@ impl Access {
         drop(items);
         ioas.detach_access(self, self.needs_pin);
     }
-}
-
-/// Called by the access fd's release with the data given at creation.
-///
-/// # Safety
-///
-/// `data` must be the pointer `Access::create` handed to the fd, and this is
-/// called once, when the fd's file is released.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn iommufd_rs_access_release(data: *mut c_void) {
-    // SAFETY: By the function's contract `data` is an `Arc<Access>` turned
-    // into a raw pointer, given back once.
-    let access = unsafe { Arc::from_raw(data.cast::<Access>()) };
-    access.shutdown();
 }

@@ -12,6 +12,8 @@
 //! Lock order: an IOAS's auto-domain list, then a device's binding, then its
 //! group's state, then an IOAS's page table.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     new_mutex,
@@ -29,14 +31,12 @@ use crate::{
     },
     ictx::Ictx,
     ioas::Ioas,
-    iommu::{
-        BoundDev,
-        DevPtr, //
-    },
+    iommu::BoundDev,
     object::{
         ObjRef,
         ObjectKind,
-        ObjectType, //
+        ObjectType,
+        WeakObj, //
     },
     pasid_attach::{
         plan_attach,
@@ -55,6 +55,10 @@ use crate::{
         IOMMU_HW_INFO_FLAG_INPUT_TYPE, //
     },
     ucmd::UserCmdBuf,
+    viommu::{
+        Vdevice,
+        Viommu, //
+    },
 };
 
 impl From<AttachError> for Error {
@@ -156,9 +160,9 @@ pub(crate) struct Device {
     id: u32,
     /// The PASIDs the device may use.
     max_pasids: u32,
-    /// Its vDEVICE, if it has one: the object id and its vIOMMU's serial.
+    /// Its vDEVICE, if it has one: the object id and its vIOMMU.
     #[pin]
-    vdev: Mutex<Option<(u32, u64)>>,
+    vdev: Mutex<Option<(u32, WeakObj<Viommu>)>>,
 }
 
 impl ObjectType for Device {
@@ -185,7 +189,7 @@ impl Groups {
 impl Device {
     /// Binds `dev` to `ictx`, claiming its DMA, and publishes its object.
     /// Returns the driver's reference to it.
-    pub(crate) fn bind(ictx: &Ictx, dev: DevPtr) -> Result<ObjRef<Device>> {
+    pub(crate) fn bind(ictx: &Ictx, dev: &kernel::device::Device) -> Result<ObjRef<Device>> {
         let owner: *const Ictx = ictx;
         let bound = BoundDev::bind(dev, owner.cast())?;
         let groups = ictx.groups.clone();
@@ -231,7 +235,7 @@ impl Device {
 
     /// Records the device's vDEVICE: `EEXIST` if it has one, `ENOENT` once
     /// unbound.
-    pub(crate) fn set_vdevice(&self, id: u32, viommu_serial: u64) -> Result {
+    pub(crate) fn set_vdevice(&self, id: u32, viommu: &ObjRef<Viommu>) -> Result {
         if self.bound.lock().is_none() {
             return Err(ENOENT);
         }
@@ -239,7 +243,7 @@ impl Device {
         if vdev.is_some() {
             return Err(EEXIST);
         }
-        *vdev = Some((id, viommu_serial));
+        *vdev = Some((id, viommu.downgrade()));
         Ok(())
     }
 
@@ -255,8 +259,8 @@ impl Device {
     /// device, which the device needs a vDEVICE on that vIOMMU for: `ENOENT`
     /// otherwise, as the mock and SMMUv3 drivers answer.
     fn check_vdevice(&self, hwpt: &Hwpt) -> Result {
-        match hwpt.viommu_serial() {
-            Some(serial) if !self.vdev.lock().is_some_and(|(_, s)| s == serial) => Err(ENOENT),
+        match hwpt.viommu() {
+            Some(v) if !self.vdev.lock().is_some_and(|(_, w)| w.is(v)) => Err(ENOENT),
             _ => Ok(()),
         }
     }
@@ -290,9 +294,7 @@ impl Device {
         // The vDEVICE goes with the device; its id destroys as ENOENT after.
         let vdev = self.vdev.lock().map(|(id, _)| id);
         if let (Some(ictx), Some(id)) = (ictx, vdev) {
-            let _ = ictx
-                .objects
-                .destroy_if::<crate::viommu::Vdevice>(id, |_| true);
+            let _ = ictx.objects.destroy_if::<Vdevice>(id, |_| true);
         }
     }
 
@@ -355,18 +357,13 @@ impl Device {
         let mut autos = ioas.auto_hwpts.lock();
         let mut i = 0;
         while i < autos.len() {
-            let (id, serial) = autos[i];
-            let Some(hwpt) = ictx
-                .objects
-                .get::<Hwpt>(id)
-                .ok()
-                .filter(|h| h.serial() == serial)
-            else {
+            let Ok(hwpt) = autos[i].get(&ictx.objects) else {
                 // Destroyed since: forget it.
                 let _ = autos.remove(i);
                 continue;
             };
             i += 1;
+            let id = hwpt.id();
             match self.do_change(pasid, hwpt, replace, released) {
                 Ok(()) => return Ok(id),
                 Err(e) if e == EINVAL => continue,
@@ -383,7 +380,7 @@ impl Device {
         };
         autos.reserve(1, GFP_KERNEL_ACCOUNT)?;
         let id = pending.id();
-        let serial = hwpt.serial();
+        let weak = hwpt.downgrade();
         let domain = hwpt.domain.clone();
         let this = move |h: &Hwpt| Arc::ptr_eq(&h.domain, &domain);
         // Published before it is attached, while `hwpt` keeps it: a detach
@@ -412,7 +409,7 @@ impl Device {
             }
         }
         // Room was reserved above.
-        let _ = autos.push_within_capacity((id, serial));
+        let _ = autos.push_within_capacity(weak);
         Ok(id)
     }
 

@@ -6,6 +6,8 @@
 //! The queue itself is C (see `glue/iommufd_rs_iommu.c`): it holds the IOMMU
 //! core's fault groups and is a file.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     prelude::*,

@@ -1,26 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Safe wrappers of the C helpers in `glue/iommufd_rs_glue.c`.
+//! Safe wrappers of the C helpers in `glue/iommufd_rs_glue.c` and of the
+//! kernel functions the kernel crate does not wrap yet: pins of user and
+//! file pages, locked-memory accounting and the access fd.
 //!
-//! Those helpers wrap kernel facilities that are inline functions, macros or
-//! static operation tables, which Rust for Linux does not bind yet.
+//! With `iommu.rs`, `miscdev.rs` and (for the selftest) `mock.rs`, this is
+//! the module's FFI layer, the only place where `unsafe` is allowed. The C
+//! helpers wrap what `bindings::` cannot reach: inline functions, macros and
+//! static `file_operations`; each says why it is C.
 
-use core::ptr::NonNull;
+use core::{
+    ffi::c_void,
+    ops::Deref,
+    ptr::NonNull, //
+};
 use kernel::{
     bindings,
-    error::to_result,
-    fs::File,
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
+    fs::{
+        file::{
+            flags::O_CLOEXEC,
+            FileDescriptorReservation,
+            LocalFile, //
+        },
+        File,
+    },
+    maple_tree::MapleTreeAlloc,
     mm::Mm,
+    page::{
+        BorrowedPage,
+        PAGE_SIZE, //
+    },
     prelude::*,
-    task::Task, //
+    sync::{
+        aref::ARef,
+        Arc,
+        ArcBorrow, //
+    },
+    task::Task,
+    types::ForeignOwnable,
 };
+
+use crate::access::Access;
 
 // Only pointers to the kernel's structs cross this boundary; bindgen gives
 // some of them zero-sized placeholder members, which this lint cannot see past.
 #[expect(improper_ctypes, reason = "pointers to bindgen structs only")]
 extern "C" {
-    fn iommufd_rs_page_pins(uaddr: usize, pins: *mut u32) -> i32;
-    fn iommufd_rs_user_phys(uaddr: usize, phys: *mut u64) -> i32;
     fn iommufd_rs_pin_user(
         mm: *mut bindings::mm_struct,
         addr: usize,
@@ -40,17 +69,8 @@ extern "C" {
         npages: usize,
         pages: *mut *mut bindings::page,
     ) -> isize;
-    fn iommufd_rs_unpin(pages: *mut *mut bindings::page, npages: usize, dirty: bool);
     fn iommufd_rs_check_pages(uaddr: usize, pages: *mut *mut bindings::page, npages: usize) -> i32;
-    fn iommufd_rs_page_copy(
-        page: *mut bindings::page,
-        offset: u32,
-        buf: *mut c_void,
-        len: usize,
-        to_page: bool,
-    );
     fn iommufd_rs_get_current_user() -> *mut bindings::user_struct;
-    fn iommufd_rs_put_user(user: *mut bindings::user_struct);
     fn iommufd_rs_charge_user(
         user: *mut bindings::user_struct,
         task: *mut bindings::task_struct,
@@ -64,28 +84,45 @@ extern "C" {
         inc: bool,
     ) -> i32;
     fn iommufd_rs_add_pinned_vm(mm: *mut bindings::mm_struct, npages: isize);
-    fn iommufd_rs_capable_ipc_lock() -> bool;
-    fn iommufd_rs_access_fd(data: *mut c_void, filep: *mut *mut bindings::file) -> i32;
-    fn iommufd_rs_access_fget(fd: i32, filep: *mut *mut bindings::file) -> *mut c_void;
+    fn iommufd_rs_access_file(data: *mut c_void) -> *mut bindings::file;
+    fn iommufd_rs_access_data(file: *mut bindings::file) -> *mut c_void;
 }
 
-/// The number of long-term pins of the page at `uaddr` in current's mm, 0
-/// for a compound page. `uaddr` must be page aligned.
-pub(crate) fn page_pins(uaddr: usize) -> Result<u32> {
-    let mut pins = 0u32;
-    // SAFETY: `pins` is a valid, writable `u32`; the helper only faults the
-    // user address in through GUP, which validates it.
-    to_result(unsafe { iommufd_rs_page_pins(uaddr, &mut pins) })?;
-    Ok(pins)
+/// A [`MapleTreeAlloc`] that may be shared between threads.
+///
+/// The tree takes its internal spinlock for every access, so it may be used
+/// from any thread when what it stores may; the kernel crate's `MapleTree`
+/// does not declare `Send` and `Sync` itself yet (7.3).
+#[pin_data]
+#[repr(transparent)]
+pub(crate) struct SyncMapleTreeAlloc<T: ForeignOwnable> {
+    #[pin]
+    tree: MapleTreeAlloc<T>,
 }
 
-/// The physical address behind `uaddr` in current's mm.
-pub(crate) fn user_phys(uaddr: usize) -> Result<u64> {
-    let mut phys = 0u64;
-    // SAFETY: `phys` is a valid, writable `u64`; the helper faults the user
-    // address in through GUP, which validates it.
-    to_result(unsafe { iommufd_rs_user_phys(uaddr, &mut phys) })?;
-    Ok(phys)
+// SAFETY: Every access to the tree goes through its spinlock, and the values
+// it stores may be sent to another thread.
+unsafe impl<T: ForeignOwnable + Send> Send for SyncMapleTreeAlloc<T> {}
+
+// SAFETY: As above; a shared tree hands out its values only under its lock,
+// to one thread at a time, and they may be shared.
+unsafe impl<T: ForeignOwnable + Send + Sync> Sync for SyncMapleTreeAlloc<T> {}
+
+impl<T: ForeignOwnable> SyncMapleTreeAlloc<T> {
+    /// An empty tree.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            tree <- MapleTreeAlloc::new(),
+        })
+    }
+}
+
+impl<T: ForeignOwnable> Deref for SyncMapleTreeAlloc<T> {
+    type Target = MapleTreeAlloc<T>;
+
+    fn deref(&self) -> &MapleTreeAlloc<T> {
+        &self.tree
+    }
 }
 
 /// Whether the caller has `CAP_SYS_RESOURCE`.
@@ -96,104 +133,43 @@ pub(crate) fn capable_sys_resource() -> bool {
 
 /// Whether the caller has `CAP_IPC_LOCK`, and so is not charged for pins.
 pub(crate) fn capable_ipc_lock() -> bool {
-    // SAFETY: Callable from any process context.
-    unsafe { iommufd_rs_capable_ipc_lock() }
+    // SAFETY: `capable` may be called from any process context.
+    unsafe { bindings::capable(bindings::CAP_IPC_LOCK as i32) }
 }
 
-/// A long-term pinned page, as a handle: copies do not own the pin. The pin
-/// is released only through [`unpin`], by whoever owns it.
+/// A pinned page, as a handle: it does not own the pin, a [`PagePin`] or a
+/// [`PinBatch`] does, and it must not be used to reach the page once that
+/// owner has let the pin go.
+///
+/// # Invariants
+///
+/// The pointer is a `struct page` that carried a `FOLL_PIN` pin when the
+/// handle was made.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
 pub(crate) struct PinnedPage(NonNull<bindings::page>);
 
-// SAFETY: A pinned `struct page` may be used and unpinned from any thread.
+// SAFETY: The handle is an address; a pinned `struct page` may be used from
+// any thread.
 unsafe impl Send for PinnedPage {}
 
 // SAFETY: `PinnedPage` gives no access to the page's contents.
 unsafe impl Sync for PinnedPage {}
 
-/// The largest batch handed to GUP at once. Batches live on the kernel
-/// stack, twice over while pinning: keep them a few hundred bytes.
-pub(crate) const PIN_BATCH: usize = 32;
-
-/// The most pages one GUP call pins for a domain or an access, as
-/// upstream's batches: large enough that a 2 MiB range is one call.
-const GUP_MAX: usize = 512;
-
-/// Pins up to `want` (at most [`GUP_MAX`]) pages of `mm` from the
-/// page-aligned `addr` long-term, straight into `out`'s spare room, which
-/// must hold them. Returns how many were pinned (at least one).
-pub(crate) fn pin_user_into(
-    mm: &Mm,
-    addr: usize,
-    write: bool,
-    want: usize,
-    out: &mut KVVec<PinnedPage>,
-) -> Result<usize> {
-    let n = want.min(GUP_MAX).min(out.capacity() - out.len());
-    if n == 0 {
-        return Err(ENOMEM);
-    }
-    let spare = out.spare_capacity_mut();
-    // `PinnedPage` is a transparent `struct page *`, so the spare room is an
-    // array of page pointers for GUP to fill.
-    let raw = spare.as_mut_ptr().cast::<*mut bindings::page>();
-    // SAFETY: `mm` is a live mm (the `&Mm` holds an mmgrab reference) and
-    // `raw` has room for `n` page pointers.
-    let got = unsafe { iommufd_rs_pin_user(mm.as_raw(), addr, n, write, raw) };
-    let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
-    let got = got.min(n);
-    // SAFETY: GUP wrote `got` valid, non-null page pointers at the start of
-    // the spare room; `PinnedPage` has the layout of such a pointer.
-    unsafe { out.inc_len(got) };
-    Ok(got)
-}
-
-/// Pins the one page of `mm` at the page-aligned `addr` for a short copy:
-/// not long-term, not charged, for writing if `write`. Release it with
-/// [`unpin`] once the copy is done.
-pub(crate) fn pin_user_page(mm: &Mm, addr: usize, write: bool) -> Result<PinnedPage> {
-    let mut page = core::ptr::null_mut();
-    // SAFETY: `mm` is live (the `&Mm` holds an mmgrab reference) and `page`
-    // is a valid out pointer.
-    to_result(unsafe { iommufd_rs_pin_user_page(mm.as_raw(), addr, write, &mut page) })?;
-    NonNull::new(page).map(PinnedPage).ok_or(EFAULT)
-}
-
-/// Pins up to `out.len()` pages of memfd `file` from the page-aligned byte
-/// `offset` into `out`. Returns how many were pinned (at least one); `EINVAL`
-/// for a file that is not a memfd or a range past its end.
-pub(crate) fn pin_file(file: &File, offset: u64, out: &mut [Option<PinnedPage>]) -> Result<usize> {
-    let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
-    let n = out.len().min(PIN_BATCH);
-    let offset = i64::try_from(offset).map_err(|_| EINVAL)?;
-    // SAFETY: `file` is a live, referenced file and `raw` has room for `n`
-    // page pointers.
-    let got = unsafe { iommufd_rs_pin_file(file.as_ptr(), offset, n, raw.as_mut_ptr()) };
-    let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
-    for (slot, page) in out.iter_mut().zip(raw.iter().take(got)) {
-        *slot = NonNull::new(*page).map(PinnedPage);
-    }
-    Ok(got)
-}
-
-/// Unpins `pages`, marking them dirty if a device may have written them.
+/// Releases `pages`, one pin each, marking them dirty first if `dirty`.
 ///
 /// # Safety
 ///
-/// Each page must carry a pin taken by [`pin_user_into`] or [`pin_file`] that is
-/// released by this call and by nothing else: [`PinnedPage`] is `Copy`, so
-/// the owner of the pin (the pin store of a `Pages`) must give it up here
-/// exactly once.
-pub(crate) unsafe fn unpin(pages: &[PinnedPage], dirty: bool) {
+/// Each page carries a pin that the caller owns and gives up here.
+unsafe fn unpin_pages(pages: &[PinnedPage], dirty: bool) {
     if pages.is_empty() {
         return;
     }
     // SAFETY: By the function's contract each page carries a pin that this
     // call releases once. `PinnedPage` is a transparent `struct page *`, so
-    // the slice is the page array the helper takes; it only reads it.
+    // the slice is the page array the function takes; it only reads it.
     unsafe {
-        iommufd_rs_unpin(
+        bindings::unpin_user_pages_dirty_lock(
             pages.as_ptr().cast::<*mut bindings::page>().cast_mut(),
             pages.len(),
             dirty,
@@ -201,59 +177,238 @@ pub(crate) unsafe fn unpin(pages: &[PinnedPage], dirty: bool) {
     };
 }
 
+/// One pin of one page, owned: dropping it unpins the page, marking it
+/// dirty first if a device may have written it.
+///
+/// # Invariants
+///
+/// `page` carries one `FOLL_PIN` pin that this value owns and releases once,
+/// in `drop`.
+pub(crate) struct PagePin {
+    page: PinnedPage,
+    dirty: bool,
+}
+
+impl PagePin {
+    /// The page, as a handle valid while `self` lives.
+    pub(crate) fn page(&self) -> PinnedPage {
+        self.page
+    }
+
+    /// Copies between the page at `offset` and `buf`: into the page if
+    /// `to_page`, out of it otherwise. `EINVAL` if the range passes the end
+    /// of the page.
+    pub(crate) fn copy(&self, offset: usize, buf: &mut [u8], to_page: bool) -> Result {
+        // SAFETY: By the type invariant the page is pinned, so valid, for as
+        // long as `self` and so the borrow live.
+        let page = unsafe { BorrowedPage::from_raw(self.page.0) };
+        if to_page {
+            // SAFETY: `buf` is valid for reads of `buf.len()` bytes. Other
+            // writers of the page are userspace and devices, as for the C
+            // core's `memcpy_to_page()`; no Rust reference to the page's
+            // memory exists. On x86 `flush_dcache_page()` is a no-op.
+            unsafe { page.write_raw(buf.as_ptr(), offset, buf.len()) }
+        } else {
+            // SAFETY: `buf` is valid for writes of `buf.len()` bytes; see
+            // above for concurrent writers.
+            unsafe { page.read_raw(buf.as_mut_ptr(), offset, buf.len()) }
+        }
+    }
+}
+
+impl Drop for PagePin {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `self` owns the pin, given up here.
+        unsafe { unpin_pages(core::slice::from_ref(&self.page), self.dirty) };
+    }
+}
+
+/// The most pages one GUP call pins for a domain or an access, as
+/// upstream's batches: large enough that a 2 MiB range is one call.
+const GUP_MAX: usize = 512;
+
+/// Pins of several pages, owned together: dropping the batch unpins in one
+/// call what it still owns. Pins are added by pinning, or given back as
+/// [`PagePin`]s, and taken out, in order, as [`PagePin`]s.
+///
+/// # Invariants
+///
+/// Each of `pages[taken..]` carries one `FOLL_PIN` pin that this value owns;
+/// `pages[..taken]` are handles whose pins were handed out.
+pub(crate) struct PinBatch {
+    pages: KVVec<PinnedPage>,
+    taken: usize,
+    dirty: bool,
+}
+
+impl PinBatch {
+    /// An empty batch without room, whose pins are released dirty if
+    /// `dirty`.
+    pub(crate) fn new(dirty: bool) -> Self {
+        Self {
+            pages: KVVec::new(),
+            taken: 0,
+            dirty,
+        }
+    }
+
+    /// An empty batch with room for `n` pins, released dirty if `dirty`.
+    pub(crate) fn with_capacity(n: usize, dirty: bool) -> Result<Self> {
+        Ok(Self {
+            pages: KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
+            taken: 0,
+            dirty,
+        })
+    }
+
+    /// Pins up to `want` (at most [`GUP_MAX`]) pages of `mm` from the
+    /// page-aligned `addr` long-term, for writing if `write`, into the
+    /// batch's spare room, which must hold them. Returns how many were
+    /// pinned (at least one).
+    pub(crate) fn pin_user(
+        &mut self,
+        mm: &Mm,
+        addr: usize,
+        write: bool,
+        want: usize,
+    ) -> Result<usize> {
+        let n = want
+            .min(GUP_MAX)
+            .min(self.pages.capacity() - self.pages.len());
+        if n == 0 {
+            return Err(ENOMEM);
+        }
+        // `PinnedPage` is a transparent `struct page *`, so the spare room is
+        // an array of page pointers for GUP to fill.
+        let raw = self
+            .pages
+            .spare_capacity_mut()
+            .as_mut_ptr()
+            .cast::<*mut bindings::page>();
+        // SAFETY: `mm` is a live mm (the `&Mm` holds an mmgrab reference) and
+        // `raw` has room for `n` page pointers.
+        let got = unsafe { iommufd_rs_pin_user(mm.as_raw(), addr, n, write, raw) };
+        let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
+        let got = got.min(n);
+        // SAFETY: GUP wrote `got` valid, non-null page pointers, each with a
+        // pin now owned by the batch, at the start of the spare room.
+        unsafe { self.pages.inc_len(got) };
+        Ok(got)
+    }
+
+    /// Pins up to `want` (at most [`GUP_MAX`]) pages of memfd `file` from the page-aligned byte
+    /// `offset` into the batch's spare room. Returns how many were pinned
+    /// (at least one); `EINVAL` for a file that is not a memfd or a range
+    /// past its end.
+    pub(crate) fn pin_file(&mut self, file: &File, offset: u64, want: usize) -> Result<usize> {
+        let n = want
+            .min(GUP_MAX)
+            .min(self.pages.capacity() - self.pages.len());
+        let offset = i64::try_from(offset).map_err(|_| EINVAL)?;
+        let raw = self
+            .pages
+            .spare_capacity_mut()
+            .as_mut_ptr()
+            .cast::<*mut bindings::page>();
+        // SAFETY: `file` is a live, referenced file and `raw` has room for
+        // `n` page pointers.
+        let got = unsafe { iommufd_rs_pin_file(file.as_ptr(), offset, n, raw) };
+        let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
+        let got = got.min(n);
+        // SAFETY: The helper wrote `got` valid, non-null page pointers, each
+        // with a pin now owned by the batch.
+        unsafe { self.pages.inc_len(got) };
+        Ok(got)
+    }
+
+    /// Takes the next pin out of the batch, to be released dirty if `dirty`.
+    pub(crate) fn take(&mut self, dirty: bool) -> Option<PagePin> {
+        let page = *self.pages.get(self.taken)?;
+        self.taken += 1;
+        // INVARIANT: The pin of `page` moves from the batch to the `PagePin`.
+        Some(PagePin { page, dirty })
+    }
+
+    /// Gives `pin` to the batch, if it has room and `pin` is released the
+    /// same way; otherwise hands it back.
+    pub(crate) fn push(&mut self, pin: PagePin) -> Result<(), PagePin> {
+        if pin.dirty != self.dirty {
+            return Err(pin);
+        }
+        let pin = core::mem::ManuallyDrop::new(pin);
+        // INVARIANT: The pin moves from `pin`, which is not dropped, to the
+        // batch, past `taken`.
+        self.pages
+            .push_within_capacity(pin.page)
+            .map_err(|_| core::mem::ManuallyDrop::into_inner(pin))
+    }
+
+    /// The pages of the batch in order, as handles, once their pins were
+    /// all taken out (any left are released here).
+    pub(crate) fn into_pages(mut self) -> KVVec<PinnedPage> {
+        self.release();
+        core::mem::take(&mut self.pages)
+    }
+
+    /// Releases the pins the batch still owns.
+    fn release(&mut self) {
+        if let Some(owned) = self.pages.get(self.taken..) {
+            // SAFETY: By the type invariant the batch owns these pins; they
+            // are given up once, as `taken` moves past them.
+            unsafe { unpin_pages(owned, self.dirty) };
+        }
+        self.taken = self.pages.len();
+    }
+}
+
+impl Drop for PinBatch {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Pins the one page of `mm` at the page-aligned `addr` for a short copy:
+/// not long-term, not charged, for writing if `write` (and then released
+/// dirty).
+pub(crate) fn pin_user_page(mm: &Mm, addr: usize, write: bool) -> Result<PagePin> {
+    let mut page = core::ptr::null_mut();
+    // SAFETY: `mm` is live (the `&Mm` holds an mmgrab reference) and `page`
+    // is a valid out pointer.
+    to_result(unsafe { iommufd_rs_pin_user_page(mm.as_raw(), addr, write, &mut page) })?;
+    let page = NonNull::new(page).ok_or(EFAULT)?;
+    // INVARIANT: The helper returned the page with one pin, now ours.
+    Ok(PagePin {
+        page: PinnedPage(page),
+        dirty: write,
+    })
+}
+
+/// The largest batch of pages compared at once, on the stack.
+const CHECK_BATCH: usize = 32;
+
 /// Checks that `pages` are the pages mapped at `uaddr` in current's mm:
 /// `EBADE` at the first that is not.
 pub(crate) fn check_pages(uaddr: usize, pages: &[PinnedPage]) -> Result {
     let mut addr = uaddr;
-    for chunk in pages.chunks(PIN_BATCH) {
-        let mut raw = [core::ptr::null_mut::<bindings::page>(); PIN_BATCH];
+    for chunk in pages.chunks(CHECK_BATCH) {
+        let mut raw = [core::ptr::null_mut::<bindings::page>(); CHECK_BATCH];
         for (r, p) in raw.iter_mut().zip(chunk) {
             *r = p.0.as_ptr();
         }
-        // SAFETY: `raw` holds `chunk.len()` valid page pointers; the helper
-        // only compares them.
+        // SAFETY: `raw` holds `chunk.len()` page pointers; the helper only
+        // compares them.
         to_result(unsafe { iommufd_rs_check_pages(addr, raw.as_mut_ptr(), chunk.len()) })?;
-        addr = addr.wrapping_add(chunk.len() * kernel::page::PAGE_SIZE);
+        addr = addr.wrapping_add(chunk.len() * PAGE_SIZE);
     }
-    Ok(())
-}
-
-/// Copies between `page` at `offset` and `buf`: into the page if `to_page`,
-/// out of it otherwise. `EINVAL` if the range passes the end of the page.
-///
-/// # Safety
-///
-/// `page` must stay pinned for the whole call: [`PinnedPage`] is a handle
-/// that does not own its pin.
-pub(crate) unsafe fn page_copy(
-    page: PinnedPage,
-    offset: usize,
-    buf: &mut [u8],
-    to_page: bool,
-) -> Result {
-    if offset
-        .checked_add(buf.len())
-        .is_none_or(|end| end > kernel::page::PAGE_SIZE)
-    {
-        return Err(EINVAL);
-    }
-    let offset = u32::try_from(offset).map_err(|_| EINVAL)?;
-    // SAFETY: By the function's contract `page` is pinned; the range lies
-    // inside it (checked above) and `buf` is valid for `buf.len()` bytes.
-    unsafe {
-        iommufd_rs_page_copy(
-            page.0.as_ptr(),
-            offset,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            to_page,
-        )
-    };
     Ok(())
 }
 
 /// A counted reference to a `struct user_struct`, whose `locked_vm` pins
 /// are charged to.
+///
+/// # Invariants
+///
+/// The pointer is a `user_struct` on which this value owns one reference.
 pub(crate) struct UserRef(NonNull<bindings::user_struct>);
 
 // SAFETY: `user_struct` is reference counted and its counters are atomic.
@@ -271,9 +426,9 @@ impl UserRef {
     /// The user of the current task.
     pub(crate) fn current() -> Result<Self> {
         // SAFETY: Callable from any process context; returns a reference.
-        NonNull::new(unsafe { iommufd_rs_get_current_user() })
-            .map(Self)
-            .ok_or(EINVAL)
+        let user = unsafe { iommufd_rs_get_current_user() };
+        // INVARIANT: The helper took a reference for us.
+        NonNull::new(user).map(Self).ok_or(EINVAL)
     }
 
     /// Charges `npages` against `task`'s `RLIMIT_MEMLOCK`: `ENOMEM` past it.
@@ -291,8 +446,8 @@ impl UserRef {
 
 impl Drop for UserRef {
     fn drop(&mut self) {
-        // SAFETY: The reference taken in `current` is dropped once.
-        unsafe { iommufd_rs_put_user(self.0.as_ptr()) }
+        // SAFETY: By the type invariant we own one reference, dropped once.
+        unsafe { bindings::free_uid(self.0.as_ptr()) }
     }
 }
 
@@ -309,71 +464,108 @@ pub(crate) fn add_pinned_vm(mm: &Mm, npages: isize) {
     unsafe { iommufd_rs_add_pinned_vm(mm.as_raw(), npages) }
 }
 
-/// A new, not yet installed, access file descriptor.
-pub(crate) struct NewAccessFd {
-    fd: i32,
-    file: NonNull<bindings::file>,
+/// Looks up fd `fd` of the current task from an ioctl.
+pub(crate) fn fget_in_ioctl(fd: u32) -> Result<ARef<File>> {
+    let file = LocalFile::fget(fd)?;
+    // SAFETY: This runs in an ioctl, which holds no `fdget_pos` on this
+    // thread; only read, write and lseek take one.
+    Ok(unsafe { LocalFile::assume_no_fdget_pos(file) })
 }
 
-/// Makes an fd whose release hands `data` back to
-/// `iommufd_rs_access_release`. On error `data` is not released.
-pub(crate) fn access_fd(data: *mut c_void) -> Result<NewAccessFd> {
-    let mut file = core::ptr::null_mut();
-    // SAFETY: `file` is a valid out pointer.
-    let fd = unsafe { iommufd_rs_access_fd(data, &mut file) };
-    // A full fd table is ENOMEM, as upstream's test command reports it.
-    to_result(fd.min(0)).map_err(|e| if e == EMFILE { ENOMEM } else { e })?;
-    let file = NonNull::new(file).ok_or(EINVAL)?;
-    Ok(NewAccessFd { fd, file })
+/// A new file and the fd it will have, not yet in the fd table:
+/// [`NewFd::install`] it, or drop it to give both back.
+pub(crate) struct NewFd {
+    reservation: FileDescriptorReservation,
+    file: ARef<File>,
 }
 
-impl NewAccessFd {
-    /// The fd number userspace will see.
+impl NewFd {
+    /// Reserves an fd (close-on-exec) and makes the file for it with `make`.
+    pub(crate) fn new(make: impl FnOnce() -> Result<ARef<File>>) -> Result<Self> {
+        let reservation = FileDescriptorReservation::get_unused_fd_flags(O_CLOEXEC)?;
+        Ok(Self {
+            reservation,
+            file: make()?,
+        })
+    }
+
+    /// The fd number userspace will see (an fd number is an `int`).
     pub(crate) fn fd(&self) -> i32 {
-        self.fd
+        self.reservation.reserved_fd() as i32
     }
 
-    /// Publishes the fd in current's table.
+    /// Publishes the file under its fd; cannot fail.
     pub(crate) fn install(self) {
-        let me = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `fd` was reserved and `file` created for it; installing
-        // consumes both, and `ManuallyDrop` keeps `drop` from undoing it.
-        unsafe { bindings::fd_install(me.fd as u32, me.file.as_ptr()) };
+        self.reservation.fd_install(self.file);
     }
 }
 
-impl Drop for NewAccessFd {
-    fn drop(&mut self) {
-        // SAFETY: Not installed: give the fd back and drop the file, whose
-        // release hands the data back.
-        unsafe {
-            bindings::put_unused_fd(self.fd as u32);
-            bindings::fput(self.file.as_ptr());
+/// Takes over a new file returned by a C helper, or its `ERR_PTR`.
+///
+/// # Safety
+///
+/// `file` is an `ERR_PTR` or a file of which the caller owns a reference,
+/// which is in no fd table yet.
+pub(crate) unsafe fn new_file(file: *mut bindings::file) -> Result<ARef<File>> {
+    let file = NonNull::new(from_err_ptr(file)?).ok_or(ENOMEM)?;
+    // SAFETY: By the function's contract the file is valid and nobody calls
+    // `fdget_pos` on it, as it is in no fd table.
+    let file = unsafe { File::from_raw_file(file.as_ptr()) };
+    // SAFETY: By the function's contract the reference is ours to take over.
+    Ok(unsafe { ARef::from_raw(NonNull::from(file)) })
+}
+
+/// Makes the fd that owns `access`: its release drops `access`, once the
+/// last reference to the file is gone. A full fd table is `ENOMEM`, as
+/// upstream's test command reports it.
+pub(crate) fn access_fd(access: Arc<Access>) -> Result<NewFd> {
+    NewFd::new(move || {
+        let data = access.into_foreign();
+        // SAFETY: `data` is valid until the file's release, which is the only
+        // user of it besides `with_access`.
+        let raw = unsafe { iommufd_rs_access_file(data) };
+        // SAFETY: The helper returned a new file, whose reference is ours,
+        // or an `ERR_PTR`.
+        let file = unsafe { new_file(raw) };
+        if file.is_err() {
+            // SAFETY: `data` came from `into_foreign` above, and the helper
+            // did not keep it.
+            drop(unsafe { Arc::<Access>::from_foreign(data) });
         }
-    }
+        file
+    })
+    .map_err(|e| if e == EMFILE { ENOMEM } else { e })
 }
 
-/// A reference to an access fd's file, held while its data is used.
-pub(crate) struct AccessFile(NonNull<bindings::file>);
-
-impl AccessFile {
-    /// Looks up access fd `fd`: its data, valid while the returned
-    /// reference lives. `EBADFD` if `fd` is not an open access fd.
-    pub(crate) fn get(fd: u32) -> Result<(Self, *mut c_void)> {
-        let fd = i32::try_from(fd).map_err(|_| EBADFD)?;
-        let mut file = core::ptr::null_mut();
-        // SAFETY: `file` is a valid out pointer.
-        let data = unsafe { iommufd_rs_access_fget(fd, &mut file) };
-        if data.is_null() {
-            return Err(EBADFD);
-        }
-        Ok((Self(NonNull::new(file).ok_or(EBADFD)?), data))
+/// Runs `f` on the access behind fd `fd`: `EBADFD` if `fd` is not an open
+/// access fd.
+pub(crate) fn with_access<R>(
+    fd: u32,
+    f: impl FnOnce(ArcBorrow<'_, Access>) -> Result<R>,
+) -> Result<R> {
+    let file = LocalFile::fget(fd).map_err(|_| EBADFD)?;
+    // SAFETY: `file` is a live, referenced file.
+    let data = unsafe { iommufd_rs_access_data(file.as_ptr()) };
+    if data.is_null() {
+        return Err(EBADFD);
     }
+    // SAFETY: `data` came from `into_foreign` in `access_fd`; the file
+    // reference held in `file` keeps the fd's release, which takes it back,
+    // from running until `f` returns, and `f` cannot keep the borrow.
+    let access = unsafe { <Arc<Access> as ForeignOwnable>::borrow(data) };
+    f(access)
 }
 
-impl Drop for AccessFile {
-    fn drop(&mut self) {
-        // SAFETY: The reference taken by `get` is dropped once.
-        unsafe { bindings::fput(self.0.as_ptr()) }
-    }
+/// Called by the access fd's release with the data given at creation.
+///
+/// # Safety
+///
+/// `data` must be the pointer `access_fd` handed to the fd, and this is
+/// called once, when the fd's file is released.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn iommufd_rs_access_release(data: *mut c_void) {
+    // SAFETY: By the function's contract `data` came from `into_foreign`,
+    // and is given back once.
+    let access = unsafe { Arc::<Access>::from_foreign(data) };
+    access.shutdown();
 }

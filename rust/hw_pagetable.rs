@@ -8,6 +8,8 @@
 //! HWPT may go on a PASID was fixed at allocation (`IOMMU_HWPT_ALLOC_PASID`)
 //! and is what [`crate::pasid_attach`] checks.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     prelude::*,
@@ -108,12 +110,12 @@ impl Hwpt {
         matches!(self.kind, HwptKind::Paging { auto: true, .. })
     }
 
-    /// The serial of the vIOMMU a nested HWPT was made on, if any.
-    pub(crate) fn viommu_serial(&self) -> Option<u64> {
+    /// The vIOMMU a nested HWPT was made on, if any.
+    pub(crate) fn viommu(&self) -> Option<&ObjRef<Viommu>> {
         match &self.kind {
             HwptKind::Nested {
                 viommu: Some(v), ..
-            } => Some(v.serial()),
+            } => Some(v),
             _ => None,
         }
     }

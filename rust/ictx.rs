@@ -2,6 +2,8 @@
 
 //! The state behind one open `/dev/iommu` file.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     fs::File,
@@ -70,6 +72,11 @@ impl MiscDevice for Ictx {
             }),
             GFP_KERNEL_ACCOUNT,
         )
+    }
+
+    fn release(me: Pin<KBox<Self>>, _file: &File) {
+        // Every object, in dependency order, before the context goes.
+        me.objects.destroy_all();
     }
 
     fn ioctl(me: Pin<&Self>, file: &File, cmd: u32, arg: usize) -> Result<isize> {

@@ -6,6 +6,8 @@
 //! Areas never overlap and are only ever removed whole. Reserved ranges can
 //! never be mapped; allowed ranges, when set, bound automatic allocation.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     prelude::*,

@@ -6,9 +6,10 @@
 //! it follow. The handlers check their arguments in upstream's order, so that
 //! every input gets the errno the C iommufd gives it.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
-    fs::file::LocalFile,
     new_mutex,
     prelude::*,
     rbtree::RBTree,
@@ -24,6 +25,8 @@ use kernel::{
 
 use crate::{
     access::Access,
+    glue,
+    hw_pagetable::Hwpt,
     ictx::Ictx,
     io_pagetable::{
         IoPagetable,
@@ -35,7 +38,8 @@ use crate::{
     iova::IovaRange,
     object::{
         ObjectKind,
-        ObjectType, //
+        ObjectType,
+        WeakObj, //
     },
     pages::{
         Mapper,
@@ -67,10 +71,10 @@ pub(crate) struct Ioas {
     /// The in-kernel accesses attached, told before their pages are unmapped.
     #[pin]
     accesses: Mutex<KVec<Arc<Access>>>,
-    /// The automatic domains made for devices attached to this IOAS, by id
-    /// and serial (a destroyed one is forgotten when next seen).
+    /// The automatic domains made for devices attached to this IOAS (a
+    /// destroyed one is forgotten when next seen).
     #[pin]
-    pub(crate) auto_hwpts: Mutex<KVec<(u32, u64)>>,
+    pub(crate) auto_hwpts: Mutex<KVec<WeakObj<Hwpt>>>,
 }
 
 /// How often an unmap asks accesses to let go before giving up, as upstream.
@@ -404,10 +408,7 @@ pub(crate) fn map_file_ioctl(
     IovaRange::from_len(cmd.start, cmd.length)?;
     // A negative fd is no fd: it fails like a closed one.
     let fd = u32::try_from(cmd.fd).map_err(|_| EBADF)?;
-    let file = LocalFile::fget(fd)?;
-    // SAFETY: This runs in an ioctl, which holds no `fdget_pos` on this
-    // thread; only read, write and lseek take one.
-    let file = unsafe { LocalFile::assume_no_fdget_pos(file) };
+    let file = glue::fget_in_ioctl(fd)?;
     cmd.iova = map_for_current(
         ictx,
         &ioas,

@@ -14,6 +14,8 @@
 //! is `EFAULT` even for a number with no row; a number with no row, or with
 //! our number but other direction or size bits, is `ENOTTY`.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     fs::File,
     ioctl::_IOC_NR,

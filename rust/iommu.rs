@@ -1,22 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The IOMMU core, as safe types: bound devices, domains, attachments, page
-//! fault queues, and the mock IOMMU's devices.
+//! The IOMMU core, as safe types: bound devices, domains, attachments and
+//! page fault queues.
 //!
-//! Every `unsafe` call of the device layer lives here; the C side is
-//! `glue/iommufd_rs_iommu.c` and `glue/iommufd_rs_mock.c`. The types carry
-//! the ownership the C API expects: a [`Domain`] frees its `iommu_domain`
-//! once, a [`BoundDev`] gives DMA ownership back once, and attachments can
-//! only be made with a bound device.
+//! Part of the FFI layer (with `glue.rs`, `miscdev.rs` and `mock.rs`): every
+//! `unsafe` call of the device layer lives here; the C side is
+//! `glue/iommufd_rs_iommu.c`. The types carry the ownership the C API
+//! expects: a [`Domain`] frees its `iommu_domain` once, a [`BoundDev`] gives
+//! DMA ownership back once, and attachments can only be made with a bound
+//! device.
 
 use core::{
     ffi::c_void,
     ptr::NonNull, //
 };
-use kernel::prelude::*;
+use kernel::{
+    bindings,
+    device::Device,
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
+    prelude::*,
+    sync::aref::ARef,
+};
 
 use crate::{
-    glue::PinnedPage,
+    glue::{
+        self,
+        NewFd,
+        PinnedPage, //
+    },
     shim::{
         self,
         IommuShim, //
@@ -29,75 +43,38 @@ pub(crate) struct RawFault {
     _opaque: [u8; 0],
 }
 
-/// A `struct device`, only ever behind a pointer.
-#[repr(C)]
-pub(crate) struct RawDevice {
-    _opaque: [u8; 0],
-}
-
-/// A `struct iommu_domain`, only ever behind a pointer.
-#[repr(C)]
-pub(crate) struct RawDomain {
-    _opaque: [u8; 0],
-}
-
-/// A `struct file`, only ever behind a pointer.
-#[repr(C)]
-pub(crate) struct RawFile {
-    _opaque: [u8; 0],
-}
-
+// Only pointers to the kernel's structs cross this boundary; bindgen gives
+// some of them zero-sized placeholder members, which this lint cannot see past.
+#[expect(improper_ctypes, reason = "pointers to bindgen structs only")]
 extern "C" {
-    fn iommufd_rs_mock_init() -> i32;
-    fn iommufd_rs_mock_exit();
-    fn iommufd_rs_mock_dev_create(flags: u32) -> *mut RawDevice;
-    fn iommufd_rs_mock_dev_destroy(dev: *mut RawDevice);
-    fn iommufd_rs_mock_dev_is(dev: *mut RawDevice) -> bool;
-    fn iommufd_rs_mock_dev_cache(dev: *mut RawDevice, id: u32, val: *mut u32) -> i32;
-    fn iommufd_rs_mock_domain_is_paging(domain: *mut RawDomain) -> bool;
-    fn iommufd_rs_mock_nested_iotlb(domain: *mut RawDomain, id: u32, val: *mut u32) -> i32;
-    fn iommufd_rs_mock_trigger_iopf(
-        dev: *mut RawDevice,
-        pasid: u32,
-        grpid: u32,
-        perm: u32,
-        addr: u64,
-    );
-
-    fn iommufd_rs_dev_bind(dev: *mut RawDevice, owner: *mut c_void) -> i32;
-    fn iommufd_rs_dev_unbind(dev: *mut RawDevice);
-    fn iommufd_rs_dev_group(dev: *mut RawDevice) -> *mut c_void;
-    fn iommufd_rs_dev_hw_info(dev: *mut RawDevice, ty: *mut u32, len: *mut u32) -> *mut c_void;
-    fn iommufd_rs_kfree(p: *const c_void);
-    fn iommufd_rs_dev_max_pasids(dev: *mut RawDevice) -> u32;
-    fn iommufd_rs_dev_caps(dev: *mut RawDevice) -> u64;
+    fn iommufd_rs_dev_hw_info(
+        dev: *mut bindings::device,
+        ty: *mut u32,
+        len: *mut u32,
+    ) -> *mut c_void;
+    fn iommufd_rs_dev_caps(dev: *mut bindings::device) -> u64;
 
     fn iommufd_rs_domain_alloc_paging(
-        dev: *mut RawDevice,
+        dev: *mut bindings::device,
         flags: u32,
         data_type: u32,
         uptr: u64,
         len: u32,
-    ) -> *mut RawDomain;
+    ) -> *mut bindings::iommu_domain;
     fn iommufd_rs_domain_alloc_nested(
-        dev: *mut RawDevice,
-        parent: *mut RawDomain,
+        dev: *mut bindings::device,
+        parent: *mut bindings::iommu_domain,
         flags: u32,
         data_type: u32,
         uptr: u64,
         len: u32,
-    ) -> *mut RawDomain;
-    fn iommufd_rs_domain_free(domain: *mut RawDomain);
-    fn iommufd_rs_domain_owned_by(domain: *mut RawDomain, dev: *mut RawDevice) -> bool;
-    fn iommufd_rs_domain_geometry(
-        domain: *mut RawDomain,
-        pgsizes: *mut u64,
-        start: *mut u64,
-        end: *mut u64,
-        force: *mut bool,
-    );
+    ) -> *mut bindings::iommu_domain;
+    fn iommufd_rs_domain_owned_by(
+        domain: *mut bindings::iommu_domain,
+        dev: *mut bindings::device,
+    ) -> bool;
     fn iommufd_rs_domain_map_pages(
-        domain: *mut RawDomain,
+        domain: *mut bindings::iommu_domain,
         iova: u64,
         pages: *const c_void,
         npages: usize,
@@ -106,138 +83,78 @@ extern "C" {
         prot: i32,
         small: bool,
     ) -> i32;
-    fn iommufd_rs_domain_unmap(domain: *mut RawDomain, iova: u64, len: u64) -> u64;
-    fn iommufd_rs_domain_iova_to_phys(domain: *mut RawDomain, iova: u64) -> u64;
-    fn iommufd_rs_domain_set_fault_handler(domain: *mut RawDomain);
-    fn iommufd_rs_domain_set_dirty_tracking(domain: *mut RawDomain, on: bool) -> i32;
-    fn iommufd_rs_domain_clear_dirty(domain: *mut RawDomain, iova: u64, len: u64) -> i32;
+    fn iommufd_rs_domain_set_fault_handler(domain: *mut bindings::iommu_domain);
+    fn iommufd_rs_domain_clear_dirty(
+        domain: *mut bindings::iommu_domain,
+        iova: u64,
+        len: u64,
+    ) -> i32;
     fn iommufd_rs_domain_read_dirty(
-        domain: *mut RawDomain,
+        domain: *mut bindings::iommu_domain,
         iova: u64,
         length: u64,
         page_size: u64,
         data: u64,
         flags: u32,
     ) -> i32;
-    fn iommufd_rs_mock_set_dirty(domain: *mut RawDomain, iova: u64) -> i32;
-    fn iommufd_rs_mock_dirty_tracking(domain: *mut RawDomain) -> bool;
     fn iommufd_rs_domain_invalidate_user(
-        domain: *mut RawDomain,
+        domain: *mut bindings::iommu_domain,
         ty: u32,
         uptr: u64,
         entry_len: u32,
         entry_num: *mut u32,
     ) -> i32;
 
-    fn iommufd_rs_fault_alloc(out: *mut *mut RawFault, filep: *mut *mut RawFile) -> i32;
+    fn iommufd_rs_fault_alloc(out: *mut *mut RawFault) -> *mut bindings::file;
     fn iommufd_rs_fault_put(fault: *mut RawFault);
-    fn iommufd_rs_fd_install(fd: i32, filep: *mut RawFile);
-    fn iommufd_rs_fd_abort(fd: i32, filep: *mut RawFile);
 
     fn iommufd_rs_attach(
-        dev: *mut RawDevice,
+        dev: *mut bindings::device,
         pasid: u32,
-        domain: *mut RawDomain,
+        domain: *mut bindings::iommu_domain,
         dev_id: u32,
         fault: *mut RawFault,
     ) -> i32;
     fn iommufd_rs_replace(
-        dev: *mut RawDevice,
+        dev: *mut bindings::device,
         pasid: u32,
-        domain: *mut RawDomain,
+        domain: *mut bindings::iommu_domain,
         dev_id: u32,
         fault: *mut RawFault,
     ) -> i32;
-    fn iommufd_rs_detach(dev: *mut RawDevice, pasid: u32, domain: *mut RawDomain);
-    fn iommufd_rs_attached_domain(dev: *mut RawDevice, pasid: u32) -> *mut RawDomain;
+    fn iommufd_rs_detach(
+        dev: *mut bindings::device,
+        pasid: u32,
+        domain: *mut bindings::iommu_domain,
+    );
+    fn iommufd_rs_attached_domain(
+        dev: *mut bindings::device,
+        pasid: u32,
+    ) -> *mut bindings::iommu_domain;
 }
 
-/// Turns a C `0 or -errno` into a `Result`.
-fn to_result(rc: i32) -> Result {
-    if rc < 0 {
-        Err(Error::from_errno(rc))
-    } else {
-        Ok(())
-    }
+/// A C pointer-or-`ERR_PTR` that must not be `NULL` either (`ENOMEM`).
+fn non_null_or_err<T>(p: *mut T) -> Result<NonNull<T>> {
+    NonNull::new(from_err_ptr(p)?).ok_or(ENOMEM)
 }
 
-/// Turns a C pointer-or-`ERR_PTR` into a `Result`.
-fn from_err_ptr<T>(p: *mut T) -> Result<NonNull<T>> {
-    let v = p as isize;
-    if (-4095..0).contains(&v) {
-        return Err(Error::from_errno(v as i32));
-    }
-    NonNull::new(p).ok_or(ENOMEM)
+/// The `struct device` of `dev`.
+///
+/// `Device::as_raw` is private to the kernel crate in 7.3; `Device` is a
+/// transparent wrapper of the C struct, so a cast gives the same pointer.
+pub(crate) fn dev_raw(dev: &Device) -> *mut bindings::device {
+    core::ptr::from_ref(dev).cast_mut().cast()
 }
-
-/// The mock IOMMU's registration with the IOMMU core; there is one, owned
-/// by the module.
-pub(crate) struct MockIommu(());
-
-impl MockIommu {
-    /// Registers the mock IOMMU.
-    pub(crate) fn register() -> Result<Self> {
-        // SAFETY: Called once, at module load, before any mock device exists.
-        to_result(unsafe { iommufd_rs_mock_init() })?;
-        Ok(Self(()))
-    }
-}
-
-impl Drop for MockIommu {
-    fn drop(&mut self) {
-        // SAFETY: Registered in `register`; at module unload no file is
-        // open, so no mock device or domain is left.
-        unsafe { iommufd_rs_mock_exit() }
-    }
-}
-
-/// A device of the mock IOMMU, owned: dropping it unregisters it.
-pub(crate) struct MockDev(NonNull<RawDevice>);
-
-// SAFETY: A registered `struct device` may be used and unregistered from any
-// thread.
-unsafe impl Send for MockDev {}
-// SAFETY: All uses go through the device model's and IOMMU core's locks.
-unsafe impl Sync for MockDev {}
-
-impl MockDev {
-    /// Creates and registers a mock device with `MOCK_FLAGS_DEVICE_*` flags.
-    pub(crate) fn new(flags: u32) -> Result<Self> {
-        // SAFETY: No precondition; the result is a registered device or an
-        // `ERR_PTR`.
-        let dev = from_err_ptr(unsafe { iommufd_rs_mock_dev_create(flags) })?;
-        Ok(Self(dev))
-    }
-
-    /// The device.
-    pub(crate) fn dev(&self) -> DevPtr {
-        DevPtr(self.0)
-    }
-}
-
-impl Drop for MockDev {
-    fn drop(&mut self) {
-        // SAFETY: We own the registration, and the device is no longer bound
-        // (a `BoundDev` borrows a `DevPtr` that its owner keeps alive only
-        // while the `MockDev` lives).
-        unsafe { iommufd_rs_mock_dev_destroy(self.0.as_ptr()) }
-    }
-}
-
-/// A device that some owner keeps registered (a [`MockDev`], later a VFIO
-/// device) for at least as long as this handle is used.
-#[derive(Clone, Copy)]
-pub(crate) struct DevPtr(NonNull<RawDevice>);
-
-// SAFETY: See `MockDev`.
-unsafe impl Send for DevPtr {}
-// SAFETY: See `MockDev`.
-unsafe impl Sync for DevPtr {}
 
 /// A device whose DMA this iommufd file owns. Dropping it gives ownership
 /// back, with every attachment gone.
+///
+/// # Invariants
+///
+/// This value owns the DMA ownership of `dev` that `bind` claimed, and gives
+/// it back once, in `drop`.
 pub(crate) struct BoundDev {
-    dev: DevPtr,
+    dev: ARef<Device>,
     /// The rules of the device's IOMMU family, chosen once at bind.
     shim: Option<&'static dyn IommuShim>,
 }
@@ -246,11 +163,27 @@ impl BoundDev {
     /// Claims DMA ownership of `dev` for `owner` (the file). `EINVAL` if the
     /// IOMMU cannot keep DMA coherent, `EBUSY` if a kernel driver or another
     /// owner uses the group.
-    pub(crate) fn bind(dev: DevPtr, owner: *const c_void) -> Result<Self> {
-        // SAFETY: `dev` is registered (the caller's `DevPtr` contract); the
-        // owner cookie is only compared by the IOMMU core.
-        to_result(unsafe { iommufd_rs_dev_bind(dev.0.as_ptr(), owner.cast_mut()) })?;
-        let mut b = Self { dev, shim: None };
+    pub(crate) fn bind(dev: &Device, owner: *const c_void) -> Result<Self> {
+        let raw = dev_raw(dev);
+        let cap = bindings::iommu_cap_IOMMU_CAP_CACHE_COHERENCY;
+        // SAFETY: `raw` is a live device.
+        let coherent = unsafe { bindings::device_iommu_capable(raw, cap) };
+        // iommufd always maps with `IOMMU_CACHE`; it needs coherent DMA.
+        if !coherent {
+            return Err(EINVAL);
+        }
+        // SAFETY: `raw` is a live device; its group is only compared here.
+        if unsafe { (*raw).iommu_group }.is_null() {
+            return Err(ENODEV);
+        }
+        // SAFETY: `raw` is a live device in a group; the owner cookie is only
+        // compared by the IOMMU core.
+        to_result(unsafe { bindings::iommu_device_claim_dma_owner(raw, owner.cast_mut()) })?;
+        // INVARIANT: The ownership was claimed just above.
+        let mut b = Self {
+            dev: dev.into(),
+            shim: None,
+        };
         b.shim = shim::shim_for_hw_info(b.hw_info(0)?.0);
         Ok(b)
     }
@@ -260,20 +193,32 @@ impl BoundDev {
         self.shim
     }
 
-    fn raw(&self) -> *mut RawDevice {
-        self.dev.0.as_ptr()
+    /// The device.
+    pub(crate) fn device(&self) -> &Device {
+        &self.dev
+    }
+
+    fn raw(&self) -> *mut bindings::device {
+        dev_raw(&self.dev)
     }
 
     /// The IOMMU group, as an identity only.
     pub(crate) fn group_key(&self) -> usize {
-        // SAFETY: `raw()` is a bound, registered device.
-        unsafe { iommufd_rs_dev_group(self.raw()) as usize }
+        // SAFETY: `raw()` is a live device; a bound device's group is set
+        // (`bind` checked it) and does not change while it is bound.
+        unsafe { (*self.raw()).iommu_group as usize }
     }
 
     /// How many PASIDs the device may use; zero if it has no PASID support.
     pub(crate) fn max_pasids(&self) -> u32 {
-        // SAFETY: `raw()` is a bound, registered device.
-        unsafe { iommufd_rs_dev_max_pasids(self.raw()) }
+        // SAFETY: `raw()` is a live device; its IOMMU data is set at probe
+        // and stays while the device is bound.
+        let iommu = unsafe { (*self.raw()).iommu };
+        if iommu.is_null() {
+            return 0;
+        }
+        // SAFETY: `iommu` is the device's live IOMMU data (above).
+        unsafe { (*iommu).max_pasids }
     }
 
     /// `IOMMU_HW_CAP_*` of the device.
@@ -292,7 +237,7 @@ impl BoundDev {
         if data.is_null() {
             return Ok((ty, KVec::new()));
         }
-        let data = from_err_ptr(data)?;
+        let data = non_null_or_err(data)?;
         let mut out = KVec::new();
         let n = len as usize;
         let res = out.extend_from_slice(
@@ -302,7 +247,7 @@ impl BoundDev {
             GFP_KERNEL_ACCOUNT,
         );
         // SAFETY: `data` came from the driver's `kmalloc` and is ours.
-        unsafe { iommufd_rs_kfree(data.as_ptr()) };
+        unsafe { bindings::kfree(data.as_ptr()) };
         res?;
         Ok((ty, out))
     }
@@ -346,32 +291,6 @@ impl BoundDev {
         unsafe { iommufd_rs_detach(self.raw(), pasid, domain.raw()) }
     }
 
-    /// Whether the device is a mock IOMMU device.
-    pub(crate) fn is_mock(&self) -> bool {
-        // SAFETY: `raw()` is a bound, registered device.
-        unsafe { iommufd_rs_mock_dev_is(self.raw()) }
-    }
-
-    /// Entry `id` of a mock device's cache.
-    pub(crate) fn mock_cache(&self, id: u32) -> Result<u32> {
-        let mut v = 0;
-        // SAFETY: `raw()` is a bound, registered device; the helper checks
-        // it is a mock one. `v` is valid for writes.
-        to_result(unsafe { iommufd_rs_mock_dev_cache(self.raw(), id, &mut v) })?;
-        Ok(v)
-    }
-
-    /// Reports a page request on `pasid` as a mock device would: `EINVAL`
-    /// for other devices.
-    pub(crate) fn mock_trigger_iopf(&self, pasid: u32, grpid: u32, perm: u32, addr: u64) -> Result {
-        if !self.is_mock() {
-            return Err(EINVAL);
-        }
-        // SAFETY: `raw()` is a registered mock device.
-        unsafe { iommufd_rs_mock_trigger_iopf(self.raw(), pasid, grpid, perm, addr) };
-        Ok(())
-    }
-
     /// Whether the IOMMU core has `domain` (or with `None`, nothing) on
     /// `pasid` of the device's group.
     pub(crate) fn attached_is(&self, pasid: u32, domain: Option<&Domain>) -> bool {
@@ -391,7 +310,8 @@ impl BoundDev {
         let d = unsafe {
             iommufd_rs_domain_alloc_paging(self.raw(), flags, data.ty, data.uptr, data.len)
         };
-        Ok(Domain(from_err_ptr(d)?))
+        // INVARIANT: A new domain, ours to free.
+        Ok(Domain(non_null_or_err(d)?))
     }
 
     /// Allocates a nested domain on `parent` with the driver's data.
@@ -412,7 +332,8 @@ impl BoundDev {
                 data.len,
             )
         };
-        Ok(Domain(from_err_ptr(d)?))
+        // INVARIANT: A new domain, ours to free.
+        Ok(Domain(non_null_or_err(d)?))
     }
 
     /// Whether `domain` belongs to this device's IOMMU driver.
@@ -424,9 +345,9 @@ impl BoundDev {
 
 impl Drop for BoundDev {
     fn drop(&mut self) {
-        // SAFETY: We claimed ownership in `bind`; the device layer detached
-        // everything before dropping us.
-        unsafe { iommufd_rs_dev_unbind(self.raw()) }
+        // SAFETY: By the type invariant we own the DMA ownership; the device
+        // layer detached everything before dropping us.
+        unsafe { bindings::iommu_device_release_dma_owner(self.raw()) }
     }
 }
 
@@ -453,7 +374,12 @@ pub(crate) struct Geometry {
 /// An IOMMU domain, owned: dropping it frees it. It must be detached from
 /// every device first, which the attach bookkeeping guarantees by holding a
 /// reference to its HWPT while attached.
-pub(crate) struct Domain(NonNull<RawDomain>);
+///
+/// # Invariants
+///
+/// The pointer is an `iommu_domain` allocated by its driver, which this value
+/// owns and frees once, in `drop`.
+pub(crate) struct Domain(NonNull<bindings::iommu_domain>);
 
 // SAFETY: Domain ops may be called from any thread; the IOMMU core and the
 // driver serialise what needs it.
@@ -462,22 +388,29 @@ unsafe impl Send for Domain {}
 unsafe impl Sync for Domain {}
 
 impl Domain {
-    fn raw(&self) -> *mut RawDomain {
+    /// The `iommu_domain`, valid while `self` lives.
+    pub(crate) fn raw(&self) -> *mut bindings::iommu_domain {
         self.0.as_ptr()
     }
 
     /// The domain's page sizes and aperture.
     pub(crate) fn geometry(&self) -> Geometry {
-        let (mut pgsizes, mut start, mut end, mut force) = (0, 0, 0, false);
-        // SAFETY: The domain is live; the out pointers are valid.
-        unsafe {
-            iommufd_rs_domain_geometry(self.raw(), &mut pgsizes, &mut start, &mut end, &mut force)
+        let d = self.raw();
+        // SAFETY: The domain is live; its driver set these fields at
+        // allocation and does not change them.
+        let (pgsizes, start, mut end, force) = unsafe {
+            (
+                (*d).pgsize_bitmap,
+                (*d).geometry.aperture_start,
+                (*d).geometry.aperture_end,
+                (*d).geometry.force_aperture,
+            )
         };
         if !force && start == 0 && end == 0 {
             end = u64::MAX;
         }
         Geometry {
-            pgsizes,
+            pgsizes: pgsizes as u64,
             start,
             end,
         }
@@ -516,13 +449,13 @@ impl Domain {
     /// Unmaps `[iova, iova + len)`, which earlier `map` calls covered whole.
     pub(crate) fn unmap(&self, iova: u64, len: u64) -> u64 {
         // SAFETY: The domain is live.
-        unsafe { iommufd_rs_domain_unmap(self.raw(), iova, len) }
+        unsafe { bindings::iommu_unmap(self.raw(), iova as usize, len as usize) as u64 }
     }
 
     /// The physical address `iova` translates to, zero if none.
     pub(crate) fn iova_to_phys(&self, iova: u64) -> u64 {
         // SAFETY: The domain is live.
-        unsafe { iommufd_rs_domain_iova_to_phys(self.raw(), iova) }
+        unsafe { bindings::iommu_iova_to_phys(self.raw(), iova) }
     }
 
     /// Routes the domain's page faults to the fault queue of the attachment
@@ -551,7 +484,14 @@ impl Domain {
     /// Turns dirty tracking on or off: `EOPNOTSUPP` without dirty ops.
     pub(crate) fn set_dirty_tracking(&self, on: bool) -> Result {
         // SAFETY: The domain is live.
-        to_result(unsafe { iommufd_rs_domain_set_dirty_tracking(self.raw(), on) })
+        let ops = unsafe { (*self.raw()).dirty_ops };
+        // SAFETY: The dirty ops, if any, are the driver's static table.
+        let ops = unsafe { ops.as_ref() };
+        let set = ops
+            .and_then(|ops| ops.set_dirty_tracking)
+            .ok_or(EOPNOTSUPP)?;
+        // SAFETY: The domain is live and the op is its driver's.
+        to_result(unsafe { set(self.raw(), on) })
     }
 
     /// Clears the dirty bits of `[iova, iova + len)`.
@@ -576,44 +516,21 @@ impl Domain {
             iommufd_rs_domain_read_dirty(self.raw(), iova, length, page_size, data, flags)
         })
     }
-
-    /// Whether this is a mock paging domain that tracks dirty pages.
-    pub(crate) fn mock_dirty_tracking(&self) -> bool {
-        // SAFETY: The domain is live.
-        unsafe { iommufd_rs_mock_dirty_tracking(self.raw()) }
-    }
-
-    /// Marks `iova` written in a mock paging domain that tracks dirty pages
-    /// (`EINVAL` otherwise).
-    pub(crate) fn mock_set_dirty(&self, iova: u64) -> Result {
-        // SAFETY: The domain is live; the helper checks it is a mock one.
-        to_result(unsafe { iommufd_rs_mock_set_dirty(self.raw(), iova) })
-    }
-
-    /// Whether this is a paging domain of the mock IOMMU.
-    pub(crate) fn is_mock_paging(&self) -> bool {
-        // SAFETY: The domain is live.
-        unsafe { iommufd_rs_mock_domain_is_paging(self.raw()) }
-    }
-
-    /// Entry `id` of a mock nested domain's IOTLB.
-    pub(crate) fn mock_iotlb(&self, id: u32) -> Result<u32> {
-        let mut v = 0;
-        // SAFETY: The domain is live; `v` is valid for writes.
-        to_result(unsafe { iommufd_rs_mock_nested_iotlb(self.raw(), id, &mut v) })?;
-        Ok(v)
-    }
 }
 
 impl Drop for Domain {
     fn drop(&mut self) {
-        // SAFETY: We own the domain, and it is attached nowhere (see the
-        // type's contract).
-        unsafe { iommufd_rs_domain_free(self.raw()) }
+        // SAFETY: By the type invariant we own the domain, and it is attached
+        // nowhere (see the type's contract).
+        unsafe { bindings::iommu_domain_free(self.raw()) }
     }
 }
 
 /// A page fault queue: a reference on the C queue.
+///
+/// # Invariants
+///
+/// The pointer is a fault queue on which this value owns one reference.
 pub(crate) struct FaultQueue(NonNull<RawFault>);
 
 // SAFETY: The queue has its own locks.
@@ -623,51 +540,26 @@ unsafe impl Sync for FaultQueue {}
 
 impl Drop for FaultQueue {
     fn drop(&mut self) {
-        // SAFETY: We own one reference.
+        // SAFETY: By the type invariant we own one reference.
         unsafe { iommufd_rs_fault_put(self.0.as_ptr()) }
     }
 }
 
-/// A new fault queue and the file userspace reads it through, not yet in
-/// the file table: [`NewFaultFd::install`] or drop.
-pub(crate) struct NewFaultFd {
-    fd: i32,
-    file: NonNull<RawFile>,
-}
-
 impl FaultQueue {
-    /// Allocates a fault queue and its file.
-    pub(crate) fn new() -> Result<(Self, NewFaultFd)> {
+    /// Allocates a fault queue and the file userspace reads it through,
+    /// under a reserved fd, not yet in the fd table.
+    pub(crate) fn new() -> Result<(Self, NewFd)> {
         let mut raw = core::ptr::null_mut();
-        let mut file = core::ptr::null_mut();
-        // SAFETY: The out pointers are valid.
-        let fd = unsafe { iommufd_rs_fault_alloc(&mut raw, &mut file) };
-        to_result(fd)?;
-        let (Some(q), Some(file)) = (NonNull::new(raw), NonNull::new(file)) else {
-            return Err(ENOMEM);
-        };
-        Ok((Self(q), NewFaultFd { fd, file }))
-    }
-}
-
-impl NewFaultFd {
-    /// The fd number it will have.
-    pub(crate) fn fd(&self) -> i32 {
-        self.fd
-    }
-
-    /// Puts the file in the table; cannot fail.
-    pub(crate) fn install(self) {
-        let me = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `fd` is reserved and `file` carries its own reference,
-        // which the table takes over.
-        unsafe { iommufd_rs_fd_install(me.fd, me.file.as_ptr()) }
-    }
-}
-
-impl Drop for NewFaultFd {
-    fn drop(&mut self) {
-        // SAFETY: Not installed: give the number and the file back.
-        unsafe { iommufd_rs_fd_abort(self.fd, self.file.as_ptr()) }
+        let fd = NewFd::new(|| {
+            // SAFETY: `raw` is a valid out pointer.
+            let file = unsafe { iommufd_rs_fault_alloc(&mut raw) };
+            // SAFETY: The helper returned a new file, whose reference is
+            // ours, or an `ERR_PTR`.
+            unsafe { glue::new_file(file) }
+        })?;
+        // INVARIANT: With the file, the helper gave us one reference on the
+        // queue.
+        let queue = Self(NonNull::new(raw).ok_or(ENOMEM)?);
+        Ok((queue, fd))
     }
 }

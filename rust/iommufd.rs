@@ -21,6 +21,8 @@ mod ioctl;
 mod iommu;
 mod iova;
 mod miscdev;
+#[cfg(CONFIG_IOMMUFD_TEST)]
+mod mock;
 mod object;
 mod option;
 mod pages;
@@ -53,7 +55,7 @@ module! {
 #[pin_data]
 struct IommufdRs {
     #[cfg(CONFIG_IOMMUFD_TEST)]
-    _mock: iommu::MockIommu,
+    _mock: mock::MockIommu,
     #[pin]
     _misc: MiscRegistration<Ictx>,
 }
@@ -62,7 +64,7 @@ impl kernel::InPlaceModule for IommufdRs {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             #[cfg(CONFIG_IOMMUFD_TEST)]
-            _mock: iommu::MockIommu::register()?,
+            _mock: mock::MockIommu::register()?,
             _misc <- MiscRegistration::register(c"iommu", 0o660),
         })
     }

@@ -6,6 +6,8 @@
 //! module and into a host crate (`rust/host`) whose `cargo test` exercises it.
 //! Callers map [`IovaError`] to the errno upstream returns.
 
+#![deny(unsafe_code)]
+
 /// The size of a CPU page, which is also the unit of pinning.
 pub(crate) const PAGE_SIZE: u64 = 4096;
 

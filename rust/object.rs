@@ -14,12 +14,17 @@
 //! Each object counts its users: one for the table and one per live
 //! [`ObjRef`]. An object is destroyed only when the table holds the last user,
 //! so anything that refers to an object keeps it alive and makes
-//! `IOMMU_DESTROY` fail with `EBUSY`.
+//! `IOMMU_DESTROY` fail with `EBUSY`. A [`WeakObj`] names an object without
+//! keeping it, by id and serial.
 
-use core::ops::Deref;
+#![deny(unsafe_code)]
+
+use core::{
+    marker::PhantomData,
+    ops::Deref, //
+};
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
-    maple_tree::MapleTreeAlloc,
     prelude::*,
     sync::{
         atomic::{
@@ -27,8 +32,14 @@ use kernel::{
             Full,
             Relaxed, //
         },
+        new_condvar,
+        new_spinlock,
         Arc,
+        CondVar,
+        CondVarTimeoutResult,
+        SpinLock, //
     },
+    time::msecs_to_jiffies,
 };
 
 #[cfg(CONFIG_IOMMUFD_TEST)]
@@ -36,6 +47,7 @@ use crate::selftest::MockDevice;
 use crate::{
     device::Device,
     fault::Fault,
+    glue::SyncMapleTreeAlloc,
     hw_pagetable::Hwpt,
     ioas::Ioas,
     viommu::{
@@ -74,8 +86,42 @@ pub(crate) struct Object {
     /// One for the table and one per [`ObjRef`]; zero once destruction has
     /// begun, after which no new reference can be taken.
     users: Atomic<i32>,
+    /// The table's waiters for objects to become unused.
+    wait: Arc<DestroyWait>,
     pub(crate) kind: ObjectKind,
 }
+
+/// Where [`ObjectTable::destroy_wait`] waits for an object's other users to
+/// go, as upstream's `destroy_wait`: the last [`ObjRef`] of an object wakes
+/// the waiters, if there are any.
+#[pin_data]
+struct DestroyWait {
+    /// How many wait; nobody takes the lock below while none does.
+    waiters: Atomic<u32>,
+    /// Counts the wake-ups, so that a waiter sees one it would miss between
+    /// its check and its sleep.
+    #[pin]
+    wakeups: SpinLock<u64>,
+    #[pin]
+    cv: CondVar,
+}
+
+impl DestroyWait {
+    /// An object lost a user: wakes the waiters.
+    fn wake(&self) {
+        // The caller's `fetch_sub` is fully ordered: it comes before this
+        // load, as a waiter's `fetch_add` comes before its check.
+        if self.waiters.load(Relaxed) == 0 {
+            return;
+        }
+        let mut n = self.wakeups.lock();
+        *n = n.wrapping_add(1);
+        self.cv.notify_all();
+    }
+}
+
+/// How long [`ObjectTable::destroy_wait`] waits for short-term users.
+const DESTROY_WAIT_MS: u32 = 1000;
 
 impl Object {
     /// Takes a user reference unless destruction has already begun.
@@ -144,6 +190,51 @@ impl<T> ObjRef<T> {
     pub(crate) fn serial(&self) -> u64 {
         self.obj.serial
     }
+
+    /// A weak reference to the same object.
+    pub(crate) fn downgrade(&self) -> WeakObj<T> {
+        WeakObj {
+            id: self.obj.id,
+            serial: self.obj.serial,
+            _t: PhantomData,
+        }
+    }
+}
+
+/// A weak reference to an object of type `T`: its id and serial. It keeps
+/// nothing alive, and finds the object only while the id names it, not a
+/// later object that reuses the id.
+pub(crate) struct WeakObj<T> {
+    id: u32,
+    serial: u64,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for WeakObj<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for WeakObj<T> {}
+
+impl<T> WeakObj<T> {
+    /// Whether `r` is the object.
+    pub(crate) fn is(&self, r: &ObjRef<T>) -> bool {
+        self.serial == r.serial()
+    }
+}
+
+impl<T: ObjectType> WeakObj<T> {
+    /// A counted reference to the object: `ENOENT` if it is gone, being
+    /// destroyed, or its id is another object's now.
+    pub(crate) fn get(&self, table: &ObjectTable) -> Result<ObjRef<T>> {
+        let r = table.get::<T>(self.id)?;
+        if !self.is(&r) {
+            return Err(ENOENT);
+        }
+        Ok(r)
+    }
 }
 
 impl<T> ObjRef<T> {
@@ -170,31 +261,22 @@ impl<T> Deref for ObjRef<T> {
 
 impl<T> Drop for ObjRef<T> {
     fn drop(&mut self) {
-        self.obj.users.fetch_sub(1, Full);
+        // Down to the table's own: the object may be destroyed now.
+        if self.obj.users.fetch_sub(1, Full) == 2 {
+            self.obj.wait.wake();
+        }
     }
 }
 
-/// The objects of one iommufd file.
-#[pin_data(PinnedDrop)]
+/// The objects of one iommufd file. The file's release destroys them, with
+/// [`ObjectTable::destroy_all`].
+#[pin_data]
 pub(crate) struct ObjectTable {
     #[pin]
-    ids: MapleTreeAlloc<KBox<Entry>>,
+    ids: SyncMapleTreeAlloc<KBox<Entry>>,
     next_serial: Atomic<u64>,
+    wait: Arc<DestroyWait>,
 }
-
-// SAFETY: `MapleTree` takes its internal spinlock for every access, so the
-// tree may be used from any thread, and what it stores, `KBox<Entry>`, is
-// `Send + Sync` (checked below). The kernel's `MapleTree` does not declare
-// this itself yet.
-unsafe impl Send for ObjectTable {}
-
-// SAFETY: As above: every method of the table goes through the tree's lock.
-unsafe impl Sync for ObjectTable {}
-
-const _: () = {
-    const fn send_sync<T: Send + Sync>() {}
-    send_sync::<KBox<Entry>>();
-};
 
 /// An object whose id is reserved but which lookups cannot see yet.
 ///
@@ -244,10 +326,18 @@ impl Drop for Pending<'_> {
 
 impl ObjectTable {
     /// Creates an empty table.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
-            ids <- MapleTreeAlloc::new(),
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            ids <- SyncMapleTreeAlloc::new(),
             next_serial: Atomic::new(0),
+            wait: Arc::pin_init(
+                pin_init!(DestroyWait {
+                    waiters: Atomic::new(0),
+                    wakeups <- new_spinlock!(0),
+                    cv <- new_condvar!(),
+                }),
+                GFP_KERNEL_ACCOUNT,
+            )?,
         })
     }
 
@@ -274,6 +364,7 @@ impl ObjectTable {
                 id,
                 serial: self.next_serial.fetch_add(1, Relaxed),
                 users: Atomic::new(1),
+                wait: self.wait.clone(),
                 kind,
             };
             Ok((Arc::new(obj, GFP_KERNEL_ACCOUNT)?, extra))
@@ -370,19 +461,44 @@ impl ObjectTable {
         }
     }
 
-    /// Destroys object `id` if it is still the `T` with serial `serial` (and
-    /// `pred` holds): `ENOENT` if it is gone or another object has the id,
-    /// `EBUSY` while it is in use.
-    pub(crate) fn destroy_serial<T: ObjectType>(
-        &self,
-        id: u32,
-        serial: u64,
-        pred: impl Fn(&T) -> bool,
-    ) -> Result {
-        self.remove_if(id, |obj| {
-            obj.serial == serial && T::cast(&obj.kind).is_some_and(|t| pred(t))
+    /// Destroys object `weak` if `pred` holds: `ENOENT` if it is gone or
+    /// another object has the id, `EBUSY` while it is in use.
+    fn destroy_weak<T: ObjectType>(&self, weak: &WeakObj<T>, pred: &impl Fn(&T) -> bool) -> Result {
+        self.remove_if(weak.id, |obj| {
+            obj.serial == weak.serial && T::cast(&obj.kind).is_some_and(|t| pred(t))
         })
         .map(drop)
+    }
+
+    /// As [`Self::destroy_weak`], but while the object is in use, waits a
+    /// while for its other users to go, as upstream waits for short-term
+    /// users. Gives up (`EBUSY`) after [`DESTROY_WAIT_MS`] or on a signal.
+    pub(crate) fn destroy_wait<T: ObjectType>(
+        &self,
+        weak: &WeakObj<T>,
+        pred: impl Fn(&T) -> bool,
+    ) -> Result {
+        let wait = &self.wait;
+        let mut left = msecs_to_jiffies(DESTROY_WAIT_MS);
+        wait.waiters.fetch_add(1, Full);
+        let res = loop {
+            let seen = *wait.wakeups.lock();
+            match self.destroy_weak(weak, &pred) {
+                Err(e) if e == EBUSY => {}
+                res => break res,
+            }
+            let mut wakeups = wait.wakeups.lock();
+            if *wakeups != seen {
+                // A user went since the check: check again.
+                continue;
+            }
+            match wait.cv.wait_interruptible_timeout(&mut wakeups, left) {
+                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+                _ => break Err(EBUSY),
+            }
+        };
+        wait.waiters.fetch_sub(1, Full);
+        res
     }
 
     /// Whether a published object has id `id`.
@@ -430,6 +546,35 @@ impl ObjectTable {
         Ok(obj)
     }
 
+    /// Destroys every object, each before what it depends on, as the file
+    /// closes. Objects refer to each other: destroy the ones nothing uses,
+    /// and repeat until the table is empty.
+    pub(crate) fn destroy_all(&self) {
+        loop {
+            let mut destroyed = 0usize;
+            let mut any = false;
+            let mut start = 1;
+            loop {
+                let (found, seen) = self.retire_next_leaf(start);
+                any |= seen;
+                let Some(id) = found else {
+                    break;
+                };
+                destroyed += 1;
+                start = id + 1;
+            }
+            if !any {
+                break;
+            }
+            if destroyed == 0 {
+                // A reference cycle, which is a bug here. The tree's own drop
+                // still frees what is left.
+                pr_err!("objects still in use at close\n");
+                break;
+            }
+        }
+    }
+
     /// Retires and removes the first object at or after `start` that nothing
     /// else uses. Returns its id, or `None` (and whether any object was seen)
     /// when there is none.
@@ -454,37 +599,5 @@ impl ObjectTable {
             drop(self.ids.erase(id));
         }
         (found, seen)
-    }
-}
-
-#[pinned_drop]
-impl PinnedDrop for ObjectTable {
-    fn drop(self: Pin<&mut Self>) {
-        // Objects refer to each other: destroy the ones nothing uses, and
-        // repeat until the table is empty, so that every object goes before
-        // what it depends on.
-        loop {
-            let mut destroyed = 0usize;
-            let mut any = false;
-            let mut start = 1;
-            loop {
-                let (found, seen) = self.retire_next_leaf(start);
-                any |= seen;
-                let Some(id) = found else {
-                    break;
-                };
-                destroyed += 1;
-                start = id + 1;
-            }
-            if !any {
-                break;
-            }
-            if destroyed == 0 {
-                // A reference cycle, which is a bug here. The tree's own drop
-                // still frees what is left.
-                pr_err!("objects still in use at close\n");
-                break;
-            }
-        }
     }
 }

@@ -2,6 +2,8 @@
 
 //! `IOMMU_OPTION`: options of the file and of objects.
 
+#![deny(unsafe_code)]
+
 use kernel::prelude::*;
 
 use crate::{

@@ -16,6 +16,8 @@
 //! type1 does); and always to the mm's `pinned_vm`. Every charge is returned
 //! exactly once, when its page is unpinned.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     fs::File,
@@ -37,6 +39,8 @@ use kernel::{
 use crate::{
     glue::{
         self,
+        PagePin,
+        PinBatch,
         PinnedPage,
         UserRef, //
     },
@@ -157,10 +161,10 @@ impl Mapper {
     }
 }
 
-/// The pin of one page: the page, while pinned, and how many users hold it.
-#[derive(Clone, Copy, Default)]
+/// The pin of one page: the pin, while pinned, and how many users hold it.
+#[derive(Default)]
 struct Slot {
-    page: Option<PinnedPage>,
+    pin: Option<PagePin>,
     refs: u32,
 }
 
@@ -231,10 +235,12 @@ impl PinStore {
             let entry = self.entry_mut(l).ok_or(EINVAL)?;
             if entry.is_none() {
                 let len = (n - l * LEAF).min(LEAF);
-                *entry = Some(Leaf {
-                    slots: KVVec::from_elem(Slot::default(), len, GFP_KERNEL_ACCOUNT)?,
-                    used: 0,
-                });
+                let mut slots = KVVec::with_capacity(len, GFP_KERNEL_ACCOUNT)?;
+                for _ in 0..len {
+                    // Room was reserved above.
+                    let _ = slots.push_within_capacity(Slot::default());
+                }
+                *entry = Some(Leaf { slots, used: 0 });
             }
         }
         Ok(())
@@ -294,8 +300,23 @@ impl PinStore {
     }
 }
 
+impl Drop for PinStore {
+    fn drop(&mut self) {
+        // Every user unpins before letting go; if one did not, return the
+        // charges here, and the pins go with their slots, rather than leak.
+        let n = Iterator::chain(self.leaves.iter().flatten(), self.single.iter())
+            .flat_map(|leaf| leaf.slots.iter())
+            .filter(|s| s.pin.is_some())
+            .count();
+        if n != 0 {
+            self.mapper.uncharge(n);
+            pr_err!("pages dropped with {} pins left\n", n);
+        }
+    }
+}
+
 /// A contiguous, page-granular range of memory that areas map.
-#[pin_data(PinnedDrop)]
+#[pin_data]
 pub(crate) struct Pages {
     source: Source,
     /// The mm user memory is pinned from; fixed, as the user range is an
@@ -400,8 +421,9 @@ impl Pages {
 
         // Pin what is not pinned yet, a run at a time, then charge it, as
         // upstream does: a range that cannot be pinned fails as such,
-        // whatever the limit.
-        let mut fresh: KVVec<PinnedPage> = KVVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
+        // whatever the limit. Until committed, the new pins are let go
+        // clean (nothing wrote them) if anything fails.
+        let mut fresh = PinBatch::with_capacity(new, false)?;
         let mut res = Ok(());
         if untouched {
             res = self.pin_run(first, count as u64, &mut fresh);
@@ -421,36 +443,34 @@ impl Pages {
                 res = self.pin_run(start, last + 1 - start, &mut fresh);
             }
         }
-        let pinned = res.and_then(|()| store.mapper.charge(new));
-        if let Err(e) = pinned {
-            // SAFETY: `fresh` holds the pins just taken, which nothing else
-            // has seen; they are released once, here.
-            unsafe { glue::unpin(&fresh, false) };
-            return Err(e);
-        }
+        res.and_then(|()| store.mapper.charge(new))?;
 
         // Commit: store the new pins and count one more user of every page.
-        let mut next = fresh.iter().copied();
+        let writable = self.writable;
         store.for_each_mut(first, last, |slot, used| {
             if slot.refs == 0 {
-                slot.page = next.next();
+                slot.pin = fresh.take(writable);
                 *used += 1;
             }
             slot.refs += 1;
             if new != count {
-                if let Some(page) = slot.page {
+                if let Some(pin) = &slot.pin {
                     // `out` has room for every page of the range.
-                    let _ = out.push_within_capacity(page);
+                    let _ = out.push_within_capacity(pin.page());
                 }
             }
         });
         store.used += new;
-        Ok(if new == count { fresh } else { out })
+        Ok(if new == count {
+            fresh.into_pages()
+        } else {
+            out
+        })
     }
 
     /// Pins the `len` pages from page `start`, which are not pinned yet,
     /// appending them to `fresh` (which has room for them) in order.
-    fn pin_run(&self, start: u64, len: u64, fresh: &mut KVVec<PinnedPage>) -> Result {
+    fn pin_run(&self, start: u64, len: u64, fresh: &mut PinBatch) -> Result {
         let mut index = start;
         let end = start + len;
         while index < end {
@@ -462,17 +482,11 @@ impl Pages {
                         .checked_add(offset)
                         .and_then(|a| usize::try_from(a).ok())
                         .ok_or(EFAULT)?;
-                    glue::pin_user_into(&self.mm, addr, self.writable, want, fresh)?
+                    fresh.pin_user(&self.mm, addr, self.writable, want)?
                 }
                 Source::File { start, file } => {
                     let at = start.checked_add(offset).ok_or(EINVAL)?;
-                    let mut batch = [None; glue::PIN_BATCH];
-                    let n = want.min(glue::PIN_BATCH);
-                    let got = glue::pin_file(file, at, &mut batch[..n])?;
-                    for page in batch.iter().take(got).flatten() {
-                        fresh.push(*page, GFP_KERNEL_ACCOUNT)?;
-                    }
-                    got
+                    fresh.pin_file(file, at, want)?
                 }
             };
             index += got as u64;
@@ -525,34 +539,22 @@ impl Pages {
                     .and_then(|a| usize::try_from(a).ok())
                     .ok_or(EFAULT)?;
                 let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
-                let page = glue::pin_user_page(&self.mm, addr, write)?;
-                // SAFETY: `page` was pinned just above and is released below.
-                let res =
-                    unsafe { glue::page_copy(page, offset, &mut data[done..done + n], write) };
-                // SAFETY: The pin taken above is released once, here.
-                unsafe { glue::unpin(&[page], write) };
-                res?;
+                // Dropping the pin, once copied, lets it go.
+                glue::pin_user_page(&self.mm, addr, write)?.copy(
+                    offset,
+                    &mut data[done..done + n],
+                    write,
+                )?;
                 done += n;
                 offset = 0;
             }
             return Ok(());
         }
-        let pages = self.pin(first, last)?;
-        let mut res = Ok(());
-        let mut done = 0usize;
-        let mut offset = (start_byte % PAGE_SIZE) as usize;
-        for page in pages.iter() {
-            let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
-            // SAFETY: `pages` are pinned until `unpin` below.
-            let copied =
-                unsafe { glue::page_copy(*page, offset, &mut data[done..done + n], write) };
-            if let Err(e) = copied {
-                res = Err(e);
-                break;
-            }
-            done += n;
-            offset = 0;
-        }
+        // File memory: pinned for the copy, through the pins it then has.
+        drop(self.pin(first, last)?);
+        let res = self
+            .rw_pinned(start_byte, first, last, data, write)
+            .and_then(|copied| if copied { Ok(()) } else { Err(EINVAL) });
         self.unpin(first, last);
         res
     }
@@ -576,11 +578,12 @@ impl Pages {
         let mut done = 0usize;
         let mut offset = (start_byte % PAGE_SIZE) as usize;
         for index in first..=last {
-            let page = store.slot(index).and_then(|s| s.page).ok_or(EINVAL)?;
+            let pin = store
+                .slot(index)
+                .and_then(|s| s.pin.as_ref())
+                .ok_or(EINVAL)?;
             let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
-            // SAFETY: The page is pinned by the store, which is locked for
-            // the whole copy, so the pin cannot go away meanwhile.
-            unsafe { glue::page_copy(page, offset, &mut data[done..done + n], write) }?;
+            pin.copy(offset, &mut data[done..done + n], write)?;
             done += n;
             offset = 0;
         }
@@ -593,13 +596,14 @@ impl Pages {
         let mut store = self.pins.lock();
         let writable = self.writable;
         let count = usize::try_from(last.saturating_sub(first) + 1).unwrap_or(usize::MAX);
-        // Few pages are batched on the stack; more in a vector.
-        let mut small = [None::<PinnedPage>; 16];
+        // The pins let go are released once the store is unlocked: few one
+        // by one, more in one batch.
+        let mut small: [Option<PagePin>; 16] = [const { None }; 16];
         let mut nsmall = 0usize;
         let mut freed = if count > small.len() {
-            KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT).unwrap_or_default()
+            PinBatch::with_capacity(count, writable).unwrap_or_else(|_| PinBatch::new(writable))
         } else {
-            KVVec::new()
+            PinBatch::new(writable)
         };
         let mut nfreed = 0usize;
         store.for_each_mut(first, last, |slot, used| {
@@ -610,20 +614,18 @@ impl Pages {
             if slot.refs != 0 {
                 return;
             }
-            let Some(page) = slot.page.take() else {
+            let Some(pin) = slot.pin.take() else {
                 return;
             };
             *used -= 1;
             nfreed += 1;
-            // Unpinning must not fail: batch what we can, and unpin one by
-            // one if the batch had no room.
+            // Unpinning must not fail: batch what we can, and unpin now
+            // (dropping the pin) if the batch had no room.
             if let Some(s) = small.get_mut(nsmall) {
-                *s = Some(page);
+                *s = Some(pin);
                 nsmall += 1;
-            } else if freed.push_within_capacity(page).is_err() {
-                // SAFETY: The store held this pin, and gave it up with `take`
-                // above.
-                unsafe { glue::unpin(&[page], writable) };
+            } else if let Err(pin) = freed.push(pin) {
+                drop(pin);
             }
         });
         store.used = store.used.saturating_sub(nfreed);
@@ -632,12 +634,8 @@ impl Pages {
         // charges agree.
         store.mapper.uncharge(nfreed);
         drop(store);
-        for page in small.iter().flatten() {
-            // SAFETY: The store held this pin and gave it up with `take`.
-            unsafe { glue::unpin(core::slice::from_ref(page), self.writable) };
-        }
-        // SAFETY: The store held these pins and gave them up with `take`.
-        unsafe { glue::unpin(&freed, self.writable) };
+        drop(small);
+        drop(freed);
     }
 
     /// Whether the memory is a file's (so that it does not depend on the
@@ -667,35 +665,6 @@ impl Pages {
         if old.charge(store.used).is_ok() {
             store.mapper.uncharge(store.used);
             store.mapper = old;
-        }
-    }
-}
-
-#[pinned_drop]
-impl PinnedDrop for Pages {
-    fn drop(self: Pin<&mut Self>) {
-        // Every user unpins before letting go; if one did not, release the
-        // pins and charges here rather than leak them.
-        let store = self.pins.lock();
-        let mut left = KVVec::new();
-        let mut n = 0usize;
-        for leaf in Iterator::chain(store.leaves.iter().flatten(), store.single.iter()) {
-            for page in leaf.slots.iter().filter_map(|s| s.page.as_ref()) {
-                n += 1;
-                if left.push(*page, GFP_KERNEL_ACCOUNT).is_err() {
-                    // SAFETY: The store holds this pin and is being dropped.
-                    unsafe { glue::unpin(&[*page], self.writable) };
-                }
-            }
-        }
-        if n != 0 {
-            store.mapper.uncharge(n);
-        }
-        drop(store);
-        if n != 0 {
-            pr_err!("pages dropped with {} pins left\n", n);
-            // SAFETY: The store held these pins and is being dropped.
-            unsafe { glue::unpin(&left, self.writable) };
         }
     }
 }

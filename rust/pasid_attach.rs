@@ -11,6 +11,8 @@
 //! the kernel crate, so `rust/host` unit tests it. The module builds it in
 //! with the device layer that calls it (bind, attach, replace, detach).
 
+#![deny(unsafe_code)]
+
 /// The PASID that stands for the requester ID itself.
 pub(crate) const NO_PASID: u32 = 0;
 

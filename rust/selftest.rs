@@ -5,6 +5,8 @@
 //! drive this module. Ops are added as the features they test arrive; an op
 //! not implemented yet is `EOPNOTSUPP`, as upstream answers an unknown op.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     prelude::*,
@@ -28,15 +30,19 @@ use crate::{
         MAX_PIN_LENGTH, //
     },
     device::Device,
-    glue,
     hw_pagetable::Hwpt,
     ictx::Ictx,
     io_pagetable::ReservedBy,
     ioas::Ioas,
-    iommu::MockDev,
     iova::{
         IovaRange,
         PAGE_SIZE, //
+    },
+    mock::{
+        self,
+        MockBoundDev,
+        MockDev,
+        MockDomain, //
     },
     object::{
         ObjRef,
@@ -241,12 +247,12 @@ pub(crate) fn test_cmd_ioctl<'a>(
 /// A selftest device: a mock IOMMU device bound to the file, as
 /// `IOMMU_TEST_OP_MOCK_DOMAIN` makes it. Destroying it detaches and unbinds
 /// the device, which then disappears.
-#[pin_data(PinnedDrop)]
+#[pin_data]
 pub(crate) struct MockDevice {
     /// The bound device, as the driver holds it: userspace cannot destroy
     /// the device object while this reference lives.
     #[pin]
-    dev: Mutex<Option<ObjRef<Device>>>,
+    dev: Mutex<Option<Binding>>,
     /// Dropped last: the device is unbound before it is unregistered.
     mock: MockDev,
 }
@@ -263,7 +269,7 @@ impl ObjectType for MockDevice {
 impl MockDevice {
     /// The bound device: `ENOENT` once the selftest device is destroyed.
     fn device(&self) -> Result<ObjRef<Device>> {
-        self.dev.lock().as_ref().ok_or(ENOENT)?.clone_ref()
+        self.dev.lock().as_ref().ok_or(ENOENT)?.0.clone_ref()
     }
 
     /// `IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS)`: a mock device with `flags`,
@@ -287,7 +293,7 @@ impl MockDevice {
         let dev = Device::bind(ictx, m.mock.dev())?;
         let id = dev.id();
         let attached = dev.attach(ictx, NO_PASID, cmd.id);
-        *m.dev.lock() = Some(dev);
+        *m.dev.lock() = Some(Binding(dev));
         let res = attached.and_then(|hwpt_id| {
             let mut md = cmd.mock_domain_flags();
             md.out_stdev_id =
@@ -306,35 +312,31 @@ impl MockDevice {
     /// Detaches and unbinds the device and destroys its object, with the
     /// file at hand. Later calls do nothing.
     pub(crate) fn destroy(&self, ictx: &Ictx) {
-        let Some(dev) = self.dev.lock().take() else {
+        let Some(binding) = self.dev.lock().take() else {
             return;
         };
+        let dev = &binding.0;
         let id = dev.id();
         dev.unbind(Some(ictx));
         // Removed by identity, not by id alone: once our reference is gone
         // the id could be another object's. Short-term users (an ioctl
         // looking the device up) are waited for, a while, as upstream waits.
-        let this = move |d: &Device| d.id() == id;
-        let serial = dev.serial();
-        drop(dev);
-        for _ in 0..1000 {
-            match ictx.objects.destroy_serial::<Device>(id, serial, &this) {
-                Err(e) if e == EBUSY => {
-                    kernel::time::delay::fsleep(kernel::time::Delta::from_millis(1))
-                }
-                _ => return,
-            }
-        }
+        let weak = dev.downgrade();
+        // Unbound already: dropping the binding only drops the reference.
+        drop(binding);
+        // Still in use after the wait: the file's teardown takes it.
+        let _ = ictx.objects.destroy_wait(&weak, |d: &Device| d.id() == id);
     }
 }
 
-#[pinned_drop]
-impl PinnedDrop for MockDevice {
-    fn drop(self: Pin<&mut Self>) {
-        // The file is closing: the table's teardown takes what is left.
-        if let Some(dev) = self.dev.lock().take() {
-            dev.unbind(None);
-        }
+/// The driver's reference to a mock device's object: dropping it unbinds
+/// the device. Without the file at hand (it is closing), the table's
+/// teardown takes what is left.
+struct Binding(ObjRef<Device>);
+
+impl Drop for Binding {
+    fn drop(&mut self) {
+        self.0.unbind(None);
     }
 }
 
@@ -358,7 +360,7 @@ fn check_map(ictx: &Ictx, id: u32, iova: u64, length: u64, uptr: u64) -> Result 
     }
     let (mut iova, mut uptr) = (iova, uptr);
     for _ in 0..length / step {
-        let want = glue::user_phys(usize::try_from(uptr).map_err(|_| EFAULT)?)?;
+        let want = mock::user_phys(usize::try_from(uptr).map_err(|_| EFAULT)?)?;
         if hwpt.domain.iova_to_phys(iova) != want {
             return Err(EINVAL);
         }
@@ -433,7 +435,7 @@ fn check_refs(uptr: u64, length: u64, refs: u32) -> Result {
     }
     let mut addr = usize::try_from(uptr).map_err(|_| EINVAL)?;
     for _ in 0..length / PAGE_SIZE {
-        if glue::page_pins(addr)? != refs {
+        if mock::page_pins(addr)? != refs {
             return Err(EIO);
         }
         addr = addr.wrapping_add(PAGE_SIZE as usize);

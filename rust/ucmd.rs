@@ -13,6 +13,8 @@
 //! new object; the dispatcher publishes it if the command succeeds and
 //! aborts it (releasing its id) if it fails, as upstream's `ucmd->new_obj`.
 
+#![deny(unsafe_code)]
+
 use core::mem::size_of;
 use kernel::{
     fs::File,

@@ -10,6 +10,8 @@
 //! destroyed IOAS alive nor follows its id to a new object: once the IOAS is
 //! destroyed, the compat ioctls are `ENODEV`, as upstream.
 
+#![deny(unsafe_code)]
+
 use core::mem::{
     offset_of,
     size_of, //
@@ -40,7 +42,10 @@ use crate::{
         IovaRange,
         PAGE_SIZE, //
     },
-    object::ObjRef,
+    object::{
+        ObjRef,
+        WeakObj, //
+    },
     pages::Source,
     uapi::*,
     ucmd::UserCmdBuf, //
@@ -62,11 +67,7 @@ const VFIO_IOMMU_UNMAP_DMA: u32 = vfio_ioctl_nr(14);
 /// The IOAS the compat ioctls act on: `ENODEV` if none is set or it is gone.
 fn compat_ioas(ictx: &Ictx) -> Result<ObjRef<Ioas>> {
     let chosen = (*ictx.vfio_ioas.lock()).ok_or(ENODEV)?;
-    let ioas = ictx.objects.get::<Ioas>(chosen.id).map_err(|_| ENODEV)?;
-    if ioas.serial() != chosen.serial {
-        return Err(ENODEV);
-    }
-    Ok(ioas)
+    chosen.get(&ictx.objects).map_err(|_| ENODEV)
 }
 
 /// Reads the first `minsz` bytes of a VFIO struct `T` at `arg` (the rest
@@ -284,12 +285,8 @@ fn get_info(ictx: &Ictx, arg: usize) -> Result {
     )
 }
 
-/// The compatibility IOAS of a file: its id and serial.
-#[derive(Clone, Copy)]
-pub(crate) struct CompatIoas {
-    id: u32,
-    serial: u64,
-}
+/// The compatibility IOAS of a file.
+pub(crate) type CompatIoas = WeakObj<Ioas>;
 
 /// `IOMMU_VFIO_IOAS`.
 pub(crate) fn vfio_ioas_ioctl(
@@ -302,20 +299,12 @@ pub(crate) fn vfio_ioas_ioctl(
     }
     match u32::from(cmd.op) {
         IOMMU_VFIO_IOAS_GET => {
-            let chosen = (*ictx.vfio_ioas.lock()).ok_or(ENODEV)?;
-            let ioas = ictx.objects.get::<Ioas>(chosen.id).map_err(|_| ENODEV)?;
-            if ioas.serial() != chosen.serial {
-                return Err(ENODEV);
-            }
-            cmd.ioas_id = ioas.id();
+            cmd.ioas_id = compat_ioas(ictx)?.id();
             buf.respond(&cmd)
         }
         IOMMU_VFIO_IOAS_SET => {
             let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
-            *ictx.vfio_ioas.lock() = Some(CompatIoas {
-                id: ioas.id(),
-                serial: ioas.serial(),
-            });
+            *ictx.vfio_ioas.lock() = Some(ioas.downgrade());
             Ok(())
         }
         IOMMU_VFIO_IOAS_CLEAR => {

@@ -6,6 +6,8 @@
 //! (`in_data` -> `out_data`) is supported, its mmap page and hardware queues
 //! are not.
 
+#![deny(unsafe_code)]
+
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     new_mutex,
@@ -23,6 +25,7 @@ use crate::{
         HwptKind, //
     },
     ictx::Ictx,
+    iommu::BoundDev,
     object::{
         ObjRef,
         ObjectKind,
@@ -67,6 +70,18 @@ impl Drop for Vdevice {
     }
 }
 
+/// Whether `b` is a mock IOMMU device: the vIOMMUs here are the mock's.
+#[cfg(CONFIG_IOMMUFD_TEST)]
+fn is_mock(b: &BoundDev) -> bool {
+    crate::mock::MockBoundDev::is_mock(b)
+}
+
+/// Without the selftest there is no mock IOMMU, and so no vIOMMU.
+#[cfg(not(CONFIG_IOMMUFD_TEST))]
+fn is_mock(_b: &BoundDev) -> bool {
+    false
+}
+
 /// `IOMMU_VDEVICE_ALLOC`.
 pub(crate) fn vdevice_alloc_ioctl<'a>(
     ictx: &'a Ictx,
@@ -75,8 +90,7 @@ pub(crate) fn vdevice_alloc_ioctl<'a>(
 ) -> Result {
     let viommu = ictx.objects.get::<Viommu>(cmd.viommu_id)?;
     let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
-    // The vIOMMUs here are the mock IOMMU's.
-    if !dev.with_bound(|b| Ok(b.is_mock()))? {
+    if !dev.with_bound(|b| Ok(is_mock(b)))? {
         return Err(EINVAL);
     }
     let mut ids = viommu.virt_ids.lock();
@@ -98,7 +112,7 @@ pub(crate) fn vdevice_alloc_ioctl<'a>(
         Ok((ObjectKind::Vdevice(vdev), ()))
     })?;
     // A device has one vDEVICE.
-    if let Err(e) = dev.set_vdevice(pending.id(), viommu.serial()) {
+    if let Err(e) = dev.set_vdevice(pending.id(), &viommu) {
         // The vDEVICE's teardown takes the vIOMMU's lock.
         drop(ids);
         drop(pending);
@@ -133,7 +147,7 @@ pub(crate) fn alloc_ioctl<'a>(
     // The only vIOMMU type here is the mock IOMMU's.
     #[cfg(CONFIG_IOMMUFD_TEST)]
     let supported =
-        cmd.type_ == IOMMU_VIOMMU_TYPE_SELFTEST && dev.with_bound(|b| Ok(b.is_mock()))?;
+        cmd.type_ == IOMMU_VIOMMU_TYPE_SELFTEST && dev.with_bound(|b| Ok(is_mock(b)))?;
     #[cfg(not(CONFIG_IOMMUFD_TEST))]
     let supported = false;
     if !supported {

@@ -5,6 +5,8 @@
 //! a PASID attach in Linux 7.3, and nested allocation is not wired to
 //! iommufd, so both are `NotSupported`.
 
+#![deny(unsafe_code)]
+
 use super::{
     Domain,
     Features,

@@ -5,6 +5,8 @@
 //! or blocked; the guest owns the CD table when nested; a CD is rewritten in
 //! place, hitless where the architecture allows.
 
+#![deny(unsafe_code)]
+
 use super::{
     Domain,
     Features,

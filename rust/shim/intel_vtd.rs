@@ -4,6 +4,8 @@
 //! needs scalable mode; every translating domain, identity and blocking can
 //! sit on a PASID; a PASID entry is torn down before the new one is written.
 
+#![deny(unsafe_code)]
+
 use super::{
     Domain,
     Features,

@@ -4,6 +4,8 @@
 //! every flag combination, nested with PASID, every domain on any PASID,
 //! a 20-bit PASID space and no hardware state, so a replace is hitless.
 
+#![deny(unsafe_code)]
+
 use super::{
     Domain,
     Features,

@@ -12,6 +12,8 @@
 //! `rust/host` unit tests them; the module builds them in with the device
 //! layer that consults them.
 
+#![deny(unsafe_code)]
+
 mod amd_vi;
 mod arm_smmu_v3;
 mod intel_vtd;
