@@ -18,13 +18,16 @@
 #define LEN (8 * PSZ)
 
 struct flow {
+	char *buf;
 	int fd;
 	int afd;
 };
 
 /* The flow under test. Returns 0, or -1 with errno from the failing call. */
-static int run_flow(struct flow *f, char *buf)
+static int run_flow(void *arg)
 {
+	struct flow *f = arg;
+	char *buf = f->buf;
 	__u64 iova = BASE, dst = 0;
 	__u32 ioas, pages1, pages2;
 
@@ -68,13 +71,10 @@ TEST(ioas_and_pin_paths_under_fault_injection)
 	ASSERT_LE(0, nthfd);
 
 	for (nth = 1; nth < 3000; nth++) {
-		struct flow f = { .fd = -1, .afd = -1 };
+		struct flow f = { .buf = buf, .fd = -1, .afd = -1 };
 		int rc, err, reached;
 
-		ASSERT_EQ(0, fail_nth_arm(nthfd, nth));
-		rc = run_flow(&f, buf);
-		err = errno;
-		reached = fail_nth_disarm(nthfd);
+		reached = fail_nth_run(nthfd, nth, run_flow, &f, &rc, &err);
 		ASSERT_LE(0, reached);
 
 		if (f.afd >= 0)

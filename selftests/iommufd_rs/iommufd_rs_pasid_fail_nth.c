@@ -33,6 +33,7 @@ enum {
 };
 
 struct flow {
+	char *buf;
 	int fd;
 	/* the mock device, once made: its PASID is detached after a failure */
 	__u32 stdev;
@@ -69,8 +70,10 @@ static int sane_errno(const struct flow *f, int err, int c_module)
 }
 
 /* The flow under test. Returns 0, or -1 with errno from the failing step. */
-static int run_flow(struct flow *f, char *buf)
+static int run_flow(void *arg)
 {
+	struct flow *f = arg;
+	char *buf = f->buf;
 	struct iommu_hwpt_selftest nest_data = {
 		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
 	};
@@ -154,13 +157,10 @@ TEST(pasid_paths_under_fault_injection)
 	ASSERT_LE(0, nthfd);
 
 	for (nth = 1; nth < 5000; nth++) {
-		struct flow f = { .fd = -1 };
+		struct flow f = { .buf = buf, .fd = -1 };
 		int rc, err, reached;
 
-		ASSERT_EQ(0, fail_nth_arm(nthfd, nth));
-		rc = run_flow(&f, buf);
-		err = errno;
-		reached = fail_nth_disarm(nthfd);
+		reached = fail_nth_run(nthfd, nth, run_flow, &f, &rc, &err);
 		ASSERT_LE(0, reached);
 
 		/*

@@ -493,35 +493,29 @@ static inline int fail_nth_open(void)
 	return open(path, O_RDWR);
 }
 
-/* Arms the nth fault site from now: 0, or -1. */
-static inline int fail_nth_arm(int nthfd, int nth)
-{
-	char arm[16];
-
-	snprintf(arm, sizeof(arm), "%d", nth);
-	if (pwrite(nthfd, arm, strlen(arm), 0) != (ssize_t)strlen(arm))
-		return -1;
-	return 0;
-}
-
 /*
- * Disarms it: 1 if the nth site was reached (and failed), 0 if the count
- * was not used up, -1 on error. errno is kept for the caller.
+ * Runs flow(arg) with the nth fault site of the calling thread armed, and
+ * disarms it: 1 if the site was reached (and failed), 0 if flow() ran
+ * without reaching it, -1 if fail-nth could not be used. *rc and *err get
+ * what flow() returned and the errno it left.
  */
-static inline int fail_nth_disarm(int nthfd)
+static inline int fail_nth_run(int nthfd, int nth, int (*flow)(void *),
+			       void *arg, int *rc, int *err)
 {
-	int saved = errno, ret = -1;
-	char left[32];
+	char buf[32];
 	ssize_t n;
 
-	n = pread(nthfd, left, sizeof(left) - 1, 0);
-	if (n > 0) {
-		left[n] = 0;
-		if (pwrite(nthfd, "0", 1, 0) == 1)
-			ret = atoi(left) == 0;
-	}
-	errno = saved;
-	return ret;
+	snprintf(buf, sizeof(buf), "%d", nth);
+	if (pwrite(nthfd, buf, strlen(buf), 0) != (ssize_t)strlen(buf))
+		return -1;
+	*rc = flow(arg);
+	*err = errno;
+	/* what is left of the count: above 0, the site was not reached */
+	n = pread(nthfd, buf, sizeof(buf) - 1, 0);
+	if (pwrite(nthfd, "0", 1, 0) != 1 || n <= 0)
+		return -1;
+	buf[n] = 0;
+	return atoi(buf) == 0;
 }
 
 #endif
