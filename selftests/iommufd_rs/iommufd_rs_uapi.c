@@ -5,39 +5,13 @@
  * and what closing a file does. These hold for the C iommufd.ko as well,
  * which is how the tests themselves are checked.
  */
-#include <errno.h>
-#include <fcntl.h>
+#define _GNU_SOURCE
 #include <pthread.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <linux/iommufd.h>
 
 #include "kselftest_harness.h"
-
-#define PAGE_SZ 4096
-
-static int ioas_alloc(int fd, __u32 *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-	int rc = ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
-
-	if (!rc)
-		*id = cmd.out_ioas_id;
-	return rc;
-}
-
-static int destroy(int fd, __u32 id)
-{
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &cmd);
-}
+#include "iommufd_rs_util.h"
 
 FIXTURE(uapi)
 {
@@ -68,8 +42,8 @@ TEST_F(uapi, ioas_alloc_ids)
 {
 	__u32 a = 0, b = 0;
 
-	ASSERT_EQ(0, ioas_alloc(self->fd, &a));
-	ASSERT_EQ(0, ioas_alloc(self->fd, &b));
+	test_ioctl_ioas_alloc(&a);
+	test_ioctl_ioas_alloc(&b);
 	/* ids start at 1 in a new file and are handed out lowest first */
 	ASSERT_EQ(1, a);
 	ASSERT_EQ(2, b);
@@ -86,8 +60,7 @@ TEST_F(uapi, ioas_alloc_flags)
 
 	for (bit = 0; bit < 32; bit++) {
 		cmd.flags = 1U << bit;
-		ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
-		ASSERT_EQ(EOPNOTSUPP, errno);
+		EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
 		/* a failed command reports nothing */
 		ASSERT_EQ(0xdead, cmd.out_ioas_id);
 	}
@@ -104,17 +77,14 @@ TEST_F(uapi, size_below_minimum)
 	__u32 id;
 
 	for (alloc.size = 0; alloc.size < sizeof(alloc); alloc.size++) {
-		ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, &alloc));
-		ASSERT_EQ(EINVAL, errno);
+		EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_IOAS_ALLOC, &alloc));
 		ASSERT_EQ(0xdead, alloc.out_ioas_id);
 	}
-	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
-	for (dst.size = 0; dst.size < sizeof(dst); dst.size++) {
-		ASSERT_EQ(-1, ioctl(self->fd, IOMMU_DESTROY, &dst));
-		ASSERT_EQ(EINVAL, errno);
-	}
+	test_ioctl_ioas_alloc(&id);
+	for (dst.size = 0; dst.size < sizeof(dst); dst.size++)
+		EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_DESTROY, &dst));
 	/* the object survived the malformed destroys */
-	ASSERT_EQ(0, destroy(self->fd, id));
+	test_ioctl_destroy(id);
 }
 
 TEST_F(uapi, size_above_struct)
@@ -142,8 +112,7 @@ TEST_F(uapi, size_above_struct)
 		big.cmd.size = sizeof(big.cmd) + sizeof(big.tail);
 		big.cmd.out_ioas_id = 0xdead;
 		big.tail[i] = 1;
-		ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, &big));
-		ASSERT_EQ(E2BIG, errno);
+		EXPECT_ERRNO(E2BIG, ioctl(self->fd, IOMMU_IOAS_ALLOC, &big));
 		ASSERT_EQ(0xdead, big.cmd.out_ioas_id);
 	}
 	/* a non-zero byte beyond the declared size is not looked at */
@@ -158,35 +127,31 @@ TEST_F(uapi, size_above_struct)
 TEST_F(uapi, size_is_read_once_from_user)
 {
 	/* a struct that ends where its mapping ends: a larger size faults */
-	__u8 *map = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+	__u8 *map = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct iommu_ioas_alloc *cmd;
 
 	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_EQ(0, munmap(map + PAGE_SZ, PAGE_SZ));
-	cmd = (void *)(map + PAGE_SZ - sizeof(*cmd));
+	ASSERT_EQ(0, munmap(map + PSZ, PSZ));
+	cmd = (void *)(map + PSZ - sizeof(*cmd));
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->size = sizeof(*cmd);
 	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOC, cmd));
 	ASSERT_EQ(1, cmd->out_ioas_id);
 
 	cmd->size = sizeof(*cmd) + 4;
-	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, cmd));
-	ASSERT_EQ(EFAULT, errno);
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOMMU_IOAS_ALLOC, cmd));
 
 	/* a huge declared size is checked for zeroes, not trusted */
 	cmd->size = 0xffffffff;
-	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, cmd));
-	ASSERT_EQ(EFAULT, errno);
-	munmap(map, PAGE_SZ);
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOMMU_IOAS_ALLOC, cmd));
+	munmap(map, PSZ);
 }
 
 TEST_F(uapi, bad_pointer)
 {
-	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_IOAS_ALLOC, NULL));
-	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_DESTROY, (void *)8));
-	ASSERT_EQ(EFAULT, errno);
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOMMU_IOAS_ALLOC, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOMMU_DESTROY, (void *)8));
 }
 
 TEST_F(uapi, unknown_commands)
@@ -205,10 +170,8 @@ TEST_F(uapi, unknown_commands)
 	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		ASSERT_EQ(-1, ioctl(self->fd, cmds[i], &cmd));
-		ASSERT_EQ(ENOTTY, errno);
-	}
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		EXPECT_ERRNO(ENOTTY, ioctl(self->fd, cmds[i], &cmd));
 	/* none of them created an object */
 	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
 	ASSERT_EQ(1, cmd.out_ioas_id);
@@ -218,31 +181,25 @@ TEST_F(uapi, destroy)
 {
 	__u32 a, b, c;
 
-	ASSERT_EQ(0, ioas_alloc(self->fd, &a));
-	ASSERT_EQ(0, ioas_alloc(self->fd, &b));
-	ASSERT_EQ(0, destroy(self->fd, a));
+	test_ioctl_ioas_alloc(&a);
+	test_ioctl_ioas_alloc(&b);
+	test_ioctl_destroy(a);
 
 	/* destroying twice */
-	ASSERT_EQ(-1, destroy(self->fd, a));
-	ASSERT_EQ(ENOENT, errno);
+	test_err_destroy(ENOENT, a);
 
 	/* ids that never existed */
-	ASSERT_EQ(-1, destroy(self->fd, 0));
-	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, destroy(self->fd, b + 1));
-	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, destroy(self->fd, 0x7fffffff));
-	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, destroy(self->fd, 0x80000000));
-	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, destroy(self->fd, 0xffffffff));
-	ASSERT_EQ(ENOENT, errno);
+	test_err_destroy(ENOENT, 0);
+	test_err_destroy(ENOENT, b + 1);
+	test_err_destroy(ENOENT, 0x7fffffff);
+	test_err_destroy(ENOENT, 0x80000000);
+	test_err_destroy(ENOENT, 0xffffffff);
 
 	/* a freed id is reused, lowest first */
-	ASSERT_EQ(0, ioas_alloc(self->fd, &c));
+	test_ioctl_ioas_alloc(&c);
 	ASSERT_EQ(a, c);
-	ASSERT_EQ(0, destroy(self->fd, b));
-	ASSERT_EQ(0, destroy(self->fd, c));
+	test_ioctl_destroy(b);
+	test_ioctl_destroy(c);
 }
 
 TEST_F(uapi, destroy_unknown_flags_free_fields)
@@ -254,15 +211,13 @@ TEST_F(uapi, destroy_unknown_flags_free_fields)
 	} big = { .cmd = { .size = sizeof(big) } };
 	__u32 id;
 
-	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	test_ioctl_ioas_alloc(&id);
 	big.cmd.id = id;
 	big.extra = 1;
-	ASSERT_EQ(-1, ioctl(self->fd, IOMMU_DESTROY, &big));
-	ASSERT_EQ(E2BIG, errno);
+	EXPECT_ERRNO(E2BIG, ioctl(self->fd, IOMMU_DESTROY, &big));
 	big.extra = 0;
 	ASSERT_EQ(0, ioctl(self->fd, IOMMU_DESTROY, &big));
-	ASSERT_EQ(-1, destroy(self->fd, id));
-	ASSERT_EQ(ENOENT, errno);
+	test_err_destroy(ENOENT, id);
 }
 
 TEST_F(uapi, ids_are_per_file)
@@ -271,18 +226,16 @@ TEST_F(uapi, ids_are_per_file)
 	__u32 a, b;
 
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &a));
+	test_ioctl_ioas_alloc(&a);
 	/* the other file has no objects */
-	ASSERT_EQ(-1, destroy(fd2, a));
-	ASSERT_EQ(ENOENT, errno);
+	EXPECT_ERRNO(ENOENT, _test_ioctl_destroy(fd2, a));
 	/* and its own numbering */
-	ASSERT_EQ(0, ioas_alloc(fd2, &b));
+	ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd2, &b));
 	ASSERT_EQ(a, b);
-	ASSERT_EQ(0, destroy(fd2, b));
-	ASSERT_EQ(-1, destroy(fd2, b));
-	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, _test_ioctl_destroy(fd2, b));
+	EXPECT_ERRNO(ENOENT, _test_ioctl_destroy(fd2, b));
 	/* the first file's object is untouched */
-	ASSERT_EQ(0, destroy(self->fd, a));
+	test_ioctl_destroy(a);
 	close(fd2);
 }
 
@@ -296,12 +249,12 @@ TEST(close_with_live_objects)
 
 		ASSERT_LE(0, fd);
 		for (i = 0; i < 2000; i++) {
-			ASSERT_EQ(0, ioas_alloc(fd, &id));
+			ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &id));
 			ASSERT_EQ(i + 1, id);
 		}
 		/* leave holes, so that close sees a sparse table */
 		for (i = 1; i <= 2000; i += 3)
-			ASSERT_EQ(0, destroy(fd, i));
+			ASSERT_EQ(0, _test_ioctl_destroy(fd, i));
 		ASSERT_EQ(0, close(fd));
 	}
 }
@@ -316,10 +269,10 @@ static void *alloc_destroy_thread(void *arg)
 	int i;
 
 	for (i = 0; i < PER_THREAD; i++)
-		if (ioas_alloc(fd, &ids[i]))
+		if (_test_ioctl_ioas_alloc(fd, &ids[i]))
 			return (void *)1;
 	for (i = 0; i < PER_THREAD; i++)
-		if (destroy(fd, ids[i]))
+		if (_test_ioctl_destroy(fd, ids[i]))
 			return (void *)2;
 	return NULL;
 }
@@ -340,7 +293,7 @@ TEST_F(uapi, concurrent_alloc_destroy)
 		ASSERT_EQ(NULL, ret);
 	}
 	/* everything was destroyed: numbering starts over */
-	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	test_ioctl_ioas_alloc(&id);
 	ASSERT_EQ(1, id);
 }
 
