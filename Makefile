@@ -49,7 +49,7 @@ bench: module tests
 	@scripts/bench.sh
 
 clean:
-	rm -rf build
+	rm -rf build rust/uapi_generated.rs
 	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.symvers' -o -name 'modules.order' \
 		-o -name '*.rmeta' -o -name '.*.d' \) -type f -delete
