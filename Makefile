@@ -5,7 +5,9 @@
 #
 #   make run      set up, build everything, boot, load, run the demo
 #   make check    every test: lint, the runner, the selftests in the VM
-#   make vm RUN='cmd'  [IOMMUFD_IMPL=rust|c|none]  run cmd in the test VM
+#   make vm RUN='cmd'  [IOMMUFD_IMPL=rust|rust-prod|c|none]  run cmd in the test VM
+#   make module [IOMMUFD_RS_SELFTEST=n]  the module; =n the production variant,
+#                 without the selftest ABI and the mock, in build/prod/
 #   make bench    iommufd_rs.ko against the C iommufd.ko in one boot
 #
 # Everything expensive is cached in ~/.cache/iommufd-rs (IOMMUFD_RS_CACHE).
@@ -17,7 +19,7 @@ else
 SHELL := /bin/bash
 RUN ?= true
 
-.PHONY: all setup kernel module tests lint check run vm bench clean
+.PHONY: all setup kernel module module-prod tests lint check run vm bench clean
 
 all: module tests
 
@@ -28,7 +30,10 @@ kernel: setup
 	@scripts/build-kernel.sh >/dev/null
 
 module: kernel
-	@scripts/build-module.sh
+	@IOMMUFD_RS_SELFTEST='$(IOMMUFD_RS_SELFTEST)' scripts/build-module.sh
+
+module-prod: kernel
+	@IOMMUFD_RS_SELFTEST=n scripts/build-module.sh
 
 tests: kernel
 	@scripts/build-tests.sh
@@ -36,13 +41,13 @@ tests: kernel
 lint: kernel
 	@scripts/lint.sh all
 
-vm: module tests
+vm: module tests $(if $(filter rust-prod,$(IOMMUFD_IMPL)),module-prod)
 	@scripts/vm.sh '$(subst ','\'',$(RUN))'
 
 run: module tests
 	@scripts/vm.sh 'build/samples/iommufd_demo && build/samples/iommufd_pasid_demo'
 
-check: module tests
+check: module module-prod tests
 	@scripts/check.sh
 
 bench: module tests

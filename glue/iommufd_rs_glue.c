@@ -225,6 +225,8 @@ void iommufd_rs_add_pinned_vm(struct mm_struct *mm, long npages)
 	atomic64_add(npages, &mm->pinned_vm);
 }
 
+#ifdef IOMMUFD_RS_SELFTEST
+/* The selftest's access fds, which IOMMU_TEST_CMD hands out. */
 static int iommufd_rs_access_release_fop(struct inode *inode,
 					 struct file *file)
 {
@@ -266,3 +268,4 @@ void *iommufd_rs_access_data(struct file *file)
 		return NULL;
 	return file->private_data;
 }
+#endif /* IOMMUFD_RS_SELFTEST */

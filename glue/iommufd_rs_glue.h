@@ -33,11 +33,14 @@ int iommufd_rs_charge_mm(struct mm_struct *mm, struct task_struct *task,
 			 unsigned long npages, bool inc);
 void iommufd_rs_add_pinned_vm(struct mm_struct *mm, long npages);
 
+#ifdef IOMMUFD_RS_SELFTEST
+/* The selftest's access fds. */
 struct file *iommufd_rs_access_file(void *data);
 void *iommufd_rs_access_data(struct file *file);
 
 /* Implemented in Rust: the last reference of an access fd is gone. */
 void iommufd_rs_access_release(void *data);
+#endif
 
 /* glue/iommufd_rs_mock.c: the mock IOMMU driver. */
 struct device;

@@ -14,10 +14,11 @@
 
 #![deny(unsafe_code)]
 
+#[cfg(iommufd_rs_selftest)]
+use kernel::new_mutex;
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     fs::File,
-    new_mutex,
     prelude::*,
     sync::{
         aref::ARef,
@@ -26,11 +27,10 @@ use kernel::{
     },
 };
 
+#[cfg(iommufd_rs_selftest)]
+use crate::glue::NewFd;
 use crate::{
-    glue::{
-        self,
-        NewFd, //
-    },
+    glue,
     io_pagetable::AccessPin,
     ioas::Ioas,
     iova::{
@@ -72,6 +72,7 @@ pub(crate) const MAX_PIN_LENGTH: u64 = 16 << 20;
 
 impl Access {
     /// Creates an access to `ioas` and returns the fd that owns it.
+    #[cfg(iommufd_rs_selftest)]
     pub(crate) fn create(ioas: ObjRef<Ioas>, ictx_file: &File, needs_pin: bool) -> Result<NewFd> {
         let access = Arc::pin_init(
             try_pin_init!(Self {
@@ -93,11 +94,13 @@ impl Access {
     }
 
     /// Runs `f` on the access behind fd `fd`: `EBADFD` if there is none.
+    #[cfg(iommufd_rs_selftest)]
     pub(crate) fn with_fd<R>(fd: u32, f: impl FnOnce(&Access) -> Result<R>) -> Result<R> {
         glue::with_access(fd, |access| f(&access))
     }
 
     /// Runs `f` on the access behind fd `fd`, as a counted reference.
+    #[cfg(iommufd_rs_selftest)]
     pub(crate) fn with_fd_arc<R>(fd: u32, f: impl FnOnce(Arc<Access>) -> Result<R>) -> Result<R> {
         glue::with_access(fd, |access| f(access.into()))
     }

@@ -9,10 +9,16 @@
 //! helpers wrap what `bindings::` cannot reach: inline functions, macros and
 //! static `file_operations`; each says why it is C.
 
+#[cfg(iommufd_rs_selftest)]
+use core::ffi::c_void;
 use core::{
-    ffi::c_void,
     ops::Deref,
     ptr::NonNull, //
+};
+#[cfg(iommufd_rs_selftest)]
+use kernel::sync::{
+    Arc,
+    ArcBorrow, //
 };
 use kernel::{
     bindings,
@@ -35,15 +41,12 @@ use kernel::{
         PAGE_SIZE, //
     },
     prelude::*,
-    sync::{
-        aref::ARef,
-        Arc,
-        ArcBorrow, //
-    },
+    sync::aref::ARef,
     task::Task,
     types::ForeignOwnable,
 };
 
+#[cfg(iommufd_rs_selftest)]
 use crate::access::Access;
 
 // Only pointers to the kernel's structs cross this boundary; bindgen gives
@@ -84,7 +87,9 @@ extern "C" {
         inc: bool,
     ) -> i32;
     fn iommufd_rs_add_pinned_vm(mm: *mut bindings::mm_struct, npages: isize);
+    #[cfg(iommufd_rs_selftest)]
     fn iommufd_rs_access_file(data: *mut c_void) -> *mut bindings::file;
+    #[cfg(iommufd_rs_selftest)]
     fn iommufd_rs_access_data(file: *mut bindings::file) -> *mut c_void;
 }
 
@@ -518,6 +523,7 @@ pub(crate) unsafe fn new_file(file: *mut bindings::file) -> Result<ARef<File>> {
 /// Makes the fd that owns `access`: its release drops `access`, once the
 /// last reference to the file is gone. A full fd table is `ENOMEM`, as
 /// upstream's test command reports it.
+#[cfg(iommufd_rs_selftest)]
 pub(crate) fn access_fd(access: Arc<Access>) -> Result<NewFd> {
     NewFd::new(move || {
         let data = access.into_foreign();
@@ -539,6 +545,7 @@ pub(crate) fn access_fd(access: Arc<Access>) -> Result<NewFd> {
 
 /// Runs `f` on the access behind fd `fd`: `EBADFD` if `fd` is not an open
 /// access fd.
+#[cfg(iommufd_rs_selftest)]
 pub(crate) fn with_access<R>(
     fd: u32,
     f: impl FnOnce(ArcBorrow<'_, Access>) -> Result<R>,
@@ -562,6 +569,7 @@ pub(crate) fn with_access<R>(
 ///
 /// `data` must be the pointer `access_fd` handed to the fd, and this is
 /// called once, when the fd's file is released.
+#[cfg(iommufd_rs_selftest)]
 #[no_mangle]
 pub(crate) unsafe extern "C" fn iommufd_rs_access_release(data: *mut c_void) {
     // SAFETY: By the function's contract `data` came from `into_foreign`,

@@ -131,6 +131,7 @@ pub(crate) struct PagesSlice {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReservedBy {
     /// `IOMMU_TEST_OP_ADD_RESERVED`; dropped with the IOAS.
+    #[cfg(iommufd_rs_selftest)]
     Test,
     /// Outside the aperture of the domain at this address; dropped with it.
     Domain(usize),

@@ -93,9 +93,9 @@ macro_rules! ioctl_table {
 
 /// The last command of upstream's table: `IOMMU_TEST_CMD` with the selftest,
 /// `IOMMU_IOAS_NOIOMMU_GET_PA` without.
-#[cfg(CONFIG_IOMMUFD_TEST)]
+#[cfg(iommufd_rs_selftest)]
 const LAST_CMD: u32 = IOMMUFD_CMD_TEST;
-#[cfg(not(CONFIG_IOMMUFD_TEST))]
+#[cfg(not(iommufd_rs_selftest))]
 const LAST_CMD: u32 = IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA;
 
 const TABLE_LEN: usize = (LAST_CMD - IOMMUFD_CMD_BASE + 1) as usize;
@@ -128,7 +128,7 @@ static IOCTL_OPS: [Option<IoctlOp>; TABLE_LEN] = ioctl_table! {
     IOMMUFD_CMD_VDEVICE_ALLOC => viommu::vdevice_alloc_ioctl, IommuVdeviceAlloc, virt_id;
     IOMMUFD_CMD_VFIO_IOAS => vfio_compat::vfio_ioas_ioctl, IommuVfioIoas, __reserved;
     IOMMUFD_CMD_VIOMMU_ALLOC => viommu::alloc_ioctl, IommuViommuAlloc, out_viommu_id;
-    #[cfg(CONFIG_IOMMUFD_TEST)]
+    #[cfg(iommufd_rs_selftest)]
     IOMMUFD_CMD_TEST => crate::selftest::test_cmd_ioctl, TestCmd[iommu_test_cmd], last;
 };
 
@@ -151,7 +151,7 @@ fn destroy(ictx: &Ictx, _buf: &mut UserCmdBuf<'_>, cmd: IommuDestroy) -> Result 
     let obj = ictx.objects.remove(cmd.id, |_| true)?;
     // A mock device unbinds with the file at hand, so that the automatic
     // domain it leaves goes too, and its device object with it.
-    #[cfg(CONFIG_IOMMUFD_TEST)]
+    #[cfg(iommufd_rs_selftest)]
     if let crate::object::ObjectKind::MockDevice(m) = &obj.kind {
         m.destroy(ictx);
     }

@@ -194,6 +194,7 @@ impl BoundDev {
     }
 
     /// The device.
+    #[cfg(iommufd_rs_selftest)]
     pub(crate) fn device(&self) -> &Device {
         &self.dev
     }
@@ -453,6 +454,7 @@ impl Domain {
     }
 
     /// The physical address `iova` translates to, zero if none.
+    #[cfg(iommufd_rs_selftest)]
     pub(crate) fn iova_to_phys(&self, iova: u64) -> u64 {
         // SAFETY: The domain is live.
         unsafe { bindings::iommu_iova_to_phys(self.raw(), iova) }

@@ -9,7 +9,17 @@
 
 use kernel::prelude::*;
 
+// Without the selftest, nothing creates an access or binds a device until
+// the in-kernel API does; this keeps what they use compiled and checked.
+#[cfg_attr(
+    not(iommufd_rs_selftest),
+    expect(dead_code, reason = "only the selftest creates accesses for now")
+)]
 mod access;
+#[cfg_attr(
+    not(iommufd_rs_selftest),
+    expect(dead_code, reason = "only the selftest binds devices for now")
+)]
 mod device;
 mod fault;
 mod glue;
@@ -21,7 +31,7 @@ mod ioctl;
 mod iommu;
 mod iova;
 mod miscdev;
-#[cfg(CONFIG_IOMMUFD_TEST)]
+#[cfg(iommufd_rs_selftest)]
 mod mock;
 mod object;
 mod option;
@@ -29,7 +39,7 @@ mod pages;
 mod pasid_attach;
 // The vendor rules are consulted as devices of each vendor bind; on this
 // test kernel only the mock's are reached, the others are host tested.
-#[cfg(CONFIG_IOMMUFD_TEST)]
+#[cfg(iommufd_rs_selftest)]
 mod selftest;
 #[allow(dead_code)]
 mod shim;
@@ -54,7 +64,7 @@ module! {
 /// layer without it.
 #[pin_data]
 struct IommufdRs {
-    #[cfg(CONFIG_IOMMUFD_TEST)]
+    #[cfg(iommufd_rs_selftest)]
     _mock: mock::MockIommu,
     #[pin]
     _misc: MiscRegistration<Ictx>,
@@ -63,7 +73,7 @@ struct IommufdRs {
 impl kernel::InPlaceModule for IommufdRs {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            #[cfg(CONFIG_IOMMUFD_TEST)]
+            #[cfg(iommufd_rs_selftest)]
             _mock: mock::MockIommu::register()?,
             _misc <- MiscRegistration::register(c"iommu", 0o660),
         })

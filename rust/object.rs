@@ -42,7 +42,7 @@ use kernel::{
     time::msecs_to_jiffies,
 };
 
-#[cfg(CONFIG_IOMMUFD_TEST)]
+#[cfg(iommufd_rs_selftest)]
 use crate::selftest::MockDevice;
 use crate::{
     device::Device,
@@ -74,7 +74,7 @@ pub(crate) enum ObjectKind {
     /// A device behind a virtual IOMMU.
     Vdevice(Arc<Vdevice>),
     /// A selftest mock device.
-    #[cfg(CONFIG_IOMMUFD_TEST)]
+    #[cfg(iommufd_rs_selftest)]
     MockDevice(Arc<MockDevice>),
 }
 
@@ -473,6 +473,10 @@ impl ObjectTable {
     /// As [`Self::destroy_weak`], but while the object is in use, waits a
     /// while for its other users to go, as upstream waits for short-term
     /// users. Gives up (`EBUSY`) after [`DESTROY_WAIT_MS`] or on a signal.
+    #[cfg_attr(
+        not(iommufd_rs_selftest),
+        expect(dead_code, reason = "only the selftest unbinds devices for now")
+    )]
     pub(crate) fn destroy_wait<T: ObjectType>(
         &self,
         weak: &WeakObj<T>,

@@ -71,13 +71,13 @@ impl Drop for Vdevice {
 }
 
 /// Whether `b` is a mock IOMMU device: the vIOMMUs here are the mock's.
-#[cfg(CONFIG_IOMMUFD_TEST)]
+#[cfg(iommufd_rs_selftest)]
 fn is_mock(b: &BoundDev) -> bool {
     crate::mock::MockBoundDev::is_mock(b)
 }
 
 /// Without the selftest there is no mock IOMMU, and so no vIOMMU.
-#[cfg(not(CONFIG_IOMMUFD_TEST))]
+#[cfg(not(iommufd_rs_selftest))]
 fn is_mock(_b: &BoundDev) -> bool {
     false
 }
@@ -145,11 +145,15 @@ pub(crate) fn alloc_ioctl<'a>(
     }
     let dev = ictx.objects.get::<Device>(cmd.dev_id)?;
     // The only vIOMMU type here is the mock IOMMU's.
-    #[cfg(CONFIG_IOMMUFD_TEST)]
+    #[cfg(iommufd_rs_selftest)]
     let supported =
         cmd.type_ == IOMMU_VIOMMU_TYPE_SELFTEST && dev.with_bound(|b| Ok(is_mock(b)))?;
-    #[cfg(not(CONFIG_IOMMUFD_TEST))]
-    let supported = false;
+    #[cfg(not(iommufd_rs_selftest))]
+    let supported = {
+        // The device is looked up all the same, for upstream's errno.
+        let _ = dev;
+        false
+    };
     if !supported {
         return Err(EOPNOTSUPP);
     }
@@ -161,7 +165,7 @@ pub(crate) fn alloc_ioctl<'a>(
         HwptKind::Paging { .. } => return Err(EINVAL),
         HwptKind::Nested { .. } => return Err(ENOENT),
     }
-    #[cfg(CONFIG_IOMMUFD_TEST)]
+    #[cfg(iommufd_rs_selftest)]
     if cmd.data_len != 0 {
         crate::selftest::viommu_data(cmd.data_uptr, cmd.data_len)?;
     }

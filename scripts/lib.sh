@@ -53,13 +53,22 @@ kernel_build() {
 	echo "$CACHE/kernel/$(kernel_pkg_version)-$(kernel_key)"
 }
 
+# Where scripts/build-module.sh builds the production variant of the module
+# (IOMMUFD_RS_SELFTEST=n: no selftest ABI, no mock IOMMU).
+prod_dir() {
+	echo "$REPO/build/prod"
+}
+
 # The module file of an iommufd implementation for the kernel build $2:
-# rust is ours, c the kernel's own iommufd.ko, none no module (prints nothing).
+# rust is ours (the selftest variant), rust-prod ours without the selftest
+# ABI and the mock, c the kernel's own iommufd.ko, none no module (prints
+# nothing).
 impl_module() {
 	case "$1" in
 	rust) echo "$REPO/iommufd_rs.ko" ;;
+	rust-prod) echo "$(prod_dir)/iommufd_rs.ko" ;;
 	c) echo "$2/modroot/lib/modules/$(cat "$2/include/config/kernel.release")/kernel/drivers/iommu/iommufd/iommufd.ko" ;;
 	none) ;;
-	*) die "IOMMUFD_IMPL must be rust, c or none" ;;
+	*) die "IOMMUFD_IMPL must be rust, rust-prod, c or none" ;;
 	esac
 }

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Lint steps, each runnable alone:  scripts/lint.sh STEP   (--list names them)
-#   clippy           the module built with CLIPPY=1, no warning allowed
+#   clippy           the module built with CLIPPY=1, no warning allowed, in
+#                    both variants (selftest and production)
 #   rustfmt          rustfmt --check with the kernel's .rustfmt.toml
 #   fmt              (not a check) format the Rust sources in place
 #   checkpatch       scripts/checkpatch.pl --strict on our sources
-#   stack-frames     no function of the module with a 2 KiB stack frame or more
+#   stack-frames     no function of the module (either variant) with a 2 KiB
+#                    stack frame or more
 #   c-werror         the C selftests and samples built with -Wall -Werror
 #   selftests-clippy cargo clippy on the Rust selftests and the host unit
 #                    tests, warnings denied
@@ -23,8 +25,9 @@ c_sources() { git ls-files -co --exclude-standard '*.c' '*.h'; }
 case "${1:-all}" in
 clippy)
 	# An up-to-date object would skip the compile, and clippy with it.
-	rm -f rust/iommufd.o
-	CLIPPY=1 WERROR=1 scripts/build-module.sh
+	rm -f rust/iommufd.o "$(prod_dir)/rust/iommufd.o"
+	CLIPPY=1 WERROR=1 scripts/build-module.sh &&
+		IOMMUFD_RS_SELFTEST=n CLIPPY=1 WERROR=1 scripts/build-module.sh
 	;;
 rustfmt)
 	rustfmt --check --edition 2021 --config-path "$(kernel_src)/.rustfmt.toml" \
@@ -47,7 +50,8 @@ checkpatch)
 stack-frames)
 	# The kernel stack is 16 KiB and Rust has no -Wframe-larger-than: a
 	# GUP batch on the stack once overflowed it here.
-	scripts/stack-frames.py iommufd_rs.ko 2048
+	scripts/stack-frames.py iommufd_rs.ko 2048 &&
+		scripts/stack-frames.py "$(prod_dir)/iommufd_rs.ko" 2048
 	;;
 c-werror)
 	scripts/build-tests.sh

@@ -154,6 +154,28 @@ TEST_F(uapi, bad_pointer)
 	EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOMMU_DESTROY, (void *)8));
 }
 
+/*
+ * The production variant of iommufd_rs.ko (IOMMUFD_RS_SELFTEST=n) has no
+ * selftest ABI: IOMMU_TEST_CMD is an unknown command there. The test kernel
+ * has CONFIG_IOMMUFD_TEST, so the selftest variant and the C iommufd.ko have
+ * it. IOMMUFD_IMPL, set by the VM runner, says which module is loaded.
+ */
+TEST_F(uapi, selftest_abi_per_variant)
+{
+	/* Op 0 is no operation: a module with the ABI refuses it otherwise. */
+	struct iommu_test_cmd cmd = { .size = sizeof(cmd) };
+	const char *impl = getenv("IOMMUFD_IMPL");
+	int rc;
+
+	if (!impl || (strcmp(impl, "rust-prod") && strcmp(impl, "rust") &&
+		      strcmp(impl, "c")))
+		SKIP(return, "IOMMUFD_IMPL does not name the module");
+	rc = ioctl(self->fd, IOMMU_TEST_CMD, &cmd);
+	ASSERT_EQ(-1, rc);
+	/* ENOTTY on the production variant only */
+	ASSERT_EQ(!strcmp(impl, "rust-prod"), errno == ENOTTY);
+}
+
 TEST_F(uapi, unknown_commands)
 {
 	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };

@@ -137,6 +137,19 @@ pub struct MockDev {
 }
 
 impl Iommufd {
+    /// Whether the module has the selftest ABI: the production variant of
+    /// iommufd_rs.ko answers `IOMMU_TEST_CMD` with `ENOTTY`, as it answers
+    /// any command it does not have.
+    pub fn has_test_cmd(&self) -> bool {
+        const ENOTTY: Errno = 25;
+        // Op 0 is no operation: a module with the ABI refuses it otherwise.
+        let mut cmd = iommu_test_cmd {
+            size: size32::<iommu_test_cmd>(),
+            ..Default::default()
+        };
+        self.test_cmd(&mut cmd) != ENOTTY
+    }
+
     /// Issues a selftest command. Returns 0 or the errno.
     pub fn test_cmd(&self, cmd: &mut iommu_test_cmd) -> Errno {
         cmd.size = size32::<iommu_test_cmd>();
