@@ -184,6 +184,11 @@ impl Groups {
     pub(crate) fn new() -> Self {
         Self { list: KVec::new() }
     }
+
+    /// Whether a bound device is in IOMMU group `key`.
+    pub(crate) fn has(&self, key: usize) -> bool {
+        self.list.iter().any(|(g, _)| g.key == key)
+    }
 }
 
 impl Device {

@@ -20,6 +20,7 @@ mod ioas;
 mod ioctl;
 mod iommu;
 mod iova;
+mod kapi;
 mod miscdev;
 #[cfg(CONFIG_IOMMUFD_TEST)]
 mod mock;

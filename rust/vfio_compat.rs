@@ -65,7 +65,7 @@ const VFIO_IOMMU_MAP_DMA: u32 = vfio_ioctl_nr(13);
 const VFIO_IOMMU_UNMAP_DMA: u32 = vfio_ioctl_nr(14);
 
 /// The IOAS the compat ioctls act on: `ENODEV` if none is set or it is gone.
-fn compat_ioas(ictx: &Ictx) -> Result<ObjRef<Ioas>> {
+pub(crate) fn compat_ioas(ictx: &Ictx) -> Result<ObjRef<Ioas>> {
     let chosen = (*ictx.vfio_ioas.lock()).ok_or(ENODEV)?;
     chosen.get(&ictx.objects).map_err(|_| ENODEV)
 }
