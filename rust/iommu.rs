@@ -563,3 +563,49 @@ impl FaultQueue {
         Ok((queue, fd))
     }
 }
+
+// Only pointers to the kernel's structs cross this boundary; bindgen gives
+// some of them zero-sized placeholder members, which this lint cannot see past.
+#[expect(improper_ctypes, reason = "pointers to bindgen structs only")]
+extern "C" {
+    fn iommufd_rs_group_resv_regions(dev: *mut bindings::device, out: *mut u64, max: u32) -> i32;
+}
+
+impl BoundDev {
+    /// The reserved regions of the device's IOMMU group, which the IOAS of
+    /// a paging domain on the group's RID must leave unmapped: `EINVAL` for
+    /// a driver's bad combination of MSI regions.
+    pub(crate) fn group_resv_regions(&self) -> Result<KVec<crate::iova::IovaRange>> {
+        // SAFETY: `raw()` is a live device in a group (it is bound); with no
+        // room nothing is written.
+        let mut n = unsafe { iommufd_rs_group_resv_regions(self.raw(), core::ptr::null_mut(), 0) };
+        // The group may gain a device between the calls: count again.
+        for _ in 0..4 {
+            let count = usize::try_from(n).map_err(|_| Error::from_errno(n))?;
+            let room = count.checked_add(2).ok_or(ENOMEM)?;
+            let mut buf = KVec::from_elem(0u64, room.checked_mul(2).ok_or(ENOMEM)?, GFP_KERNEL)?;
+            let max = u32::try_from(room).map_err(|_| ENOMEM)?;
+            // SAFETY: `raw()` is a live device in a group; `buf` has room for
+            // `max` pairs.
+            n = unsafe { iommufd_rs_group_resv_regions(self.raw(), buf.as_mut_ptr(), max) };
+            let Ok(got) = usize::try_from(n) else {
+                return Err(Error::from_errno(n));
+            };
+            if got > room {
+                continue;
+            }
+            let mut ranges = KVec::with_capacity(got, GFP_KERNEL)?;
+            for pair in buf.chunks_exact(2).take(got) {
+                ranges.push(
+                    crate::iova::IovaRange {
+                        start: pair[0],
+                        last: pair[1],
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
+            return Ok(ranges);
+        }
+        Err(EBUSY)
+    }
+}

@@ -317,6 +317,49 @@ TEST_F(edu, dma_through_ioas)
 	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
 }
 
+/*
+ * The reserved regions of the device (the Intel IOMMU's MSI window at
+ * 0xfee00000) are holes in the IOAS while the device is attached to it.
+ */
+TEST_F(edu, reserved_regions)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = self->ioas_id,
+	};
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+	struct iommu_iova_range ranges[16];
+	struct iommu_ioas_iova_ranges get = {
+		.size = sizeof(get),
+		.ioas_id = self->ioas_id,
+		.num_iovas = 16,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	const __u64 msi = 0xfee00000UL;
+	int hole = 0;
+	unsigned int i;
+
+	/* Something mapped there: the attach cannot make the hole. */
+	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->buf, PSZ, msi));
+	EXPECT_EQ(-1, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	EXPECT_EQ(EADDRINUSE, errno);
+	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, msi, PSZ));
+
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	EXPECT_EQ(-1, ioas_map(self->iommufd, self->ioas_id, self->buf, PSZ, msi));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_IOVA_RANGES, &get));
+	ASSERT_GE(16, get.num_iovas);
+	for (i = 0; i + 1 < get.num_iovas; i++)
+		if (ranges[i].last < msi && ranges[i + 1].start > msi + 0xfffff)
+			hole = 1;
+	EXPECT_TRUE(hole);
+
+	/* Detached, the hole is gone. */
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
+	EXPECT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->buf, PSZ, msi));
+}
+
 /* The iommufd rules vfio relies on, seen from userspace. */
 TEST_F(edu, bind_rules)
 {
