@@ -134,6 +134,33 @@ static int open_vfio_cdev(const char *bdf)
 	return fd;
 }
 
+/*
+ * BAR0's offset in the vfio device file into bar0, and bus mastering on (or
+ * the device's DMA goes nowhere): 0, or -1.
+ */
+static int edu_open(int vfio, __u64 *bar0)
+{
+	struct vfio_region_info reg = {
+		.argsz = sizeof(reg),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	struct vfio_region_info cfg = {
+		.argsz = sizeof(cfg),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	__u16 cmd;
+
+	if (ioctl(vfio, VFIO_DEVICE_GET_REGION_INFO, &reg) || reg.size < PSZ ||
+	    ioctl(vfio, VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
+	    pread(vfio, &cmd, 2, cfg.offset + 4) != 2)
+		return -1;
+	cmd |= 0x4;
+	if (pwrite(vfio, &cmd, 2, cfg.offset + 4) != 2)
+		return -1;
+	*bar0 = reg.offset;
+	return 0;
+}
+
 FIXTURE(edu)
 {
 	char bdf[64];
@@ -153,11 +180,6 @@ FIXTURE_SETUP(edu)
 		.argsz = sizeof(reg),
 		.index = VFIO_PCI_BAR0_REGION_INDEX,
 	};
-	struct vfio_region_info cfg = {
-		.argsz = sizeof(cfg),
-		.index = VFIO_PCI_CONFIG_REGION_INDEX,
-	};
-	__u16 cmd;
 
 	self->iommufd = -1;
 	self->vfio = -1;
@@ -184,15 +206,7 @@ FIXTURE_SETUP(edu)
 	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_ALLOC, &alloc));
 	self->ioas_id = alloc.out_ioas_id;
 
-	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_GET_REGION_INFO, &reg));
-	ASSERT_LE(PSZ, reg.size);
-	self->bar0 = reg.offset;
-
-	/* Bus master on, or the device's DMA goes nowhere. */
-	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_GET_REGION_INFO, &cfg));
-	ASSERT_EQ(2, pread(self->vfio, &cmd, 2, cfg.offset + 4));
-	cmd |= 0x4;
-	ASSERT_EQ(2, pwrite(self->vfio, &cmd, 2, cfg.offset + 4));
+	ASSERT_EQ(0, edu_open(self->vfio, &self->bar0));
 
 	self->buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -406,6 +420,106 @@ TEST_F(edu, bind_rules)
 	close(vfio2);
 	close(null);
 	close(other);
+}
+
+/*
+ * The group path with an iommufd as the container, where vfio.ko keeps
+ * /dev/vfio/vfio itself: VFIO_GROUP_SET_CONTAINER makes the compat IOAS
+ * (iommufd_ctx_from_file, iommufd_vfio_compat_ioas_create), the device fd
+ * binds and attaches to it (iommufd_vfio_compat_ioas_get_id), and the type1
+ * ioctls on the iommufd map what the device's DMA reaches.
+ */
+TEST(group_container)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct iommu_vfio_ioas vioas = {
+		.size = sizeof(vioas),
+		.op = IOMMU_VFIO_IOAS_GET,
+	};
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = IOVA,
+		.size = 2 * PSZ,
+	};
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = IOVA,
+		.size = 2 * PSZ,
+	};
+	char bdf[64], path[600], link[600], *name;
+	int iommufd, group, dev, null;
+	__u8 *buf, *in, *out;
+	unsigned long i;
+	__u64 bar0;
+	ssize_t n;
+
+	if (find_edu(bdf, sizeof(bdf)))
+		SKIP(return, "no edu device (boot the VM with VM_EDU=1)");
+	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
+		SKIP(return, "vfio-pci is not loaded");
+	ASSERT_EQ(0, bind_vfio_pci(bdf));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = 0;
+	name = strrchr(link, '/');
+	ASSERT_NE(NULL, name);
+	snprintf(path, sizeof(path), "/dev/vfio/%s", name + 1);
+	group = open(path, O_RDWR);
+	ASSERT_LE(0, group);
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
+
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	/* No compat IOAS before the group is set on the iommufd. */
+	EXPECT_EQ(-1, ioctl(iommufd, IOMMU_VFIO_IOAS, &vioas));
+	EXPECT_EQ(ENODEV, errno);
+	/* Another kind of file is not a container. */
+	null = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, null);
+	EXPECT_EQ(-1, ioctl(group, VFIO_GROUP_SET_CONTAINER, &null));
+	EXPECT_EQ(EBADFD, errno);
+	close(null);
+
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_SET_CONTAINER, &iommufd));
+	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_IOAS, &vioas));
+	EXPECT_NE(0, vioas.ioas_id);
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+
+	buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	in = buf;
+	out = buf + PSZ;
+	map.vaddr = (uintptr_t)buf;
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_IOMMU_MAP_DMA, &map));
+
+	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, edu_open(dev, &bar0));
+	ASSERT_EQ(0x010000ed, rd32(dev, bar0, EDU_ID));
+
+	for (i = 0; i < PSZ; i++)
+		in[i] = (__u8)(i * 13 + 1);
+	memset(out, 0, PSZ);
+	ASSERT_EQ(0, edu_dma(dev, bar0, IOVA, PSZ, 0));
+	ASSERT_EQ(0, edu_dma(dev, bar0, IOVA + PSZ, PSZ, 1));
+	ASSERT_EQ(0, memcmp(in, out, PSZ));
+
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	EXPECT_EQ(2 * PSZ, unmap.size);
+	memset(out, 0x5a, PSZ);
+	ASSERT_EQ(0, edu_dma(dev, bar0, IOVA + PSZ, PSZ, 1));
+	for (i = 0; i < PSZ; i++)
+		ASSERT_EQ(0x5a, out[i]);
+
+	close(dev);
+	EXPECT_EQ(0, ioctl(group, VFIO_GROUP_UNSET_CONTAINER));
+	close(group);
+	close(iommufd);
+	munmap(buf, 2 * PSZ);
 }
 
 TEST_HARNESS_MAIN
