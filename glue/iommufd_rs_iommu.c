@@ -82,6 +82,25 @@ static struct iommu_domain *rs_domain_setup(struct device *dev,
 	return domain;
 }
 
+/*
+ * As upstream's iommufd_hwpt_paging_alloc(): a paging domain made for a
+ * device whose IOMMU can enforce cache coherent DMA enforces it, set before
+ * anything is mapped (some IOMMUs keep it per PTE). Failing is a driver bug.
+ */
+static struct iommu_domain *rs_enforce_cc(struct device *dev,
+					  struct iommu_domain *domain)
+{
+	if (IS_ERR_OR_NULL(domain) ||
+	    !device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY))
+		return domain;
+	if (WARN_ON(!domain->ops->enforce_cache_coherency ||
+		    !domain->ops->enforce_cache_coherency(domain))) {
+		iommu_domain_free(domain);
+		return ERR_PTR(-EINVAL);
+	}
+	return domain;
+}
+
 /* C: dev_iommu_ops() and u64_to_user_ptr() are inline. */
 struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 						    u32 flags, u32 data_type,
@@ -95,10 +114,10 @@ struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 	if (!ops->domain_alloc_paging_flags) {
 		if (flags || len)
 			return ERR_PTR(-EOPNOTSUPP);
-		return iommu_paging_domain_alloc(dev);
+		return rs_enforce_cc(dev, iommu_paging_domain_alloc(dev));
 	}
-	return rs_domain_setup(dev, ops->domain_alloc_paging_flags(dev, flags,
-						len ? &data : NULL));
+	return rs_enforce_cc(dev, rs_domain_setup(dev,
+			ops->domain_alloc_paging_flags(dev, flags, len ? &data : NULL)));
 }
 
 /* C: as above. */

@@ -740,6 +740,11 @@ impl IoPagetable {
         Ok(())
     }
 
+    /// Whether every domain enforces cache coherent DMA (so, with none).
+    pub(crate) fn domains_enforce_cc(&self) -> bool {
+        self.domains.iter().all(|d| d.enforces_cc())
+    }
+
     /// The page sizes every domain can map (all bits when there is none).
     pub(crate) fn domain_pgsizes(&self) -> u64 {
         self.domains

@@ -311,7 +311,7 @@ impl BoundDev {
             iommufd_rs_domain_alloc_paging(self.raw(), flags, data.ty, data.uptr, data.len)
         };
         // INVARIANT: A new domain, ours to free.
-        Ok(Domain(non_null_or_err(d)?))
+        Ok(Domain(non_null_or_err(d)?, self.enforces_cc()))
     }
 
     /// Allocates a nested domain on `parent` with the driver's data.
@@ -333,7 +333,7 @@ impl BoundDev {
             )
         };
         // INVARIANT: A new domain, ours to free.
-        Ok(Domain(non_null_or_err(d)?))
+        Ok(Domain(non_null_or_err(d)?, false))
     }
 
     /// Whether `domain` belongs to this device's IOMMU driver.
@@ -378,8 +378,10 @@ pub(crate) struct Geometry {
 /// # Invariants
 ///
 /// The pointer is an `iommu_domain` allocated by its driver, which this value
-/// owns and frees once, in `drop`.
-pub(crate) struct Domain(NonNull<bindings::iommu_domain>);
+/// owns and frees once, in `drop`. The flag says whether the domain enforces
+/// cache coherent DMA (`IOMMU_CAP_ENFORCE_CACHE_COHERENCY`), fixed when it is
+/// made, before anything is mapped.
+pub(crate) struct Domain(NonNull<bindings::iommu_domain>, bool);
 
 // SAFETY: Domain ops may be called from any thread; the IOMMU core and the
 // driver serialise what needs it.
@@ -607,5 +609,23 @@ impl BoundDev {
             return Ok(ranges);
         }
         Err(EBUSY)
+    }
+}
+
+impl BoundDev {
+    /// Whether the device's IOMMU can enforce cache coherent DMA, which a
+    /// paging domain made for it then does (`glue/iommufd_rs_iommu.c`), as
+    /// upstream's `idev->enforce_cache_coherency`.
+    pub(crate) fn enforces_cc(&self) -> bool {
+        let cap = bindings::iommu_cap_IOMMU_CAP_ENFORCE_CACHE_COHERENCY;
+        // SAFETY: `raw()` is a live device.
+        unsafe { bindings::device_iommu_capable(self.raw(), cap) }
+    }
+}
+
+impl Domain {
+    /// Whether the domain enforces cache coherent DMA.
+    pub(crate) fn enforces_cc(&self) -> bool {
+        self.1
     }
 }

@@ -120,14 +120,12 @@ fn check_extension(ictx: &Ictx, ty: usize) -> Result<isize> {
     };
     match ty {
         VFIO_TYPE1_IOMMU | VFIO_TYPE1V2_IOMMU | VFIO_UNMAP_ALL => Ok(1),
-        // Cache coherent DMA is enforced only if every domain enforces it;
-        // no domain here enforces it (none reports
-        // IOMMU_CAP_ENFORCE_CACHE_COHERENCY), so only an IOAS without
-        // domains says yes.
+        // Cache coherent DMA is enforced only if every domain enforces it
+        // (so an IOAS without domains says yes), as upstream.
         VFIO_DMA_CC_IOMMU => {
             let ioas = compat_ioas(ictx)?;
-            let none = ioas.iopt.lock().domain_pgsizes() == u64::MAX;
-            Ok(isize::from(none))
+            let cc = ioas.iopt.lock().domains_enforce_cc();
+            Ok(isize::from(cc))
         }
         _ => Ok(0),
     }

@@ -13,8 +13,8 @@
 # be removed afterwards. VM_ACCEL=kvm opts into KVM (TCG by default).
 # VM_KMEMLEAK=1 also scans for leaks after the command and fails the run on
 # any unreferenced object allocated on an iommufd path. VM_EDU=1 adds QEMU's
-# edu PCI device (a DMA engine) and turns on the IOMMU's interrupt remapping,
-# for the VFIO tests.
+# edu PCI device (a DMA engine) and turns on the IOMMU's interrupt remapping
+# and snoop control, for the VFIO tests.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -66,7 +66,7 @@ esac
 iommu=intel-iommu,x-scalable-mode=on,x-pasid-mode=on
 extra=()
 if [ "${VM_EDU:-0}" = 1 ]; then
-	iommu+=,intremap=on
+	iommu+=,intremap=on,snoop-control=on
 	extra+=(-device edu)
 fi
 

@@ -161,6 +161,19 @@ static int edu_open(int vfio, __u64 *bar0)
 	return 0;
 }
 
+/*
+ * Whether the Intel IOMMU has snoop control (ECAP.SC, bit 7), with which
+ * domains enforce cache coherent DMA: 1, 0, or -1 if it cannot be read.
+ */
+static int vtd_snoop_control(void)
+{
+	char ecap[64];
+
+	if (read_sysfs("/sys/class/iommu/dmar0/intel-iommu/ecap", ecap, sizeof(ecap)))
+		return -1;
+	return (strtoull(ecap, NULL, 16) >> 7) & 1;
+}
+
 FIXTURE(edu)
 {
 	char bdf[64];
@@ -500,6 +513,10 @@ TEST(group_container)
 	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, edu_open(dev, &bar0));
 	ASSERT_EQ(0x010000ed, rd32(dev, bar0, EDU_ID));
+	/* Cache coherent DMA is enforced where the IOMMU can enforce it. */
+	if (vtd_snoop_control() >= 0)
+		EXPECT_EQ(vtd_snoop_control(),
+			  ioctl(iommufd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
 
 	for (i = 0; i < PSZ; i++)
 		in[i] = (__u8)(i * 13 + 1);
