@@ -64,6 +64,7 @@ void iommufd_rs_mock_trigger_iopf(struct device *dev, u32 pasid, u32 grpid,
 struct iommufd_rs_fault;
 void *iommufd_rs_dev_hw_info(struct device *dev, u32 *type, u32 *len);
 u64 iommufd_rs_dev_caps(struct device *dev);
+int iommufd_rs_group_resv_regions(struct device *dev, u64 *out, unsigned int max);
 struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 						    u32 flags, u32 data_type,
 						    u64 uptr, u32 len);

@@ -82,6 +82,25 @@ static struct iommu_domain *rs_domain_setup(struct device *dev,
 	return domain;
 }
 
+/*
+ * As upstream's iommufd_hwpt_paging_alloc(): a paging domain made for a
+ * device whose IOMMU can enforce cache coherent DMA enforces it, set before
+ * anything is mapped (some IOMMUs keep it per PTE). Failing is a driver bug.
+ */
+static struct iommu_domain *rs_enforce_cc(struct device *dev,
+					  struct iommu_domain *domain)
+{
+	if (IS_ERR_OR_NULL(domain) ||
+	    !device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY))
+		return domain;
+	if (WARN_ON(!domain->ops->enforce_cache_coherency ||
+		    !domain->ops->enforce_cache_coherency(domain))) {
+		iommu_domain_free(domain);
+		return ERR_PTR(-EINVAL);
+	}
+	return domain;
+}
+
 /* C: dev_iommu_ops() and u64_to_user_ptr() are inline. */
 struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 						    u32 flags, u32 data_type,
@@ -95,10 +114,10 @@ struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 	if (!ops->domain_alloc_paging_flags) {
 		if (flags || len)
 			return ERR_PTR(-EOPNOTSUPP);
-		return iommu_paging_domain_alloc(dev);
+		return rs_enforce_cc(dev, iommu_paging_domain_alloc(dev));
 	}
-	return rs_domain_setup(dev, ops->domain_alloc_paging_flags(dev, flags,
-						len ? &data : NULL));
+	return rs_enforce_cc(dev, rs_domain_setup(dev,
+			ops->domain_alloc_paging_flags(dev, flags, len ? &data : NULL)));
 }
 
 /* C: as above. */
@@ -659,4 +678,44 @@ struct iommu_domain *iommufd_rs_attached_domain(struct device *dev, u32 pasid)
 	struct iommufd_rs_handle *h = rs_handle_get(dev, pasid);
 
 	return h ? h->handle.domain : NULL;
+}
+
+/*
+ * C: the regions come as a list of kernel structs. The reserved regions of
+ * dev's IOMMU group (upstream's iopt_table_enforce_dev_resv_regions, for
+ * the whole group), which the IOAS of a paging domain on the group's RID
+ * must leave unmapped: up to max of them as [start, last] pairs in out, and
+ * how many there are, or -EINVAL for a driver's bad combination of MSI
+ * regions. Directly mapped regions that may be relaxed are not reserved.
+ * Without CONFIG_IRQ_MSI_IOMMU (x86), the software MSI region is only a hole,
+ * as upstream: there is no MSI cookie to set up.
+ */
+int iommufd_rs_group_resv_regions(struct device *dev, u64 *out, unsigned int max)
+{
+	struct iommu_resv_region *resv, *next;
+	unsigned int n = 0, sw_msi = 0, hw_msi = 0;
+	LIST_HEAD(regions);
+	int rc;
+
+	rc = iommu_get_group_resv_regions(dev->iommu_group, &regions);
+	list_for_each_entry(resv, &regions, list) {
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE || !resv->length)
+			continue;
+		if (resv->type == IOMMU_RESV_MSI)
+			hw_msi++;
+		if (resv->type == IOMMU_RESV_SW_MSI)
+			sw_msi++;
+		if (n < max) {
+			out[2 * n] = resv->start;
+			out[2 * n + 1] = resv->start + (resv->length - 1);
+		}
+		n++;
+	}
+	list_for_each_entry_safe(resv, next, &regions, list)
+		kfree(resv);
+	if (rc)
+		return rc;
+	if (WARN_ON(sw_msi && hw_msi) || WARN_ON(sw_msi > 1))
+		return -EINVAL;
+	return min_t(unsigned int, n, INT_MAX);
 }

@@ -27,9 +27,11 @@ use kernel::{
 use crate::{
     hw_pagetable::{
         self,
-        Hwpt, //
+        Hwpt,
+        HwptKind, //
     },
     ictx::Ictx,
+    io_pagetable::ReservedBy,
     ioas::Ioas,
     iommu::BoundDev,
     object::{
@@ -183,6 +185,11 @@ impl Groups {
     /// No groups.
     pub(crate) fn new() -> Self {
         Self { list: KVec::new() }
+    }
+
+    /// Whether a bound device is in IOMMU group `key`.
+    pub(crate) fn has(&self, key: usize) -> bool {
+        self.list.iter().any(|(g, _)| g.key == key)
     }
 }
 
@@ -450,7 +457,16 @@ impl Device {
                 let mut devices = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT)?;
                 let group_ref = hwpt.clone_ref()?;
                 self.check_vdevice(&hwpt)?;
-                b.attach(pasid, &hwpt.domain, self.id, hwpt.fault_queue())?;
+                let resv = rid_ioas(pasid, &hwpt);
+                if let Some(ioas) = &resv {
+                    reserve_group(b, ioas)?;
+                }
+                if let Err(e) = b.attach(pasid, &hwpt.domain, self.id, hwpt.fault_queue()) {
+                    if let Some(ioas) = &resv {
+                        unreserve_group(b, ioas);
+                    }
+                    return Err(e);
+                }
                 // Room was reserved for both pushes above.
                 let _ = devices.push_within_capacity((self.id, hwpt));
                 let _ = g.attached.push_within_capacity(PasidAttach {
@@ -481,7 +497,31 @@ impl Device {
             refs.push(hwpt.clone_ref()?, GFP_KERNEL_ACCOUNT)?;
         }
         self.check_vdevice(&hwpt)?;
-        b.replace(pasid, &hwpt.domain, self.id, hwpt.fault_queue())?;
+        // The group's holes move with its RID to another IOAS, before the
+        // switch, so that a failure changes nothing.
+        let old = g
+            .attached
+            .iter()
+            .find(|a| a.pasid == pasid)
+            .and_then(|a| rid_ioas(pasid, &a.hwpt));
+        let new = rid_ioas(pasid, &hwpt);
+        let same = |a: &Option<Arc<Ioas>>, b: &Option<Arc<Ioas>>| match (a, b) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        let moved = !same(&old, &new);
+        if let (true, Some(ioas)) = (moved, &new) {
+            reserve_group(b, ioas)?;
+        }
+        if let Err(e) = b.replace(pasid, &hwpt.domain, self.id, hwpt.fault_queue()) {
+            if let (true, Some(ioas)) = (moved, &new) {
+                unreserve_group(b, ioas);
+            }
+            return Err(e);
+        }
+        if let (true, Some(ioas)) = (moved, &old) {
+            unreserve_group(b, ioas);
+        }
         let at = g.at_mut(pasid).ok_or(EINVAL)?;
         released.note(core::mem::replace(&mut at.hwpt, hwpt));
         for (_, r) in at.devices.iter_mut() {
@@ -532,6 +572,9 @@ impl Device {
                     return;
                 };
                 b.detach(pasid, &at.hwpt.domain);
+                if let Some(ioas) = rid_ioas(pasid, &at.hwpt) {
+                    unreserve_group(b, &ioas);
+                }
                 for (_, r) in at.devices {
                     released.note(r);
                 }
@@ -551,7 +594,8 @@ impl Device {
     }
 
     /// Whether the IOMMU core has `hwpt`'s domain (or nothing, for `None`)
-    /// at `pasid` of this device.
+    /// at `pasid` of this device. Only the selftest asks.
+    #[cfg(iommufd_rs_selftest)]
     pub(crate) fn attached_is(&self, pasid: u32, hwpt: Option<&Hwpt>) -> Result<bool> {
         let bound = self.bound.lock();
         let b = bound.as_ref().ok_or(ENOENT)?;
@@ -563,6 +607,29 @@ impl Device {
         let bound = self.bound.lock();
         f(bound.as_ref().ok_or(ENOENT)?)
     }
+}
+
+/// The IOAS whose holes the group's reserved regions become when its RID is
+/// on `hwpt`: a paging HWPT's, for the RID only, as upstream.
+fn rid_ioas(pasid: u32, hwpt: &Hwpt) -> Option<Arc<Ioas>> {
+    match &hwpt.kind {
+        HwptKind::Paging { ioas, .. } if pasid == NO_PASID => Some(ioas.arc()),
+        _ => None,
+    }
+}
+
+/// Makes the reserved regions of `b`'s group holes in `ioas`: `EADDRINUSE`
+/// if something is mapped there.
+fn reserve_group(b: &BoundDev, ioas: &Ioas) -> Result {
+    let ranges = b.group_resv_regions()?;
+    ioas.iopt
+        .lock()
+        .reserve_all(&ranges, ReservedBy::Group(b.group_key()))
+}
+
+/// Gives the holes of `b`'s group in `ioas` back.
+fn unreserve_group(b: &BoundDev, ioas: &Ioas) {
+    ioas.iopt.lock().unreserve(ReservedBy::Group(b.group_key()));
 }
 
 /// The file's state of IOMMU group `key`, shared by its devices.

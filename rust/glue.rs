@@ -4,7 +4,7 @@
 //! kernel functions the kernel crate does not wrap yet: pins of user and
 //! file pages, locked-memory accounting and the access fd.
 //!
-//! With `iommu.rs`, `miscdev.rs` and (for the selftest) `mock.rs`, this is
+//! With `iommu.rs`, `miscdev.rs`, `kapi.rs` and (for the selftest) `mock.rs`, this is
 //! the module's FFI layer, the only place where `unsafe` is allowed. The C
 //! helpers wrap what `bindings::` cannot reach: inline functions, macros and
 //! static `file_operations`; each says why it is C.

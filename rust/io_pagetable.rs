@@ -135,6 +135,9 @@ pub(crate) enum ReservedBy {
     Test,
     /// Outside the aperture of the domain at this address; dropped with it.
     Domain(usize),
+    /// The reserved regions of the IOMMU group at this address, while its
+    /// RID is on a paging domain of the IOAS.
+    Group(usize),
 }
 
 /// A reserved range and who reserved it.
@@ -410,6 +413,23 @@ impl IoPagetable {
         self.reserved
             .push(Reserved { range, by }, GFP_KERNEL_ACCOUNT)?;
         Ok(())
+    }
+
+    /// Reserves every range of `ranges` for `by`, which has none yet: on
+    /// failure none is.
+    pub(crate) fn reserve_all(&mut self, ranges: &[IovaRange], by: ReservedBy) -> Result {
+        for r in ranges {
+            if let Err(e) = self.reserve(*r, by) {
+                self.unreserve(by);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops every range reserved for `by`.
+    pub(crate) fn unreserve(&mut self, by: ReservedBy) {
+        self.reserved.retain(|r| r.by != by);
     }
 
     /// Finds an IOVA for `length` bytes backed at `addr`.
@@ -719,6 +739,11 @@ impl IoPagetable {
         }
         self.areas.insert(node);
         Ok(())
+    }
+
+    /// Whether every domain enforces cache coherent DMA (so, with none).
+    pub(crate) fn domains_enforce_cc(&self) -> bool {
+        self.domains.iter().all(|d| d.enforces_cc())
     }
 
     /// The page sizes every domain can map (all bits when there is none).

@@ -166,6 +166,20 @@ impl ObjectType for Ioas {
     }
 }
 
+impl Ioas {
+    /// A new, empty IOAS, not yet in any table.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Ioas {
+                iopt <- new_mutex!(IoPagetable::new()),
+                accesses <- new_mutex!(KVec::new()),
+                auto_hwpts <- new_mutex!(KVec::new()),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )
+    }
+}
+
 /// `IOMMU_IOAS_ALLOC`.
 pub(crate) fn alloc_ioctl<'a>(
     ictx: &'a Ictx,
@@ -175,14 +189,7 @@ pub(crate) fn alloc_ioctl<'a>(
     if cmd.flags != 0 {
         return Err(EOPNOTSUPP);
     }
-    let ioas = Arc::pin_init(
-        pin_init!(Ioas {
-            iopt <- new_mutex!(IoPagetable::new()),
-            accesses <- new_mutex!(KVec::new()),
-            auto_hwpts <- new_mutex!(KVec::new()),
-        }),
-        GFP_KERNEL_ACCOUNT,
-    )?;
+    let ioas = Ioas::new()?;
     // Userspace learns the id before anyone can look it up; if it cannot be
     // told, the object is never published.
     cmd.out_ioas_id = buf.set_new_obj(ictx.objects.reserve(ObjectKind::Ioas(ioas))?);

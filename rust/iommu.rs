@@ -127,6 +127,7 @@ extern "C" {
         pasid: u32,
         domain: *mut bindings::iommu_domain,
     );
+    #[cfg(iommufd_rs_selftest)]
     fn iommufd_rs_attached_domain(
         dev: *mut bindings::device,
         pasid: u32,
@@ -293,7 +294,8 @@ impl BoundDev {
     }
 
     /// Whether the IOMMU core has `domain` (or with `None`, nothing) on
-    /// `pasid` of the device's group.
+    /// `pasid` of the device's group. Only the selftest asks.
+    #[cfg(iommufd_rs_selftest)]
     pub(crate) fn attached_is(&self, pasid: u32, domain: Option<&Domain>) -> bool {
         // SAFETY: `raw()` is bound; the pointer is only compared.
         let cur = unsafe { iommufd_rs_attached_domain(self.raw(), pasid) };
@@ -312,7 +314,7 @@ impl BoundDev {
             iommufd_rs_domain_alloc_paging(self.raw(), flags, data.ty, data.uptr, data.len)
         };
         // INVARIANT: A new domain, ours to free.
-        Ok(Domain(non_null_or_err(d)?))
+        Ok(Domain(non_null_or_err(d)?, self.enforces_cc()))
     }
 
     /// Allocates a nested domain on `parent` with the driver's data.
@@ -334,7 +336,7 @@ impl BoundDev {
             )
         };
         // INVARIANT: A new domain, ours to free.
-        Ok(Domain(non_null_or_err(d)?))
+        Ok(Domain(non_null_or_err(d)?, false))
     }
 
     /// Whether `domain` belongs to this device's IOMMU driver.
@@ -379,8 +381,10 @@ pub(crate) struct Geometry {
 /// # Invariants
 ///
 /// The pointer is an `iommu_domain` allocated by its driver, which this value
-/// owns and frees once, in `drop`.
-pub(crate) struct Domain(NonNull<bindings::iommu_domain>);
+/// owns and frees once, in `drop`. The flag says whether the domain enforces
+/// cache coherent DMA (`IOMMU_CAP_ENFORCE_CACHE_COHERENCY`), fixed when it is
+/// made, before anything is mapped.
+pub(crate) struct Domain(NonNull<bindings::iommu_domain>, bool);
 
 // SAFETY: Domain ops may be called from any thread; the IOMMU core and the
 // driver serialise what needs it.
@@ -563,5 +567,69 @@ impl FaultQueue {
         // queue.
         let queue = Self(NonNull::new(raw).ok_or(ENOMEM)?);
         Ok((queue, fd))
+    }
+}
+
+// Only pointers to the kernel's structs cross this boundary; bindgen gives
+// some of them zero-sized placeholder members, which this lint cannot see past.
+#[expect(improper_ctypes, reason = "pointers to bindgen structs only")]
+extern "C" {
+    fn iommufd_rs_group_resv_regions(dev: *mut bindings::device, out: *mut u64, max: u32) -> i32;
+}
+
+impl BoundDev {
+    /// The reserved regions of the device's IOMMU group, which the IOAS of
+    /// a paging domain on the group's RID must leave unmapped: `EINVAL` for
+    /// a driver's bad combination of MSI regions.
+    pub(crate) fn group_resv_regions(&self) -> Result<KVec<crate::iova::IovaRange>> {
+        // SAFETY: `raw()` is a live device in a group (it is bound); with no
+        // room nothing is written.
+        let mut n = unsafe { iommufd_rs_group_resv_regions(self.raw(), core::ptr::null_mut(), 0) };
+        // The group may gain a device between the calls: count again.
+        for _ in 0..4 {
+            let count = usize::try_from(n).map_err(|_| Error::from_errno(n))?;
+            let room = count.checked_add(2).ok_or(ENOMEM)?;
+            let mut buf = KVec::from_elem(0u64, room.checked_mul(2).ok_or(ENOMEM)?, GFP_KERNEL)?;
+            let max = u32::try_from(room).map_err(|_| ENOMEM)?;
+            // SAFETY: `raw()` is a live device in a group; `buf` has room for
+            // `max` pairs.
+            n = unsafe { iommufd_rs_group_resv_regions(self.raw(), buf.as_mut_ptr(), max) };
+            let Ok(got) = usize::try_from(n) else {
+                return Err(Error::from_errno(n));
+            };
+            if got > room {
+                continue;
+            }
+            let mut ranges = KVec::with_capacity(got, GFP_KERNEL)?;
+            for pair in buf.chunks_exact(2).take(got) {
+                ranges.push(
+                    crate::iova::IovaRange {
+                        start: pair[0],
+                        last: pair[1],
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
+            return Ok(ranges);
+        }
+        Err(EBUSY)
+    }
+}
+
+impl BoundDev {
+    /// Whether the device's IOMMU can enforce cache coherent DMA, which a
+    /// paging domain made for it then does (`glue/iommufd_rs_iommu.c`), as
+    /// upstream's `idev->enforce_cache_coherency`.
+    pub(crate) fn enforces_cc(&self) -> bool {
+        let cap = bindings::iommu_cap_IOMMU_CAP_ENFORCE_CACHE_COHERENCY;
+        // SAFETY: `raw()` is a live device.
+        unsafe { bindings::device_iommu_capable(self.raw(), cap) }
+    }
+}
+
+impl Domain {
+    /// Whether the domain enforces cache coherent DMA.
+    pub(crate) fn enforces_cc(&self) -> bool {
+        self.1
     }
 }

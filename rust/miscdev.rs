@@ -54,6 +54,10 @@ impl<T: MiscDevice> MiscRegistration<T> {
                 let mut raw = MiscDeviceOptions { name }.into_raw::<T>();
                 raw.nodename = raw.name;
                 raw.mode = mode;
+                // Files of this device are recognised by these operations,
+                // which `misc_open` installs as they are.
+                // SAFETY: `into_raw` points `fops` at a static table.
+                crate::kapi::set_fops(Some(unsafe { &*raw.fops }));
                 // SAFETY: `slot` is valid for writes and not yet initialised.
                 unsafe { slot.write(raw) };
                 // SAFETY: `slot` is a fully initialised `miscdevice` that stays
@@ -70,5 +74,6 @@ impl<T> PinnedDrop for MiscRegistration<T> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: By the type invariant `inner` is registered.
         unsafe { bindings::misc_deregister(self.inner.get()) };
+        crate::kapi::set_fops(None);
     }
 }

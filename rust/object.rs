@@ -473,10 +473,6 @@ impl ObjectTable {
     /// As [`Self::destroy_weak`], but while the object is in use, waits a
     /// while for its other users to go, as upstream waits for short-term
     /// users. Gives up (`EBUSY`) after [`DESTROY_WAIT_MS`] or on a signal.
-    #[cfg_attr(
-        not(iommufd_rs_selftest),
-        expect(dead_code, reason = "only the selftest unbinds devices for now")
-    )]
     pub(crate) fn destroy_wait<T: ObjectType>(
         &self,
         weak: &WeakObj<T>,

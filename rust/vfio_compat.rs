@@ -65,7 +65,7 @@ const VFIO_IOMMU_MAP_DMA: u32 = vfio_ioctl_nr(13);
 const VFIO_IOMMU_UNMAP_DMA: u32 = vfio_ioctl_nr(14);
 
 /// The IOAS the compat ioctls act on: `ENODEV` if none is set or it is gone.
-fn compat_ioas(ictx: &Ictx) -> Result<ObjRef<Ioas>> {
+pub(crate) fn compat_ioas(ictx: &Ictx) -> Result<ObjRef<Ioas>> {
     let chosen = (*ictx.vfio_ioas.lock()).ok_or(ENODEV)?;
     chosen.get(&ictx.objects).map_err(|_| ENODEV)
 }
@@ -120,14 +120,12 @@ fn check_extension(ictx: &Ictx, ty: usize) -> Result<isize> {
     };
     match ty {
         VFIO_TYPE1_IOMMU | VFIO_TYPE1V2_IOMMU | VFIO_UNMAP_ALL => Ok(1),
-        // Cache coherent DMA is enforced only if every domain enforces it;
-        // no domain here enforces it (none reports
-        // IOMMU_CAP_ENFORCE_CACHE_COHERENCY), so only an IOAS without
-        // domains says yes.
+        // Cache coherent DMA is enforced only if every domain enforces it
+        // (so an IOAS without domains says yes), as upstream.
         VFIO_DMA_CC_IOMMU => {
             let ioas = compat_ioas(ictx)?;
-            let none = ioas.iopt.lock().domain_pgsizes() == u64::MAX;
-            Ok(isize::from(none))
+            let cc = ioas.iopt.lock().domains_enforce_cc();
+            Ok(isize::from(cc))
         }
         _ => Ok(0),
     }

@@ -97,12 +97,14 @@ guest_tests() {
 			-t basic -t map_domain -t map_file_domain -t map_two_domains \
 			-t access_rw -t access_pin -t access_pin_domain || rc=1
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
+		# The kernel's vfio-pci on the edu device, with real DMA.
+		scripts/vfio-edu.sh || rc=1
 		exit \$rc
 	EOS
 }
 for impl in rust c rust-prod; do
 	log=$(mktemp)
-	IOMMUFD_IMPL=$impl VM_KMEMLEAK=1 scripts/vm.sh "$(guest_tests $impl)" 2>&1 | tee "$log"
+	IOMMUFD_IMPL=$impl VM_KMEMLEAK=1 VM_EDU=1 scripts/vm.sh "$(guest_tests $impl)" 2>&1 | tee "$log"
 	vm_rc=${PIPESTATUS[0]}
 	counted_fail=0
 	while read -r kind label rest; do

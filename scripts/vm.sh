@@ -12,7 +12,9 @@
 # a warning, BUG, oops, sanitizer or lockdep report, or if the module cannot
 # be removed afterwards. VM_ACCEL=kvm opts into KVM (TCG by default).
 # VM_KMEMLEAK=1 also scans for leaks after the command and fails the run on
-# any unreferenced object allocated on an iommufd path.
+# any unreferenced object allocated on an iommufd path. VM_EDU=1 adds QEMU's
+# edu PCI device (a DMA engine) and turns on the IOMMU's interrupt remapping
+# and snoop control, for the VFIO tests.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -61,13 +63,20 @@ case "$REPO$CACHE" in
 *[[:space:]]*) die "the repository and cache paths must not contain spaces" ;;
 esac
 
+iommu=intel-iommu,x-scalable-mode=on,x-pasid-mode=on
+extra=()
+if [ "${VM_EDU:-0}" = 1 ]; then
+	iommu+=,intremap=on,snoop-control=on
+	extra+=(-device edu)
+fi
+
 LOG=$RUNDIR/console.log
 set +e
 timeout --foreground "${VM_TIMEOUT:-3000}" \
 	qemu-system-x86_64 \
 	-machine q35,accel=$accel -cpu max -smp "$(nproc)" -m "${VM_MEM:-2G}" \
 	-display none -monitor none -serial stdio -no-reboot \
-	-device intel-iommu,x-scalable-mode=on,x-pasid-mode=on \
+	-device "$iommu" "${extra[@]}" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$INITRD" -append "$append" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \

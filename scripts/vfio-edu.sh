@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run in the test VM booted with VM_EDU=1, after the iommufd under test is
+# loaded: load the kernel's own vfio-pci and what it needs with modprobe,
+# from a copy of the test kernel's modules in which, for iommufd_rs, our
+# module sits in iommufd-rs/ (the configuration Documentation/iommufd-rs.rst
+# describes: depmod then makes it vfio's provider of the iommufd symbols).
+# Runs the edu DMA selftest and unloads vfio again, so that the iommufd
+# module can be removed.
+#
+#   scripts/vfio-edu.sh [label]
+set -u
+repo=$(cd "$(dirname "$0")/.." && pwd)
+kver=$(uname -r)
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/lib/modules"
+cp -r "$IOMMUFD_RS_KBUILD/modroot/lib/modules/$kver" "$root/lib/modules/"
+if [ "$IOMMUFD_IMPL" = rust ]; then
+	mkdir -p "$root/lib/modules/$kver/iommufd-rs"
+	cp "$repo/iommufd_rs.ko" "$root/lib/modules/$kver/iommufd-rs/"
+fi
+depmod -b "$root" "$kver" || exit 1
+echo "vfio-edu: $(grep '^kernel/drivers/vfio/vfio.ko:' "$root/lib/modules/$kver/modules.dep")"
+
+rc=0
+modprobe -d "$root" vfio-pci || { echo "vfio-edu: modprobe vfio-pci failed"; rc=1; }
+if [ $rc -eq 0 ]; then
+	"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:iommufd_rs_vfio_edu" \
+		"$repo/build/selftests/iommufd_rs/iommufd_rs_vfio_edu" || rc=1
+fi
+for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
+	if grep -q "^$m " /proc/modules; then
+		rmmod "$m" || { echo "vfio-edu: rmmod $m failed"; rc=1; }
+	fi
+done
+exit $rc

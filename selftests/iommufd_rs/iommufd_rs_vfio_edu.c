@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Real DMA through the kernel's vfio-pci over the iommufd in-kernel API, on
+ * QEMU's edu device (docs/specs/edu.rst): bind the device to vfio-pci,
+ * VFIO_DEVICE_BIND_IOMMUFD on its cdev, map a buffer in an IOAS, attach,
+ * run the edu DMA engine from the IOVA into the device and back out to
+ * another IOVA and compare the bytes; then unmap and check that the same
+ * DMA no longer reaches the buffer.
+ *
+ * Needs the VM booted with VM_EDU=1 and vfio, vfio-pci-core and vfio-pci
+ * loaded (scripts/vfio-edu.sh does both). Skips when there is no edu device.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "iommufd_rs_util.h"
+#include "kselftest_harness.h"
+
+#define PSZ 4096UL
+#define EDU_VENDOR "0x1234"
+#define EDU_DEVICE "0x11e8"
+
+/* BAR0 registers and the DMA engine's 4 KiB buffer (edu.rst). */
+#define EDU_ID 0x00
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_CNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_DMA_RUN 0x1
+#define EDU_DMA_TO_RAM 0x2
+#define EDU_BUF 0x40000UL
+/* edu masks DMA addresses to 28 bits: keep the IOVAs below 256 MiB. */
+#define IOVA 0x1000000UL
+
+static int read_sysfs(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return 0;
+}
+
+/* The edu device's PCI address into bdf, or -1 if there is none. */
+static int find_edu(char *bdf, size_t len)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *e;
+	char path[600], v[32], dev[32];
+	int rc = -1;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.256s/vendor", e->d_name);
+		if (read_sysfs(path, v, sizeof(v)))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.256s/device", e->d_name);
+		if (read_sysfs(path, dev, sizeof(dev)))
+			continue;
+		if (!strcmp(v, EDU_VENDOR) && !strcmp(dev, EDU_DEVICE)) {
+			snprintf(bdf, len, "%.63s", e->d_name);
+			rc = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Binds bdf to vfio-pci through driver_override; 0 or -1. */
+static int bind_vfio_pci(const char *bdf)
+{
+	char path[512], link[512];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = 0;
+		if (strstr(link, "/vfio-pci"))
+			return 0;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		if (write_file(path, bdf))
+			return -1;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (write_file(path, "vfio-pci"))
+		return -1;
+	return write_file("/sys/bus/pci/drivers_probe", bdf);
+}
+
+/* The vfio cdev of bdf, /dev/vfio/devices/vfioN, opened; or -1. */
+static int open_vfio_cdev(const char *bdf)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "vfio", 4)) {
+			snprintf(path, sizeof(path), "/dev/vfio/devices/%s", e->d_name);
+			fd = open(path, O_RDWR);
+			break;
+		}
+	closedir(d);
+	return fd;
+}
+
+/*
+ * BAR0's offset in the vfio device file into bar0, and bus mastering on (or
+ * the device's DMA goes nowhere): 0, or -1.
+ */
+static int edu_open(int vfio, __u64 *bar0)
+{
+	struct vfio_region_info reg = {
+		.argsz = sizeof(reg),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	struct vfio_region_info cfg = {
+		.argsz = sizeof(cfg),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	__u16 cmd;
+
+	if (ioctl(vfio, VFIO_DEVICE_GET_REGION_INFO, &reg) || reg.size < PSZ ||
+	    ioctl(vfio, VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
+	    pread(vfio, &cmd, 2, cfg.offset + 4) != 2)
+		return -1;
+	cmd |= 0x4;
+	if (pwrite(vfio, &cmd, 2, cfg.offset + 4) != 2)
+		return -1;
+	*bar0 = reg.offset;
+	return 0;
+}
+
+/*
+ * Whether the Intel IOMMU has snoop control (ECAP.SC, bit 7), with which
+ * domains enforce cache coherent DMA: 1, 0, or -1 if it cannot be read.
+ */
+static int vtd_snoop_control(void)
+{
+	char ecap[64];
+
+	if (read_sysfs("/sys/class/iommu/dmar0/intel-iommu/ecap", ecap, sizeof(ecap)))
+		return -1;
+	return (strtoull(ecap, NULL, 16) >> 7) & 1;
+}
+
+FIXTURE(edu)
+{
+	char bdf[64];
+	int iommufd;
+	int vfio;
+	__u32 ioas_id;
+	__u32 devid;
+	__u64 bar0;
+	__u8 *buf;
+};
+
+FIXTURE_SETUP(edu)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_region_info reg = {
+		.argsz = sizeof(reg),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+
+	self->iommufd = -1;
+	self->vfio = -1;
+	self->buf = NULL;
+	if (find_edu(self->bdf, sizeof(self->bdf)))
+		SKIP(return, "no edu device (boot the VM with VM_EDU=1)");
+	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
+		SKIP(return, "vfio-pci is not loaded");
+	ASSERT_EQ(0, bind_vfio_pci(self->bdf));
+
+	self->vfio = open_vfio_cdev(self->bdf);
+	ASSERT_LE(0, self->vfio);
+	self->iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, self->iommufd);
+
+	/* Nothing of the device is usable before it is bound. */
+	ASSERT_EQ(-1, ioctl(self->vfio, VFIO_DEVICE_GET_REGION_INFO, &reg));
+
+	bind.iommufd = self->iommufd;
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	self->devid = bind.out_devid;
+	ASSERT_NE(0, self->devid);
+
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_ALLOC, &alloc));
+	self->ioas_id = alloc.out_ioas_id;
+
+	ASSERT_EQ(0, edu_open(self->vfio, &self->bar0));
+
+	self->buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+}
+
+FIXTURE_TEARDOWN(edu)
+{
+	if (self->buf && self->buf != MAP_FAILED)
+		munmap(self->buf, 2 * PSZ);
+	if (self->vfio >= 0)
+		close(self->vfio);
+	if (self->iommufd >= 0)
+		close(self->iommufd);
+}
+
+/*
+ * The registers through the vfio device file, 32 bits at a time: edu takes
+ * 4-byte accesses everywhere, and the IOVAs here fit in 32 bits.
+ */
+static __u32 rd32(int vfio, __u64 bar, unsigned long off)
+{
+	__u32 val = ~0U;
+
+	if (pread(vfio, &val, 4, bar + off) != 4)
+		return ~0U;
+	return val;
+}
+
+static int wr32(int vfio, __u64 bar, unsigned long off, __u32 val)
+{
+	return pwrite(vfio, &val, 4, bar + off) == 4 ? 0 : -1;
+}
+
+/*
+ * One edu DMA of len bytes, between IOVA iova and the device's buffer, to
+ * RAM if to_ram; waits for the engine (it runs 100 ms after the command).
+ * 0, or -1 if it did not finish within 10 s.
+ */
+static int edu_dma(int vfio, __u64 bar, __u32 iova, __u32 len, int to_ram)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	int i;
+
+	if (wr32(vfio, bar, EDU_DMA_SRC, to_ram ? EDU_BUF : iova) ||
+	    wr32(vfio, bar, EDU_DMA_DST, to_ram ? iova : EDU_BUF) ||
+	    wr32(vfio, bar, EDU_DMA_CNT, len) ||
+	    wr32(vfio, bar, EDU_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0)))
+		return -1;
+	for (i = 0; i < 1000; i++) {
+		if (!(rd32(vfio, bar, EDU_DMA_CMD) & EDU_DMA_RUN))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+/* A fixed, readable and writable map through the shared helper. */
+#define edu_map(fd, ioas, buf, len, iova)                                  \
+	_test_ioctl_ioas_map(fd, ioas, buf, len, &(__u64){ iova },        \
+			     IOMMU_IOAS_MAP_FIXED_IOVA |                   \
+				     IOMMU_IOAS_MAP_READABLE |             \
+				     IOMMU_IOAS_MAP_WRITEABLE)
+#define edu_unmap(fd, ioas, iova, len) \
+	_test_ioctl_ioas_unmap(fd, ioas, iova, len, NULL)
+
+/* DMA into the device from one IOVA and back out to another, then none. */
+TEST_F(edu, dma_through_ioas)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = self->ioas_id,
+	};
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+	__u8 *in = self->buf, *out = self->buf + PSZ;
+	unsigned long i;
+
+	ASSERT_EQ(0x010000ed, rd32(self->vfio, self->bar0, EDU_ID));
+
+	ASSERT_EQ(0, edu_map(self->iommufd, self->ioas_id, self->buf, 2 * PSZ, IOVA));
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	/* An IOAS gets an automatic HWPT, whose id comes back. */
+	ASSERT_NE(self->ioas_id, attach.pt_id);
+
+	for (i = 0; i < PSZ; i++)
+		in[i] = (__u8)(i * 7 + 3);
+	memset(out, 0, PSZ);
+	ASSERT_EQ(0, edu_dma(self->vfio, self->bar0, IOVA, PSZ, 0));
+	ASSERT_EQ(0, edu_dma(self->vfio, self->bar0, IOVA + PSZ, PSZ, 1));
+	ASSERT_EQ(0, memcmp(in, out, PSZ));
+
+	/* Unmapped, the IOVA no longer reaches the buffer. */
+	ASSERT_EQ(0, edu_unmap(self->iommufd, self->ioas_id, IOVA, 2 * PSZ));
+	memset(out, 0x5a, PSZ);
+	ASSERT_EQ(0, edu_dma(self->vfio, self->bar0, IOVA + PSZ, PSZ, 1));
+	for (i = 0; i < PSZ; i++)
+		ASSERT_EQ(0x5a, out[i]);
+
+	/* Mapped again, it does. */
+	ASSERT_EQ(0, edu_map(self->iommufd, self->ioas_id, self->buf, 2 * PSZ, IOVA));
+	ASSERT_EQ(0, edu_dma(self->vfio, self->bar0, IOVA + PSZ, PSZ, 1));
+	ASSERT_EQ(0, memcmp(in, out, PSZ));
+
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
+}
+
+/*
+ * The reserved regions of the device (the Intel IOMMU's MSI window at
+ * 0xfee00000) are holes in the IOAS while the device is attached to it.
+ */
+TEST_F(edu, reserved_regions)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = self->ioas_id,
+	};
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+	struct iommu_iova_range ranges[16];
+	struct iommu_ioas_iova_ranges get = {
+		.size = sizeof(get),
+		.ioas_id = self->ioas_id,
+		.num_iovas = 16,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	const __u64 msi = 0xfee00000UL;
+	int hole = 0;
+	unsigned int i;
+
+	/* Something mapped there: the attach cannot make the hole. */
+	ASSERT_EQ(0, edu_map(self->iommufd, self->ioas_id, self->buf, PSZ, msi));
+	EXPECT_EQ(-1, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	EXPECT_EQ(EADDRINUSE, errno);
+	ASSERT_EQ(0, edu_unmap(self->iommufd, self->ioas_id, msi, PSZ));
+
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	EXPECT_EQ(-1, edu_map(self->iommufd, self->ioas_id, self->buf, PSZ, msi));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_IOVA_RANGES, &get));
+	ASSERT_GE(16, get.num_iovas);
+	for (i = 0; i + 1 < get.num_iovas; i++)
+		if (ranges[i].last < msi && ranges[i + 1].start > msi + 0xfffff)
+			hole = 1;
+	EXPECT_TRUE(hole);
+
+	/* Detached, the hole is gone. */
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
+	EXPECT_EQ(0, edu_map(self->iommufd, self->ioas_id, self->buf, PSZ, msi));
+}
+
+/* The iommufd rules vfio relies on, seen from userspace. */
+TEST_F(edu, bind_rules)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = 0x7fff0000,
+	};
+	int other = open("/dev/iommu", O_RDWR);
+	int null = open("/dev/null", O_RDWR);
+	int vfio2 = open_vfio_cdev(self->bdf);
+
+	ASSERT_LE(0, other);
+	ASSERT_LE(0, null);
+	ASSERT_LE(0, vfio2);
+
+	/* A bound device is held by its driver: its id cannot be destroyed. */
+	destroy.id = self->devid;
+	EXPECT_EQ(-1, ioctl(self->iommufd, IOMMU_DESTROY, &destroy));
+	EXPECT_EQ(EBUSY, errno);
+	/* One bind per device file. */
+	bind.iommufd = self->iommufd;
+	EXPECT_EQ(-1, ioctl(self->vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	EXPECT_EQ(EINVAL, errno);
+	/* iommufd_ctx_from_fd: no file is EBADF, another file EBADFD. */
+	ASSERT_EQ(-1, fcntl(999, F_GETFD));
+	bind.iommufd = 999;
+	EXPECT_EQ(-1, ioctl(vfio2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	EXPECT_EQ(EBADF, errno);
+	bind.iommufd = null;
+	EXPECT_EQ(-1, ioctl(vfio2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	EXPECT_EQ(EBADFD, errno);
+	/* The device is open through the first file: vfio says no. */
+	bind.iommufd = other;
+	EXPECT_EQ(-1, ioctl(vfio2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	EXPECT_EQ(EINVAL, errno);
+	/* An unknown pt_id is ENOENT, a device id EINVAL. */
+	EXPECT_EQ(-1, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	EXPECT_EQ(ENOENT, errno);
+	attach.pt_id = self->devid;
+	EXPECT_EQ(-1, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	EXPECT_EQ(EINVAL, errno);
+	close(vfio2);
+	close(null);
+	close(other);
+}
+
+/*
+ * The group path with an iommufd as the container, where vfio.ko keeps
+ * /dev/vfio/vfio itself: VFIO_GROUP_SET_CONTAINER makes the compat IOAS
+ * (iommufd_ctx_from_file, iommufd_vfio_compat_ioas_create), the device fd
+ * binds and attaches to it (iommufd_vfio_compat_ioas_get_id), and the type1
+ * ioctls on the iommufd map what the device's DMA reaches.
+ */
+TEST(group_container)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct iommu_vfio_ioas vioas = {
+		.size = sizeof(vioas),
+		.op = IOMMU_VFIO_IOAS_GET,
+	};
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = IOVA,
+		.size = 2 * PSZ,
+	};
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = IOVA,
+		.size = 2 * PSZ,
+	};
+	char bdf[64], path[600], link[600], *name;
+	int iommufd, group, dev, null;
+	__u8 *buf, *in, *out;
+	unsigned long i;
+	__u64 bar0;
+	ssize_t n;
+
+	if (find_edu(bdf, sizeof(bdf)))
+		SKIP(return, "no edu device (boot the VM with VM_EDU=1)");
+	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
+		SKIP(return, "vfio-pci is not loaded");
+	ASSERT_EQ(0, bind_vfio_pci(bdf));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = 0;
+	name = strrchr(link, '/');
+	ASSERT_NE(NULL, name);
+	snprintf(path, sizeof(path), "/dev/vfio/%s", name + 1);
+	group = open(path, O_RDWR);
+	ASSERT_LE(0, group);
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
+
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	/* No compat IOAS before the group is set on the iommufd. */
+	EXPECT_EQ(-1, ioctl(iommufd, IOMMU_VFIO_IOAS, &vioas));
+	EXPECT_EQ(ENODEV, errno);
+	/* Another kind of file is not a container. */
+	null = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, null);
+	EXPECT_EQ(-1, ioctl(group, VFIO_GROUP_SET_CONTAINER, &null));
+	EXPECT_EQ(EBADFD, errno);
+	close(null);
+
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_SET_CONTAINER, &iommufd));
+	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_IOAS, &vioas));
+	EXPECT_NE(0, vioas.ioas_id);
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+
+	buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	in = buf;
+	out = buf + PSZ;
+	map.vaddr = (uintptr_t)buf;
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_IOMMU_MAP_DMA, &map));
+
+	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, edu_open(dev, &bar0));
+	ASSERT_EQ(0x010000ed, rd32(dev, bar0, EDU_ID));
+	/* Cache coherent DMA is enforced where the IOMMU can enforce it. */
+	if (vtd_snoop_control() >= 0)
+		EXPECT_EQ(vtd_snoop_control(),
+			  ioctl(iommufd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
+
+	for (i = 0; i < PSZ; i++)
+		in[i] = (__u8)(i * 13 + 1);
+	memset(out, 0, PSZ);
+	ASSERT_EQ(0, edu_dma(dev, bar0, IOVA, PSZ, 0));
+	ASSERT_EQ(0, edu_dma(dev, bar0, IOVA + PSZ, PSZ, 1));
+	ASSERT_EQ(0, memcmp(in, out, PSZ));
+
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	EXPECT_EQ(2 * PSZ, unmap.size);
+	memset(out, 0x5a, PSZ);
+	ASSERT_EQ(0, edu_dma(dev, bar0, IOVA + PSZ, PSZ, 1));
+	for (i = 0; i < PSZ; i++)
+		ASSERT_EQ(0x5a, out[i]);
+
+	close(dev);
+	EXPECT_EQ(0, ioctl(group, VFIO_GROUP_UNSET_CONTAINER));
+	close(group);
+	close(iommufd);
+	munmap(buf, 2 * PSZ);
+}
+
+TEST_HARNESS_MAIN
