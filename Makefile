@@ -45,7 +45,8 @@ vm: module tests $(if $(filter rust-prod,$(IOMMUFD_IMPL)),module-prod)
 	@scripts/vm.sh '$(subst ','\'',$(RUN))'
 
 run: module tests
-	@scripts/vm.sh 'build/samples/iommufd_demo && build/samples/iommufd_pasid_demo'
+	@VM_EDU=1 scripts/vm.sh 'build/samples/iommufd_demo && \
+		build/samples/iommufd_pasid_demo && scripts/vfio-edu.sh demo'
 
 check: module module-prod tests
 	@scripts/check.sh
