@@ -70,7 +70,8 @@ guest_tests() {
 	local impl=$1
 	if [ "$impl" = rust-prod ]; then
 		# The production variant: only what needs no IOMMU_TEST_CMD (of
-		# the IOAS tests, the variant without mock domains). The Rust
+		# the IOAS tests, the variant without mock domains), and vfio-pci
+		# with edu DMA over it. The Rust
 		# selftest's PASID cases skip there; upstream's selftest has
 		# no case without it (its teardown checks refs through it).
 		cat <<-EOS
@@ -78,6 +79,7 @@ guest_tests() {
 			scripts/guest-tap.sh $impl:iommufd_rs_uapi build/selftests/iommufd_rs/iommufd_rs_uapi || rc=1
 			scripts/guest-tap.sh $impl:iommufd_rs_uapi_rs build/selftests/iommufd_rs/iommufd_rs_uapi_rs || rc=1
 			scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas -v no_domain || rc=1
+			scripts/vfio-edu.sh || rc=1
 			exit \$rc
 		EOS
 		return

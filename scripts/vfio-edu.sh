@@ -17,9 +17,14 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/lib/modules"
 cp -r "$IOMMUFD_RS_KBUILD/modroot/lib/modules/$kver" "$root/lib/modules/"
-if [ "$IOMMUFD_IMPL" = rust ]; then
+case "$IOMMUFD_IMPL" in
+rust) ko=$repo/iommufd_rs.ko ;;
+rust-prod) ko=$repo/build/prod/iommufd_rs.ko ;;
+*) ko= ;;
+esac
+if [ -n "$ko" ]; then
 	mkdir -p "$root/lib/modules/$kver/iommufd-rs"
-	cp "$repo/iommufd_rs.ko" "$root/lib/modules/$kver/iommufd-rs/"
+	cp "$ko" "$root/lib/modules/$kver/iommufd-rs/"
 fi
 depmod -b "$root" "$kver" || exit 1
 echo "vfio-edu: $(grep '^kernel/drivers/vfio/vfio.ko:' "$root/lib/modules/$kver/modules.dep")"
