@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -285,6 +286,47 @@ static int edu_dma(int vfio, __u64 bar, __u32 iova, __u32 len, int to_ram)
 				     IOMMU_IOAS_MAP_WRITEABLE)
 #define edu_unmap(fd, ioas, iova, len) \
 	_test_ioctl_ioas_unmap(fd, ioas, iova, len, NULL)
+
+/*
+ * What the IOMMU behind a real device reports: VT-d's registers as
+ * struct iommu_hw_info_vtd, no PASID width and no ATS for a device without
+ * either capability, and a too-short buffer filled only as far as it goes.
+ */
+TEST_F(edu, hw_info)
+{
+	struct iommu_hw_info_vtd vtd = {};
+	struct iommu_hw_info info = {
+		.size = sizeof(info),
+		.dev_id = self->devid,
+		.data_len = sizeof(vtd),
+		.data_uptr = (uintptr_t)&vtd,
+	};
+	__u64 cap_reg;
+
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, info.out_data_type);
+	ASSERT_EQ(sizeof(vtd), info.data_len);
+	ASSERT_NE(0, vtd.cap_reg);
+	ASSERT_NE(0, vtd.ecap_reg);
+	ASSERT_EQ(0, info.out_max_pasid_log2);
+	/* edu has neither ATS nor PASID; QEMU's VT-d tracks no dirty bits. */
+	ASSERT_EQ(IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, info.out_capabilities);
+	cap_reg = vtd.cap_reg;
+
+	/* Half the data: the rest of the user's buffer is left alone. */
+	memset(&vtd, 0xa5, sizeof(vtd));
+	info.data_len = offsetof(struct iommu_hw_info_vtd, ecap_reg);
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+	ASSERT_EQ(sizeof(vtd), info.data_len);
+	ASSERT_EQ(cap_reg, vtd.cap_reg);
+	ASSERT_EQ(0xa5a5a5a5a5a5a5a5ULL, vtd.ecap_reg);
+
+	/* Another type than the IOMMU's is refused. */
+	info.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+	info.in_data_type = IOMMU_HW_INFO_TYPE_AMD;
+	info.data_len = sizeof(vtd);
+	EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+}
 
 /* DMA into the device from one IOVA and back out to another, then none. */
 TEST_F(edu, dma_through_ioas)
