@@ -317,8 +317,13 @@ impl Device {
         self.change(ictx, pasid, pt_id, true)
     }
 
+    /// A PASID beyond the device's width is `EINVAL`. A device with no
+    /// PASIDs at all (a PCI function without the capability) is not
+    /// checked, as the IOMMU core does not: it cannot issue PASID-tagged
+    /// DMA, so its PASID attachments are recorded and program nothing. That
+    /// is what lets a group mix PASID-capable devices with others.
     fn check_pasid(&self, pasid: u32) -> Result {
-        if pasid != NO_PASID && pasid >= self.max_pasids {
+        if pasid != NO_PASID && self.max_pasids != 0 && pasid >= self.max_pasids {
             return Err(EINVAL);
         }
         Ok(())

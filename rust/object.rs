@@ -39,7 +39,11 @@ use kernel::{
         CondVarTimeoutResult,
         SpinLock, //
     },
-    time::msecs_to_jiffies,
+    time::{
+        delay::fsleep,
+        msecs_to_jiffies,
+        Delta, //
+    },
 };
 
 #[cfg(iommufd_rs_selftest)]
@@ -120,8 +124,9 @@ impl DestroyWait {
     }
 }
 
-/// How long [`ObjectTable::destroy_wait`] waits for short-term users.
-const DESTROY_WAIT_MS: u32 = 1000;
+/// How long [`ObjectTable::destroy_wait`] waits for short-term users: a
+/// minute, as upstream.
+const DESTROY_WAIT_MS: u32 = 60_000;
 
 impl Object {
     /// Takes a user reference unless destruction has already begun.
@@ -472,7 +477,13 @@ impl ObjectTable {
 
     /// As [`Self::destroy_weak`], but while the object is in use, waits a
     /// while for its other users to go, as upstream waits for short-term
-    /// users. Gives up (`EBUSY`) after [`DESTROY_WAIT_MS`] or on a signal.
+    /// users: signals do not cut the wait short (it is the release path of
+    /// a driver, which must not fail because its process was killed). Gives
+    /// up (`EBUSY`) after [`DESTROY_WAIT_MS`].
+    ///
+    /// 7.3's `CondVar` has no uninterruptible timed wait: with a signal
+    /// pending, the interruptible one returns at once, so the wait goes on
+    /// by sleeping a millisecond at a time between checks.
     pub(crate) fn destroy_wait<T: ObjectType>(
         &self,
         weak: &WeakObj<T>,
@@ -494,7 +505,15 @@ impl ObjectTable {
             }
             match wait.cv.wait_interruptible_timeout(&mut wakeups, left) {
                 CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
-                _ => break Err(EBUSY),
+                CondVarTimeoutResult::Timeout => break Err(EBUSY),
+                CondVarTimeoutResult::Signal { jiffies } => {
+                    drop(wakeups);
+                    fsleep(Delta::from_millis(1));
+                    left = jiffies.saturating_sub(msecs_to_jiffies(1));
+                    if left == 0 {
+                        break Err(EBUSY);
+                    }
+                }
             }
         };
         wait.waiters.fetch_sub(1, Full);

@@ -104,10 +104,10 @@ guest_tests() {
 		exit \$rc
 	EOS
 }
-for impl in rust c rust-prod; do
-	log=$(mktemp)
-	IOMMUFD_IMPL=$impl VM_KMEMLEAK=1 VM_EDU=1 scripts/vm.sh "$(guest_tests $impl)" 2>&1 | tee "$log"
-	vm_rc=${PIPESTATUS[0]}
+# Counts the RESULT and INFO lines of a boot's log $1; the number of failed
+# tests counted goes to counted_fail.
+count_results() {
+	local kind label rest p f s
 	counted_fail=0
 	while read -r kind label rest; do
 		p=$(sed -n 's/.*pass=\([0-9]*\).*/\1/p' <<<"$rest")
@@ -121,7 +121,20 @@ for impl in rust c rust-prod; do
 		else
 			echo "check: $label (reported, not counted): $p passed, $f failed, $s skipped of $((p + f + s))" >>"$RESULTS"
 		fi
-	done < <(grep -E '^(RESULT|INFO) ' "$log")
+	done < <(grep -E '^(RESULT|INFO) ' "$1")
+}
+
+for impl in rust c rust-prod amd; do
+	log=$(mktemp)
+	if [ "$impl" = amd ]; then
+		# AMD-Vi: the VFIO tests against each module in one boot.
+		IOMMUFD_IMPL=none VM_IOMMU=amd VM_KMEMLEAK=1 VM_EDU=1 \
+			scripts/vm.sh 'scripts/vfio-each.sh amd c rust rust-prod' 2>&1 | tee "$log"
+	else
+		IOMMUFD_IMPL=$impl VM_KMEMLEAK=1 VM_EDU=1 scripts/vm.sh "$(guest_tests $impl)" 2>&1 | tee "$log"
+	fi
+	vm_rc=${PIPESTATUS[0]}
+	count_results "$log"
 	if [ "$impl" = c ]; then
 		# The C baseline: upstream's selftest must complete, and fail
 		# nothing beyond the known list.

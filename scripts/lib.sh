@@ -72,3 +72,28 @@ impl_module() {
 	*) die "IOMMUFD_IMPL must be rust, rust-prod, c or none" ;;
 	esac
 }
+
+# QEMU for the test VM: the trixie-backports build in its own root (made by
+# scripts/qemu-root.sh). Bump QEMU_RECIPE when that recipe changes.
+QEMU_SERIES=11.1
+QEMU_RECIPE=1
+qemu_root() {
+	echo "$CACHE/qemu/trixie-backports-$QEMU_SERIES-r$QEMU_RECIPE"
+}
+
+# The command line that runs the QEMU of root $1 through that root's loader
+# and libraries, without a chroot, into the array QEMU.
+qemu_argv_in() {
+	QEMU=("$1/lib64/ld-linux-x86-64.so.2"
+		--library-path "$1/lib/x86_64-linux-gnu:$1/usr/lib/x86_64-linux-gnu"
+		"$1/usr/bin/qemu-system-x86_64"
+		-L "$1/usr/share/qemu" -L "$1/usr/share/seabios")
+}
+
+# The same for the finished root of the current key.
+qemu_argv() {
+	local root
+	root=$(qemu_root)
+	[ -e "$root/.complete" ] || die "no QEMU at $root (run make setup)"
+	qemu_argv_in "$root"
+}

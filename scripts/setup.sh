@@ -38,7 +38,7 @@ declare -A PKG_FILE=(
 	[libnuma-dev]=/usr/include/numa.h
 	[rsync]=/usr/bin/rsync
 	[kmod]=/usr/bin/kmod
-	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
+	[debootstrap]=/usr/sbin/debootstrap
 )
 
 missing=()
@@ -71,7 +71,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 	for p in "${missing[@]}"; do
 		case "$p" in
 		linux-source-7.3) bpo+=("$p/trixie-backports") ;;
-		qemu-system-x86) bpo+=("$p/bookworm-backports") ;;
 		*) normal+=("$p") ;;
 		esac
 	done
@@ -93,3 +92,6 @@ if [ ! -x "$BINDGEN" ] || ! "$BINDGEN" --version 2>/dev/null | grep -q '0\.72\.1
 	log "installing bindgen-cli 0.72.1"
 	cargo install --quiet --locked bindgen-cli --version 0.72.1
 fi
+
+# QEMU 11.1 for the test VM, in its own trixie root in the cache.
+"$(dirname "$0")/qemu-root.sh"

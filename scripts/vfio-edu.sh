@@ -6,7 +6,8 @@
 # from a copy of the test kernel's modules in which, for iommufd_rs, our
 # module sits in iommufd-rs/ (the configuration Documentation/iommufd-rs.rst
 # describes: depmod then makes it vfio's provider of the iommufd symbols).
-# Runs the edu DMA selftest and unloads vfio again, so that the iommufd
+# Runs the edu DMA selftest, then QEMU as a client of the same device
+# (selftests/iommufd_rs/qemu_client.py), and unloads vfio again, so that the iommufd
 # module can be removed.
 #
 #   scripts/vfio-edu.sh [label]
@@ -34,6 +35,9 @@ modprobe -d "$root" vfio-pci || { echo "vfio-edu: modprobe vfio-pci failed"; rc=
 if [ $rc -eq 0 ]; then
 	"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:iommufd_rs_vfio_edu" \
 		"$repo/build/selftests/iommufd_rs/iommufd_rs_vfio_edu" || rc=1
+	# QEMU itself as the client, on the same device.
+	"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:qemu_client" \
+		python3 "$repo/selftests/iommufd_rs/qemu_client.py" || rc=1
 fi
 for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
 	if grep -q "^$m " /proc/modules; then

@@ -14,7 +14,10 @@
 # VM_KMEMLEAK=1 also scans for leaks after the command and fails the run on
 # any unreferenced object allocated on an iommufd path. VM_EDU=1 adds QEMU's
 # edu PCI device (a DMA engine) and turns on the IOMMU's interrupt remapping
-# and snoop control, for the VFIO tests.
+# and snoop control, for the VFIO tests. VM_IOMMU=intel (default) gives the
+# guest a scalable-mode VT-d with 20-bit PASIDs, VM_IOMMU=amd an AMD-Vi with
+# DMA remapping (and, as QEMU's AMD-Vi has no southbridge IOAPIC for the
+# kernel, no interrupt remapping). QEMU is the 11.1 of scripts/qemu-root.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -48,6 +51,7 @@ trap 'rm -rf "$RUNDIR"' EXIT
 	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	echo "export HOME=/tmp TERM=dumb LANG=C.UTF-8"
 	echo "export IOMMUFD_IMPL=${IOMMUFD_IMPL:-rust} IOMMUFD_RS_KBUILD=$(printf '%q' "$KBUILD")"
+	echo "export IOMMUFD_RS_CACHE=$(printf '%q' "$CACHE")"
 	printf '%s\n' "$CMD"
 } >"$RUNDIR/run.sh"
 
@@ -63,18 +67,26 @@ case "$REPO$CACHE" in
 *[[:space:]]*) die "the repository and cache paths must not contain spaces" ;;
 esac
 
-iommu=intel-iommu,x-scalable-mode=on,x-pasid-mode=on
+machine=q35,accel=$accel
+case "${VM_IOMMU:-intel}" in
+intel)
+	iommu=intel-iommu,scalable-mode=on,pasid-bits=20,caching-mode=on
+	if [ "${VM_EDU:-0}" = 1 ]; then
+		iommu+=,intremap=on,snoop-control=on
+	fi
+	;;
+amd) iommu=amd-iommu,dma-remap=on ;;
+*) die "VM_IOMMU must be intel or amd" ;;
+esac
 extra=()
-if [ "${VM_EDU:-0}" = 1 ]; then
-	iommu+=,intremap=on,snoop-control=on
-	extra+=(-device edu)
-fi
+[ "${VM_EDU:-0}" != 1 ] || extra+=(-device edu)
+qemu_argv
 
 LOG=$RUNDIR/console.log
 set +e
 timeout --foreground "${VM_TIMEOUT:-3000}" \
-	qemu-system-x86_64 \
-	-machine q35,accel=$accel -cpu max -smp "$(nproc)" -m "${VM_MEM:-2G}" \
+	"${QEMU[@]}" \
+	-machine "$machine" -cpu max -smp "$(nproc)" -m "${VM_MEM:-2G}" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-device "$iommu" "${extra[@]}" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$INITRD" -append "$append" \

@@ -7,6 +7,11 @@
  * another IOVA and compare the bytes; then unmap and check that the same
  * DMA no longer reaches the buffer.
  *
+ * The IOMMU is QEMU's VT-d or AMD-Vi (VM_IOMMU=intel|amd). What differs
+ * between them is asked of the guest (the IOMMU's sysfs class, and whether
+ * interrupts are remapped), and each test asserts what the C iommufd.ko does
+ * on that IOMMU.
+ *
  * Needs the VM booted with VM_EDU=1 and vfio, vfio-pci-core and vfio-pci
  * loaded (scripts/vfio-edu.sh does both). Skips when there is no edu device.
  */
@@ -175,6 +180,56 @@ static int vtd_snoop_control(void)
 	return (strtoull(ecap, NULL, 16) >> 7) & 1;
 }
 
+enum iommu_vendor { IOMMU_OTHER, IOMMU_VTD, IOMMU_AMD };
+
+/* The IOMMU the guest has, from the class its driver registers. */
+static enum iommu_vendor iommu_vendor(void)
+{
+	if (!access("/sys/class/iommu/dmar0", F_OK))
+		return IOMMU_VTD;
+	if (!access("/sys/class/iommu/ivhd0", F_OK))
+		return IOMMU_AMD;
+	return IOMMU_OTHER;
+}
+
+/*
+ * Whether MSIs are isolated, that is whether the kernel remaps interrupts:
+ * its remapped irq chips are the "IR-" ones in /proc/interrupts. 1, 0, or
+ * -1 if that cannot be read.
+ */
+static int msi_isolated(void)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " IR-"))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * The iommufd module's allow_unsafe_interrupts set to on (Y or N); the
+ * module is either iommufd_rs or the C iommufd. 0, or -1.
+ */
+static int allow_unsafe_interrupts(int on)
+{
+	static const char *const param[] = {
+		"/sys/module/iommufd_rs/parameters/allow_unsafe_interrupts",
+		"/sys/module/iommufd/parameters/allow_unsafe_interrupts",
+	};
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (!access(param[i], F_OK))
+			return write_file(param[i], on ? "Y" : "N");
+	return -1;
+}
+
 FIXTURE(edu)
 {
 	char bdf[64];
@@ -184,6 +239,7 @@ FIXTURE(edu)
 	__u32 devid;
 	__u64 bar0;
 	__u8 *buf;
+	int unsafe_irqs;
 };
 
 FIXTURE_SETUP(edu)
@@ -198,6 +254,7 @@ FIXTURE_SETUP(edu)
 	self->iommufd = -1;
 	self->vfio = -1;
 	self->buf = NULL;
+	self->unsafe_irqs = 0;
 	if (find_edu(self->bdf, sizeof(self->bdf)))
 		SKIP(return, "no edu device (boot the VM with VM_EDU=1)");
 	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
@@ -212,6 +269,10 @@ FIXTURE_SETUP(edu)
 	/* Nothing of the device is usable before it is bound. */
 	ASSERT_EQ(-1, ioctl(self->vfio, VFIO_DEVICE_GET_REGION_INFO, &reg));
 
+	/* Without interrupt remapping, only the override lets vfio bind. */
+	self->unsafe_irqs = msi_isolated() == 0;
+	if (self->unsafe_irqs)
+		ASSERT_EQ(0, allow_unsafe_interrupts(1));
 	bind.iommufd = self->iommufd;
 	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	self->devid = bind.out_devid;
@@ -235,6 +296,8 @@ FIXTURE_TEARDOWN(edu)
 		close(self->vfio);
 	if (self->iommufd >= 0)
 		close(self->iommufd);
+	if (self->unsafe_irqs)
+		allow_unsafe_interrupts(0);
 }
 
 /*
@@ -288,44 +351,389 @@ static int edu_dma(int vfio, __u64 bar, __u32 iova, __u32 len, int to_ram)
 	_test_ioctl_ioas_unmap(fd, ioas, iova, len, NULL)
 
 /*
- * What the IOMMU behind a real device reports: VT-d's registers as
- * struct iommu_hw_info_vtd, no PASID width and no ATS for a device without
- * either capability, and a too-short buffer filled only as far as it goes.
+ * What the IOMMU behind a real device reports. VT-d: its cap/ecap registers
+ * as struct iommu_hw_info_vtd, a too-short buffer filled only as far as it
+ * goes, a longer one zeroed past the data, and another type refused.
+ * AMD-Vi reports its EFRs only with CONFIG_AMD_IOMMU_IOMMUFD (off in the
+ * test kernel, as in most distribution kernels); without it the driver has
+ * no hw_info, so the core answers type NONE with no data, zeroes the whole
+ * buffer, and takes any input type. Either way: no PASID width and no ATS
+ * for a device with neither capability.
  */
 TEST_F(edu, hw_info)
 {
-	struct iommu_hw_info_vtd vtd = {};
+	union {
+		struct iommu_hw_info_vtd vtd;
+		__u8 bytes[64];
+	} data;
 	struct iommu_hw_info info = {
 		.size = sizeof(info),
 		.dev_id = self->devid,
-		.data_len = sizeof(vtd),
-		.data_uptr = (uintptr_t)&vtd,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
 	};
-	__u64 cap_reg;
+	const size_t half = offsetof(struct iommu_hw_info_vtd, ecap_reg);
+	enum iommu_vendor vendor = iommu_vendor();
+	__u8 full[64];
+	unsigned int i;
 
+	if (vendor == IOMMU_OTHER)
+		SKIP(return, "neither VT-d nor AMD-Vi");
+
+	memset(&data, 0xa5, sizeof(data));
 	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
-	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, info.out_data_type);
-	ASSERT_EQ(sizeof(vtd), info.data_len);
-	ASSERT_NE(0, vtd.cap_reg);
-	ASSERT_NE(0, vtd.ecap_reg);
 	ASSERT_EQ(0, info.out_max_pasid_log2);
-	/* edu has neither ATS nor PASID; QEMU's VT-d tracks no dirty bits. */
+	/*
+	 * edu has neither ATS nor PASID, and neither of QEMU's IOMMUs tracks
+	 * dirty bits.
+	 */
 	ASSERT_EQ(IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, info.out_capabilities);
-	cap_reg = vtd.cap_reg;
 
-	/* Half the data: the rest of the user's buffer is left alone. */
-	memset(&vtd, 0xa5, sizeof(vtd));
-	info.data_len = offsetof(struct iommu_hw_info_vtd, ecap_reg);
+	if (vendor == IOMMU_AMD) {
+		ASSERT_EQ(IOMMU_HW_INFO_TYPE_NONE, info.out_data_type);
+		ASSERT_EQ(0, info.data_len);
+		for (i = 0; i < sizeof(data); i++)
+			ASSERT_EQ(0, data.bytes[i]);
+		info.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+		info.in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+		info.data_len = sizeof(data);
+		ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+		ASSERT_EQ(IOMMU_HW_INFO_TYPE_NONE, info.out_data_type);
+		return;
+	}
+
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, info.out_data_type);
+	ASSERT_EQ(sizeof(data.vtd), info.data_len);
+	ASSERT_NE(0, data.vtd.cap_reg);
+	ASSERT_NE(0, data.vtd.ecap_reg);
+	for (i = sizeof(data.vtd); i < sizeof(data); i++)
+		ASSERT_EQ(0, data.bytes[i]);
+	memcpy(full, &data, sizeof(data.vtd));
+
+	/* Part of the data: the rest of the user's buffer is left alone. */
+	memset(&data, 0xa5, sizeof(data));
+	info.data_len = half;
 	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
-	ASSERT_EQ(sizeof(vtd), info.data_len);
-	ASSERT_EQ(cap_reg, vtd.cap_reg);
-	ASSERT_EQ(0xa5a5a5a5a5a5a5a5ULL, vtd.ecap_reg);
+	ASSERT_EQ(sizeof(data.vtd), info.data_len);
+	ASSERT_EQ(0, memcmp(full, &data, half));
+	ASSERT_EQ(0xa5, data.bytes[half]);
 
-	/* Another type than the IOMMU's is refused. */
+	/* Asked for by its own type, the same; another type is refused. */
 	info.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+	info.in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+	info.data_len = sizeof(data.vtd);
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+	ASSERT_EQ(0, memcmp(full, &data, sizeof(data.vtd)));
 	info.in_data_type = IOMMU_HW_INFO_TYPE_AMD;
-	info.data_len = sizeof(vtd);
 	EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->iommufd, IOMMU_GET_HW_INFO, &info));
+}
+
+/*
+ * Interrupt isolation: without interrupt remapping (QEMU's AMD-Vi, where
+ * the kernel finds no southbridge IOAPIC) bind is refused with EPERM until
+ * allow_unsafe_interrupts is set; with it (VT-d with intremap=on) bind
+ * needs no override.
+ */
+TEST(msi_isolation)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char bdf[64];
+	int isolated = msi_isolated();
+	int iommufd, vfio;
+
+	if (find_edu(bdf, sizeof(bdf)))
+		SKIP(return, "no edu device (boot the VM with VM_EDU=1)");
+	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
+		SKIP(return, "vfio-pci is not loaded");
+	ASSERT_LE(0, isolated);
+	ASSERT_EQ(0, bind_vfio_pci(bdf));
+	ASSERT_EQ(0, allow_unsafe_interrupts(0));
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	vfio = open_vfio_cdev(bdf);
+	ASSERT_LE(0, vfio);
+	bind.iommufd = iommufd;
+	if (isolated) {
+		ASSERT_EQ(0, ioctl(vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	} else {
+		EXPECT_ERRNO(EPERM, ioctl(vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+		/* The refusal left nothing behind: the override lets it bind. */
+		ASSERT_EQ(0, allow_unsafe_interrupts(1));
+		EXPECT_EQ(0, ioctl(vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+		EXPECT_NE(0, bind.out_devid);
+		ASSERT_EQ(0, allow_unsafe_interrupts(0));
+	}
+	close(vfio);
+	close(iommufd);
+}
+
+/*
+ * IOMMU_HWPT_ALLOC for the edu device with every combination of the
+ * paging flags, and a nested HWPT with the vendor's data on a nest parent.
+ * The expected errnos are what the C iommufd.ko answers on QEMU's VT-d
+ * (scalable mode, first and second stage, no dirty tracking, no nesting)
+ * and AMD-Vi (no dirty tracking; no nest parent and no PASID table without
+ * CONFIG_AMD_IOMMU_IOMMUFD and v2 page tables).
+ */
+struct hwpt_case {
+	__u32 flags;
+	int vtd; /* 0 or the errno on VT-d */
+	int amd; /* the same on AMD-Vi */
+};
+
+#define NP IOMMU_HWPT_ALLOC_NEST_PARENT
+#define DT IOMMU_HWPT_ALLOC_DIRTY_TRACKING
+#define FV IOMMU_HWPT_FAULT_ID_VALID
+#define PA IOMMU_HWPT_ALLOC_PASID
+static const struct hwpt_case hwpt_cases[] = {
+	{ 0, 0, 0 },
+	{ NP, EOPNOTSUPP, EOPNOTSUPP },
+	{ DT, EOPNOTSUPP, EOPNOTSUPP },
+	{ FV, 0, 0 },
+	{ PA, 0, EOPNOTSUPP },
+	{ NP | DT, EOPNOTSUPP, EOPNOTSUPP },
+	{ NP | FV, EOPNOTSUPP, EOPNOTSUPP },
+	{ NP | PA, EOPNOTSUPP, EOPNOTSUPP },
+	{ DT | FV, EOPNOTSUPP, EOPNOTSUPP },
+	{ DT | PA, EOPNOTSUPP, EOPNOTSUPP },
+	{ FV | PA, 0, EOPNOTSUPP },
+	{ NP | DT | FV, EOPNOTSUPP, EOPNOTSUPP },
+	{ NP | DT | PA, EOPNOTSUPP, EOPNOTSUPP },
+	{ NP | FV | PA, EOPNOTSUPP, EOPNOTSUPP },
+	{ DT | FV | PA, EOPNOTSUPP, EOPNOTSUPP },
+	{ NP | DT | FV | PA, EOPNOTSUPP, EOPNOTSUPP },
+	{ 1 << 4, EOPNOTSUPP, EOPNOTSUPP },
+};
+
+static int hwpt_alloc(int fd, __u32 flags, __u32 dev_id, __u32 pt_id,
+		      __u32 fault_id, __u32 data_type, void *data,
+		      __u32 data_len, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.fault_id = fault_id,
+	};
+	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	*hwpt_id = rc ? 0 : cmd.out_hwpt_id;
+	return rc ? errno : 0;
+}
+
+static int destroy_id(int fd, __u32 id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOMMU_DESTROY, &cmd);
+}
+
+TEST_F(edu, hwpt_alloc_flags)
+{
+	struct iommu_fault_alloc fault = { .size = sizeof(fault) };
+	enum iommu_vendor vendor = iommu_vendor();
+	unsigned int i;
+	int want, got;
+	__u32 id;
+
+	if (vendor == IOMMU_OTHER)
+		SKIP(return, "neither VT-d nor AMD-Vi");
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &fault));
+	for (i = 0; i < ARRAY_SIZE(hwpt_cases); i++) {
+		want = vendor == IOMMU_VTD ? hwpt_cases[i].vtd : hwpt_cases[i].amd;
+		got = hwpt_alloc(self->iommufd, hwpt_cases[i].flags, self->devid,
+				 self->ioas_id, fault.out_fault_id,
+				 IOMMU_HWPT_DATA_NONE, NULL, 0, &id);
+		if (got != want)
+			TH_LOG("flags %#x: errno %d, C gives %d",
+			       hwpt_cases[i].flags, got, want);
+		EXPECT_EQ(want, got);
+		if (!got)
+			EXPECT_EQ(0, destroy_id(self->iommufd, id));
+	}
+	/* A fault id that is no fault queue. */
+	EXPECT_EQ(ENOENT, hwpt_alloc(self->iommufd, FV, self->devid,
+				     self->ioas_id, self->ioas_id,
+				     IOMMU_HWPT_DATA_NONE, NULL, 0, &id));
+	/* The queue's fd holds the queue. */
+	EXPECT_ERRNO(EBUSY, destroy_id(self->iommufd, fault.out_fault_id));
+	close(fault.out_fault_fd);
+	EXPECT_EQ(0, destroy_id(self->iommufd, fault.out_fault_id));
+}
+
+/*
+ * Nested HWPTs. Neither IOMMU can make a nest parent here: QEMU's VT-d has
+ * no ECAP.NEST, and AMD-Vi's nesting needs CONFIG_AMD_IOMMU_IOMMUFD, which
+ * the test kernel (like most distribution kernels) leaves off as
+ * experimental. What is compared with C: the parent's refusal, and the
+ * core's answer to nested data on a parent that is no nest parent. The
+ * cases on a nest parent run where one can be made.
+ */
+struct nested_case {
+	const char *what;
+	int on_nest_parent; /* else on a plain paging HWPT */
+	__u32 flags;
+	int own_type; /* else the other vendor's data */
+	int vtd;
+	int amd;
+};
+
+static const struct nested_case nested_cases[] = {
+	{ "on a plain parent", 0, 0, 1, EINVAL, EINVAL },
+	{ "own data", 1, 0, 1, EOPNOTSUPP, EOPNOTSUPP },
+	{ "other vendor's data", 1, 0, 0, EOPNOTSUPP, EOPNOTSUPP },
+	{ "NEST_PARENT flag", 1, NP, 1, EOPNOTSUPP, EOPNOTSUPP },
+	{ "PASID flag", 1, PA, 1, EOPNOTSUPP, EOPNOTSUPP },
+};
+
+TEST_F(edu, hwpt_alloc_nested)
+{
+	struct iommu_hwpt_vtd_s1 vtd = { .addr_width = 48 };
+	struct iommu_hwpt_amd_guest amd = {};
+	enum iommu_vendor vendor = iommu_vendor();
+	__u32 parent, plain, id, own, foreign, len;
+	int want, got, parent_rc;
+	unsigned int i;
+	void *data;
+
+	if (vendor == IOMMU_OTHER)
+		SKIP(return, "neither VT-d nor AMD-Vi");
+	own = vendor == IOMMU_VTD ? IOMMU_HWPT_DATA_VTD_S1 : IOMMU_HWPT_DATA_AMD_GUEST;
+	foreign = vendor == IOMMU_VTD ? IOMMU_HWPT_DATA_AMD_GUEST : IOMMU_HWPT_DATA_VTD_S1;
+	data = vendor == IOMMU_VTD ? (void *)&vtd : (void *)&amd;
+	len = vendor == IOMMU_VTD ? sizeof(vtd) : sizeof(amd);
+
+	parent_rc = hwpt_alloc(self->iommufd, NP, self->devid, self->ioas_id,
+			       0, IOMMU_HWPT_DATA_NONE, NULL, 0, &parent);
+	EXPECT_EQ(EOPNOTSUPP, parent_rc);
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, 0, self->devid, self->ioas_id,
+				0, IOMMU_HWPT_DATA_NONE, NULL, 0, &plain));
+
+	for (i = 0; i < ARRAY_SIZE(nested_cases); i++) {
+		const struct nested_case *c = &nested_cases[i];
+
+		if (c->on_nest_parent && parent_rc)
+			continue;
+		want = vendor == IOMMU_VTD ? c->vtd : c->amd;
+		got = hwpt_alloc(self->iommufd, c->flags, self->devid,
+				 c->on_nest_parent ? parent : plain, 0,
+				 c->own_type ? own : foreign, data, len, &id);
+		if (got != want)
+			TH_LOG("nested, %s: errno %d, C gives %d", c->what, got, want);
+		EXPECT_EQ(want, got);
+		if (!got)
+			EXPECT_EQ(0, destroy_id(self->iommufd, id));
+	}
+
+	EXPECT_EQ(0, destroy_id(self->iommufd, plain));
+	if (!parent_rc)
+		EXPECT_EQ(0, destroy_id(self->iommufd, parent));
+}
+
+/*
+ * PASID attach through VFIO on a PCI device without a PASID capability.
+ * The IOMMU core does not check the PASID of a device with no PASIDs at
+ * all (it cannot issue PASID-tagged DMA, and a group may mix it with
+ * devices that can), so the attach succeeds and programs nothing, as in
+ * C; the rules on the HWPT still apply, and the RID's DMA is unaffected.
+ */
+TEST_F(edu, pasid_attach_without_pasid_cap)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.flags = VFIO_DEVICE_ATTACH_PASID,
+		.pasid = 1,
+	};
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+		.flags = VFIO_DEVICE_DETACH_PASID,
+		.pasid = 1,
+	};
+	struct vfio_device_attach_iommufd_pt rid = { .argsz = sizeof(rid) };
+	__u8 *in = self->buf, *out = self->buf + PSZ;
+	__u32 pasid_hwpt, plain;
+	int rc;
+
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, 0, self->devid, self->ioas_id,
+				0, IOMMU_HWPT_DATA_NONE, NULL, 0, &plain));
+	ASSERT_EQ(0, edu_map(self->iommufd, self->ioas_id, self->buf, 2 * PSZ, IOVA));
+	rc = hwpt_alloc(self->iommufd, PA, self->devid, self->ioas_id, 0,
+			IOMMU_HWPT_DATA_NONE, NULL, 0, &pasid_hwpt);
+	if (iommu_vendor() == IOMMU_AMD) {
+		/* No PASID-capable domain here (see hwpt_alloc_flags). */
+		EXPECT_EQ(EOPNOTSUPP, rc);
+		attach.pt_id = plain;
+		EXPECT_ERRNO(EINVAL, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+		attach.pt_id = self->ioas_id;
+		EXPECT_ERRNO(EINVAL, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+		EXPECT_EQ(0, destroy_id(self->iommufd, plain));
+		return;
+	}
+	ASSERT_EQ(0, rc);
+
+	/* With the RID on a domain that is not PASID compatible, no PASID. */
+	rid.pt_id = self->ioas_id;
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &rid));
+	attach.pt_id = pasid_hwpt;
+	EXPECT_ERRNO(EINVAL, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+
+	/* The RID on the PASID-compatible HWPT (which maps the same IOAS). */
+	rid.pt_id = pasid_hwpt;
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &rid));
+	EXPECT_EQ(pasid_hwpt, rid.pt_id);
+
+	/* A HWPT without IOMMU_HWPT_ALLOC_PASID, and an IOAS, are refused. */
+	attach.pt_id = plain;
+	EXPECT_ERRNO(EINVAL, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	attach.pt_id = self->ioas_id;
+	EXPECT_ERRNO(EINVAL, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+
+	attach.pt_id = pasid_hwpt;
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	EXPECT_EQ(pasid_hwpt, attach.pt_id);
+	/* Again at the same PASID: vfio makes it a replace, to an IOAS no. */
+	attach.pt_id = self->ioas_id;
+	EXPECT_ERRNO(EINVAL, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	attach.pt_id = pasid_hwpt;
+	EXPECT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+
+	/* The RID's DMA goes on through the HWPT's domain. */
+	memset(in, 0x3c, PSZ);
+	memset(out, 0, PSZ);
+	ASSERT_EQ(0, edu_dma(self->vfio, self->bar0, IOVA, PSZ, 0));
+	ASSERT_EQ(0, edu_dma(self->vfio, self->bar0, IOVA + PSZ, PSZ, 1));
+	ASSERT_EQ(0, memcmp(in, out, PSZ));
+
+	/*
+	 * While a PASID is attached the RID may not move to a domain that is
+	 * not PASID compatible.
+	 */
+	rid.pt_id = plain;
+	EXPECT_ERRNO(EINVAL, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &rid));
+
+	/* Detached (twice: vfio ignores a PASID it does not hold). */
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
+	/* Then it may. */
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &rid));
+	rid.pt_id = pasid_hwpt;
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &rid));
+
+	/* Left attached, the PASIDs go when the device file closes. */
+	attach.pasid = 1;
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	/* Attached, the HWPT is in use. */
+	EXPECT_ERRNO(EBUSY, destroy_id(self->iommufd, pasid_hwpt));
+	attach.pasid = 2;
+	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	close(self->vfio);
+	self->vfio = -1;
+	EXPECT_EQ(0, destroy_id(self->iommufd, pasid_hwpt));
+	EXPECT_EQ(0, destroy_id(self->iommufd, plain));
 }
 
 /* DMA into the device from one IOVA and back out to another, then none. */
@@ -485,7 +893,7 @@ TEST(group_container)
 		.size = 2 * PSZ,
 	};
 	char bdf[64], path[600], link[600], *name;
-	int iommufd, group, dev, null;
+	int iommufd, group, dev, null, unsafe_irqs;
 	__u8 *buf, *in, *out;
 	unsigned long i;
 	__u64 bar0;
@@ -496,6 +904,9 @@ TEST(group_container)
 	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
 		SKIP(return, "vfio-pci is not loaded");
 	ASSERT_EQ(0, bind_vfio_pci(bdf));
+	unsafe_irqs = msi_isolated() == 0;
+	if (unsafe_irqs)
+		ASSERT_EQ(0, allow_unsafe_interrupts(1));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	ASSERT_LT(0, n);
@@ -561,6 +972,8 @@ TEST(group_container)
 	close(group);
 	close(iommufd);
 	munmap(buf, 2 * PSZ);
+	if (unsafe_irqs)
+		allow_unsafe_interrupts(0);
 }
 
 TEST_HARNESS_MAIN
