@@ -68,6 +68,7 @@ int iommufd_rs_group_resv_regions(struct device *dev, u64 *out, unsigned int max
 struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 						    u32 flags, u32 data_type,
 						    u64 uptr, u32 len);
+bool iommufd_rs_dev_can_nest(struct device *dev);
 struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
 						    struct iommu_domain *parent,
 						    u32 flags, u32 data_type,

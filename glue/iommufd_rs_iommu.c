@@ -120,6 +120,12 @@ struct iommu_domain *iommufd_rs_domain_alloc_paging(struct device *dev,
 			ops->domain_alloc_paging_flags(dev, flags, len ? &data : NULL)));
 }
 
+/* C: a member of the device's struct iommu_ops. */
+bool iommufd_rs_dev_can_nest(struct device *dev)
+{
+	return dev_iommu_ops(dev)->domain_alloc_nested;
+}
+
 /* C: as above. */
 struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
 						    struct iommu_domain *parent,

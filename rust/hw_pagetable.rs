@@ -258,7 +258,12 @@ fn alloc_nested<'a>(
     data: &UserData,
     fault_id: Option<u32>,
 ) -> Result<Pending<'a>> {
-    if flags & !(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID) != 0 || data.len == 0 {
+    // A driver without nested domains refuses before the parent is looked
+    // at, as upstream.
+    if flags & !(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID) != 0
+        || data.len == 0
+        || !b.can_nest()
+    {
         return Err(EOPNOTSUPP);
     }
     match &parent.kind {

@@ -61,6 +61,7 @@ extern "C" {
         uptr: u64,
         len: u32,
     ) -> *mut bindings::iommu_domain;
+    fn iommufd_rs_dev_can_nest(dev: *mut bindings::device) -> bool;
     fn iommufd_rs_domain_alloc_nested(
         dev: *mut bindings::device,
         parent: *mut bindings::iommu_domain,
@@ -337,6 +338,12 @@ impl BoundDev {
         };
         // INVARIANT: A new domain, ours to free.
         Ok(Domain(non_null_or_err(d)?, false))
+    }
+
+    /// Whether the device's IOMMU driver makes nested domains at all.
+    pub(crate) fn can_nest(&self) -> bool {
+        // SAFETY: The device is live and has an IOMMU while bound.
+        unsafe { iommufd_rs_dev_can_nest(self.raw()) }
     }
 
     /// Whether `domain` belongs to this device's IOMMU driver.
