@@ -89,6 +89,9 @@ int iommufd_rs_domain_invalidate_user(struct iommu_domain *domain, u32 type,
 				      u64 uptr, u32 entry_len, u32 *entry_num);
 struct file *iommufd_rs_fault_alloc(struct iommufd_rs_fault **out);
 void iommufd_rs_fault_put(struct iommufd_rs_fault *fault);
+void iommufd_rs_fault_set_file_hold(struct iommufd_rs_fault *fault, void *hold);
+/* rust/iommu.rs: drops what a fault queue's file holds, at its release. */
+void iommufd_rs_fault_file_hold_release(void *hold);
 int iommufd_rs_attach(struct device *dev, u32 pasid,
 		      struct iommu_domain *domain, u32 dev_id,
 		      struct iommufd_rs_fault *fault);

@@ -306,6 +306,12 @@ struct iommufd_rs_fault {
 	struct list_head deliver;
 	struct xarray response;	/* cookie -> group read by userspace */
 	wait_queue_head_t wait;
+	/*
+	 * What the file holds while it is open (a user of the fault object
+	 * and the iommufd file, as upstream's eventq file), from Rust; set
+	 * before the file is installed, dropped by its release.
+	 */
+	void *file_hold;
 };
 
 /* One attachment of a domain to a device or device PASID. */
@@ -474,7 +480,16 @@ static __poll_t rs_fault_poll(struct file *filep, struct poll_table_struct *pt)
 
 static int rs_fault_file_release(struct inode *inode, struct file *filep)
 {
-	iommufd_rs_fault_put(filep->private_data);
+	struct iommufd_rs_fault *fault = filep->private_data;
+
+	/*
+	 * No read, write or poll can run any more. The hold may be the last
+	 * reference on the object, and the object's on the queue: the file's
+	 * own reference keeps the queue until the put below.
+	 */
+	if (fault->file_hold)
+		iommufd_rs_fault_file_hold_release(fault->file_hold);
+	iommufd_rs_fault_put(fault);
 	return 0;
 }
 
@@ -515,6 +530,15 @@ struct file *iommufd_rs_fault_alloc(struct iommufd_rs_fault **out)
 	kref_get(&fault->ref);
 	*out = fault;
 	return filep;
+}
+
+/*
+ * Gives the file of a new queue what it holds while open, which its release
+ * drops; before the file is installed, once. C: the release is the file's.
+ */
+void iommufd_rs_fault_set_file_hold(struct iommufd_rs_fault *fault, void *hold)
+{
+	fault->file_hold = hold;
 }
 
 static int rs_iopf_handler(struct iopf_group *group)

@@ -10,14 +10,19 @@
 
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
+    fs::File,
     prelude::*,
-    sync::Arc, //
+    sync::{
+        aref::ARef,
+        Arc, //
+    },
 };
 
 use crate::{
     ictx::Ictx,
     iommu::FaultQueue,
     object::{
+        ObjRef,
         ObjectKind,
         ObjectType, //
     },
@@ -39,6 +44,21 @@ impl ObjectType for Fault {
     }
 }
 
+/// What a fault queue's file holds while it is open, as upstream's eventq
+/// file: a user of the object, so that `IOMMU_DESTROY` of it is `EBUSY`
+/// until the fd is closed, and the iommufd file, so that the context (and
+/// the object table the reference counts in) outlives the fd. The file's
+/// release drops it, once no read, write or poll can run.
+///
+/// There is a cycle while the file is open (the object owns the queue, the
+/// queue's file owns this); the file's release breaks it. Fields drop in
+/// order: the object's user goes before the iommufd file, whose last
+/// reference destroys every object.
+pub(crate) struct FaultFileHold {
+    _fault: ObjRef<Fault>,
+    _ictx_file: ARef<File>,
+}
+
 /// `IOMMU_FAULT_QUEUE_ALLOC`.
 pub(crate) fn alloc_ioctl<'a>(
     ictx: &'a Ictx,
@@ -48,13 +68,23 @@ pub(crate) fn alloc_ioctl<'a>(
     if cmd.flags != 0 {
         return Err(EOPNOTSUPP);
     }
-    let (queue, fd) = FaultQueue::new()?;
+    let (queue, file) = FaultQueue::new()?;
     let fault = Arc::new(Fault { queue }, GFP_KERNEL_ACCOUNT)?;
-    cmd.out_fault_id = buf.set_new_obj(ictx.objects.reserve(ObjectKind::Fault(fault))?);
-    cmd.out_fault_fd = fd.fd() as u32;
+    let obj = ictx.objects.reserve(ObjectKind::Fault(fault))?;
+    // Taken now, given to the file only once nothing can fail: until then
+    // dropping it undoes it.
+    let hold = KBox::new(
+        FaultFileHold {
+            _fault: obj.get::<Fault>()?,
+            _ictx_file: ARef::from(buf.file()),
+        },
+        GFP_KERNEL_ACCOUNT,
+    )?;
+    cmd.out_fault_id = buf.set_new_obj(obj);
+    cmd.out_fault_fd = file.fd() as u32;
     buf.respond(&cmd)?;
     // The object is published once this returns: nothing can fail after
     // the file is installed.
-    fd.install();
+    file.install(hold);
     Ok(())
 }

@@ -23,9 +23,11 @@ use kernel::{
     },
     prelude::*,
     sync::aref::ARef,
+    types::ForeignOwnable,
 };
 
 use crate::{
+    fault::FaultFileHold,
     glue::{
         self,
         NewFd,
@@ -108,6 +110,7 @@ extern "C" {
 
     fn iommufd_rs_fault_alloc(out: *mut *mut RawFault) -> *mut bindings::file;
     fn iommufd_rs_fault_put(fault: *mut RawFault);
+    fn iommufd_rs_fault_set_file_hold(fault: *mut RawFault, hold: *mut c_void);
 
     fn iommufd_rs_attach(
         dev: *mut bindings::device,
@@ -561,7 +564,7 @@ impl Drop for FaultQueue {
 impl FaultQueue {
     /// Allocates a fault queue and the file userspace reads it through,
     /// under a reserved fd, not yet in the fd table.
-    pub(crate) fn new() -> Result<(Self, NewFd)> {
+    pub(crate) fn new() -> Result<(Self, FaultFile)> {
         let mut raw = core::ptr::null_mut();
         let fd = NewFd::new(|| {
             // SAFETY: `raw` is a valid out pointer.
@@ -570,11 +573,55 @@ impl FaultQueue {
             // ours, or an `ERR_PTR`.
             unsafe { glue::new_file(file) }
         })?;
+        let raw = NonNull::new(raw).ok_or(ENOMEM)?;
         // INVARIANT: With the file, the helper gave us one reference on the
-        // queue.
-        let queue = Self(NonNull::new(raw).ok_or(ENOMEM)?);
-        Ok((queue, fd))
+        // queue, and the file holds another.
+        Ok((Self(raw), FaultFile { fd, queue: raw }))
     }
+}
+
+/// The file of a new fault queue, under a reserved fd, not yet in the fd
+/// table: [`FaultFile::install`] it, or drop it to give both back.
+///
+/// # Invariants
+///
+/// `queue` is the queue of `fd`'s file, which holds a reference on it and
+/// has no hold yet.
+pub(crate) struct FaultFile {
+    fd: NewFd,
+    queue: NonNull<RawFault>,
+}
+
+impl FaultFile {
+    /// The fd number userspace will see.
+    pub(crate) fn fd(&self) -> i32 {
+        self.fd.fd()
+    }
+
+    /// Publishes the file under its fd, holding `hold` until the file's
+    /// release drops it (with [`iommufd_rs_fault_file_hold_release`]), once
+    /// no read, write or poll can run. Cannot fail.
+    pub(crate) fn install(self, hold: KBox<FaultFileHold>) {
+        // SAFETY: By the type invariant the queue is live (our file holds a
+        // reference) and has no hold; the file is in no fd table, so its
+        // release cannot run before this store, and it takes the hold back
+        // once, with `from_foreign`.
+        unsafe { iommufd_rs_fault_set_file_hold(self.queue.as_ptr(), hold.into_foreign()) };
+        self.fd.install();
+    }
+}
+
+/// Drops what a fault queue's file held, at the file's release.
+///
+/// # Safety
+///
+/// `hold` was given to the file by [`FaultFile::install`], and this is
+/// called once, by the file's release.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_fault_file_hold_release(hold: *mut c_void) {
+    // SAFETY: By the function's contract `hold` came from `into_foreign` of
+    // a `KBox<FaultFileHold>` and is given back once.
+    drop(unsafe { KBox::<FaultFileHold>::from_foreign(hold) });
 }
 
 // Only pointers to the kernel's structs cross this boundary; bindgen gives

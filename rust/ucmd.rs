@@ -39,8 +39,7 @@ impl<T: FromBytes + AsBytes + Default> UserCmd for T {}
 /// One ioctl invocation: the file, the user buffer, the size userspace
 /// declared and the object the command creates, if any.
 pub(crate) struct UserCmdBuf<'a> {
-    /// Only the selftest's access fds need it.
-    #[cfg(iommufd_rs_selftest)]
+    /// The iommufd file: what the fds a command makes keep open.
     file: &'a File,
     ptr: usize,
     user_size: usize,
@@ -71,19 +70,11 @@ pub(crate) fn copy_struct_from_user(dst: &mut [u8], addr: usize, user_len: usize
 
 impl<'a> UserCmdBuf<'a> {
     /// Reads the declared size of the struct at `arg`.
-    pub(crate) fn new(
-        #[cfg_attr(
-            not(iommufd_rs_selftest),
-            expect(unused_variables, reason = "only the selftest keeps the file")
-        )]
-        file: &'a File,
-        arg: usize,
-    ) -> Result<Self> {
+    pub(crate) fn new(file: &'a File, arg: usize) -> Result<Self> {
         let size: u32 = UserSlice::new(UserPtr::from_addr(arg), size_of::<u32>())
             .reader()
             .read()?;
         Ok(Self {
-            #[cfg(iommufd_rs_selftest)]
             file,
             ptr: arg,
             user_size: usize::try_from(size).map_err(|_| EOVERFLOW)?,
@@ -111,7 +102,6 @@ impl<'a> UserCmdBuf<'a> {
     }
 
     /// The iommufd file the ioctl was issued on.
-    #[cfg(iommufd_rs_selftest)]
     pub(crate) fn file(&self) -> &'a File {
         self.file
     }

@@ -1049,4 +1049,128 @@ TEST_F(pasid_unbind, close_releases_pins)
 	check_refs(self->buf, BUF_LEN, 0);
 }
 
+/* A HWPT on @pt whose page faults go to fault queue @fault_id. */
+static int hwpt_alloc_fault(int fd, __u32 dev, __u32 pt, __u32 fault_id,
+			    __u32 *hwpt, __u32 type, const void *data,
+			    __u32 data_len)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = dev,
+		.pt_id = pt,
+		.data_type = type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.fault_id = fault_id,
+	};
+	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	*hwpt = ret ? 0 : cmd.out_hwpt_id;
+	return ret;
+}
+
+/*
+ * A fault queue has a user in its open fd and one in each HWPT made with
+ * it, as upstream: IOMMU_DESTROY of it is EBUSY until all are gone, in
+ * whichever order they go.
+ */
+TEST_F(pasid, fault_users)
+{
+	__u32 fault_id, parent, hwpt;
+	int ffd;
+
+	test_cmd_paging(IOMMU_HWPT_ALLOC_NEST_PARENT, &parent);
+
+	/* a nested HWPT: the fd goes first, then the HWPT */
+	test_ioctl_fault_alloc(&fault_id, &ffd);
+	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->idev, parent, fault_id,
+				      &hwpt, IOMMU_HWPT_DATA_SELFTEST,
+				      &self->nest_data,
+				      sizeof(self->nest_data)));
+	test_err_destroy(EBUSY, fault_id);
+	ASSERT_EQ(0, close(ffd));
+	test_err_destroy(EBUSY, fault_id);
+	test_ioctl_destroy(hwpt);
+	test_ioctl_destroy(fault_id);
+
+	/* a paging HWPT: the HWPT goes first, then the fd */
+	test_ioctl_fault_alloc(&fault_id, &ffd);
+	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->idev, self->ioas,
+				      fault_id, &hwpt, IOMMU_HWPT_DATA_NONE,
+				      NULL, 0));
+	test_err_destroy(EBUSY, fault_id);
+	test_ioctl_destroy(hwpt);
+	test_err_destroy(EBUSY, fault_id);
+	ASSERT_EQ(0, close(ffd));
+	test_ioctl_destroy(fault_id);
+
+	/* a HWPT that fails to be made keeps no user of it */
+	test_ioctl_fault_alloc(&fault_id, &ffd);
+	ASSERT_EQ(0, close(ffd));
+	EXPECT_ERRNO(EOPNOTSUPP,
+		     hwpt_alloc_fault(self->fd, self->idev, parent, fault_id,
+				      &hwpt, IOMMU_HWPT_DATA_NONE, NULL, 0));
+	test_ioctl_destroy(fault_id);
+	test_ioctl_destroy(parent);
+}
+
+/*
+ * Closing /dev/iommu with a fault fd open releases nothing: the context,
+ * its pins and its attached HWPT live until the fault fd is closed too, and
+ * a fault raised before can still be read. Left unanswered, it is answered
+ * as the context goes.
+ */
+TEST_F(pasid, fault_fd_keeps_context)
+{
+	__u32 ioas, stdev, idev, parent, hwpt, fault_id;
+	struct iommu_test_cmd trigger = {
+		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = {
+			.pasid = 0,
+			.grpid = 0x2,
+			.perm = IOMMU_PGFAULT_PERM_READ |
+				IOMMU_PGFAULT_PERM_WRITE,
+			.addr = 0xdeadbeef,
+		},
+	};
+	struct iommu_hwpt_pgfault msg;
+	long pin0 = vm_pin_kb();
+	__u64 iova = BASE;
+	int fd, ffd;
+
+	ASSERT_LE(0, pin0);
+	fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(fd, ioas, 0, &stdev, NULL,
+						 &idev));
+	ASSERT_EQ(0, _test_ioctl_ioas_map(fd, ioas, self->buf, BUF_LEN, &iova,
+					  MAP_FIXED_RW));
+	ASSERT_EQ(pin0 + (long)(BUF_LEN / 1024), vm_pin_kb());
+	ASSERT_EQ(0, _test_ioctl_fault_alloc(fd, &fault_id, &ffd));
+	ASSERT_EQ(0, _test_ioctl_hwpt_alloc(fd, idev, ioas,
+					    IOMMU_HWPT_ALLOC_NEST_PARENT,
+					    &parent, IOMMU_HWPT_DATA_NONE,
+					    NULL, 0));
+	ASSERT_EQ(0, hwpt_alloc_fault(fd, idev, parent, fault_id, &hwpt,
+				      IOMMU_HWPT_DATA_SELFTEST,
+				      &self->nest_data,
+				      sizeof(self->nest_data)));
+	ASSERT_EQ(0, _test_cmd_mock_domain_replace(fd, stdev, hwpt));
+	trigger.trigger_iopf.dev_id = idev;
+	ASSERT_EQ(0, _test_cmd(fd, &trigger));
+
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(pin0 + (long)(BUF_LEN / 1024), vm_pin_kb());
+	check_refs(self->buf, BUF_LEN, 1);
+	ASSERT_EQ(sizeof(msg), read(ffd, &msg, sizeof(msg)));
+	ASSERT_EQ(idev, msg.dev_id);
+	ASSERT_EQ(0xdeadbeef & ~(PSZ - 1), msg.addr & ~(PSZ - 1));
+
+	ASSERT_EQ(0, close(ffd));
+	ASSERT_EQ(pin0, vm_pin_kb());
+	check_refs(self->buf, BUF_LEN, 0);
+}
+
 TEST_HARNESS_MAIN

@@ -6,9 +6,11 @@
  * which is how the tests themselves are checked.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_rs_util.h"
@@ -279,6 +281,99 @@ TEST(close_with_live_objects)
 			ASSERT_EQ(0, _test_ioctl_destroy(fd, i));
 		ASSERT_EQ(0, close(fd));
 	}
+}
+
+/* An open fault queue fd with nothing to read, that still works. */
+static void fault_fd_idle(struct __test_metadata *_metadata, int ffd)
+{
+	struct iommu_hwpt_page_response resp = {
+		.cookie = 1,
+		.code = IOMMUFD_PAGE_RESP_SUCCESS,
+	};
+	struct pollfd pfd = { .fd = ffd, .events = POLLIN | POLLOUT };
+	struct iommu_hwpt_pgfault msg;
+
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLOUT, pfd.revents);
+	ASSERT_EQ(0, read(ffd, &msg, sizeof(msg)));
+	/* no fault was read, so no cookie is known */
+	EXPECT_ERRNO(EINVAL, write(ffd, &resp, sizeof(resp)));
+}
+
+/*
+ * A fault queue's fd holds its object, as upstream's event queue files do:
+ * IOMMU_DESTROY, which does not wait for users, is EBUSY while it is open,
+ * and succeeds once it is closed.
+ */
+TEST_F(uapi, fault_fd_holds_fault)
+{
+	__u32 id, id2;
+	int ffd, ffd2, dup_fd;
+
+	test_ioctl_fault_alloc(&id, &ffd);
+	test_err_destroy(EBUSY, id);
+	/* a failed destroy leaves the object and its fd as they were */
+	test_err_destroy(EBUSY, id);
+	fault_fd_idle(_metadata, ffd);
+	ASSERT_EQ(0, close(ffd));
+	test_ioctl_destroy(id);
+	test_err_destroy(ENOENT, id);
+
+	/* the file counts once, however many fds it has */
+	test_ioctl_fault_alloc(&id, &ffd);
+	dup_fd = dup(ffd);
+	ASSERT_LE(0, dup_fd);
+	ASSERT_EQ(0, close(ffd));
+	test_err_destroy(EBUSY, id);
+	fault_fd_idle(_metadata, dup_fd);
+	ASSERT_EQ(0, close(dup_fd));
+	test_ioctl_destroy(id);
+
+	/* each queue is held by its own fd only */
+	test_ioctl_fault_alloc(&id, &ffd);
+	test_ioctl_fault_alloc(&id2, &ffd2);
+	ASSERT_EQ(0, close(ffd2));
+	test_ioctl_destroy(id2);
+	test_err_destroy(EBUSY, id);
+	ASSERT_EQ(0, close(ffd));
+	test_ioctl_destroy(id);
+}
+
+/*
+ * A fault queue's fd keeps its iommufd context: closing /dev/iommu first
+ * leaves the queue working, and the context goes with the fault fd.
+ */
+TEST(fault_fd_outlives_iommufd)
+{
+	__u32 ioas, id, id2;
+	int fd, ffd, ffd2;
+	pid_t pid;
+	int status;
+
+	fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, _test_ioctl_fault_alloc(fd, &id, &ffd));
+	ASSERT_EQ(0, _test_ioctl_fault_alloc(fd, &id2, &ffd2));
+	ASSERT_EQ(0, close(ffd2));
+	ASSERT_EQ(0, close(fd));
+	fault_fd_idle(_metadata, ffd);
+	ASSERT_EQ(0, close(ffd));
+
+	/* a process that exits with both open */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fd = open("/dev/iommu", O_RDWR);
+		if (fd < 0 || _test_ioctl_ioas_alloc(fd, &ioas) ||
+		    _test_ioctl_fault_alloc(fd, &id, &ffd) ||
+		    _test_ioctl_fault_alloc(fd, &id2, &ffd2))
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
 #define THREADS 4

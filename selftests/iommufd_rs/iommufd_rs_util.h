@@ -224,6 +224,20 @@ static inline int _test_ioctl_hwpt_alloc(int fd, __u32 dev, __u32 pt,
 		     _test_ioctl_hwpt_alloc(self->fd, dev, pt, flags, hwpt, \
 					    type, data, len))
 
+/* A page fault queue: its object id and the fd it is read through. */
+static inline int _test_ioctl_fault_alloc(int fd, __u32 *id, int *fault_fd)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	int ret = ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+
+	*id = ret ? 0 : cmd.out_fault_id;
+	*fault_fd = ret ? -1 : (int)cmd.out_fault_fd;
+	return ret;
+}
+
+#define test_ioctl_fault_alloc(id, fault_fd) \
+	ASSERT_EQ(0, _test_ioctl_fault_alloc(self->fd, id, fault_fd))
+
 /* Fills dev_id and the data buffer of cmd; the caller sets the rest. */
 static inline int _test_ioctl_hw_info(int fd, struct iommu_hw_info *cmd,
 				      __u32 dev, void *data, __u32 len)
