@@ -14,6 +14,7 @@
  * attaching twice, detaching twice, and a driver that never unpins.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
 
@@ -599,6 +600,74 @@ TEST_F(access, accounting)
 	ASSERT_EQ(0, ioas_unmap(0x40000000, 8 * PSZ, NULL));
 	EXPECT_EQ(pin0, vm_pin_pages());
 	EXPECT_EQ(1, status().unmaps);
+}
+
+struct race {
+	int fd;
+	int cfd;
+	__u32 ioas;
+	char *buf;
+	int loops;
+	int errors;
+	__u64 pins;
+};
+
+#define RACE_IOVA ((__u64)0x50000000)
+
+/* Maps and unmaps a range the other thread pins: every unmap succeeds. */
+static void *race_unmapper(void *arg)
+{
+	struct race *r = arg;
+	int i;
+
+	for (i = 0; i < r->loops; i++) {
+		__u64 iova = RACE_IOVA, len = 0;
+
+		if (_test_ioctl_ioas_map(r->fd, r->ioas, r->buf, 2 * PSZ, &iova,
+					 MAP_FIXED_RW) ||
+		    _test_ioctl_ioas_unmap(r->fd, r->ioas, RACE_IOVA, 2 * PSZ, &len) ||
+		    len != 2 * PSZ)
+			r->errors++;
+	}
+	return NULL;
+}
+
+/*
+ * Unmaps of pinned ranges race with pins, detaches and attaches: the
+ * driver is called back from the unmapping thread while the access moves,
+ * and every unmap still completes.
+ */
+TEST_F(access, race_unmap_detach)
+{
+	struct race r = {
+		.fd = self->fd,
+		.cfd = self->cfd,
+		.ioas = self->ioas,
+		.buf = self->buf,
+		.loops = 300,
+	};
+	pthread_t t;
+	int i;
+
+	if (!variant->needs_pin)
+		SKIP(return, "pins need needs_pin_pages");
+	ASSERT_EQ(0, attach(self->ioas));
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_unmapper, &r));
+	for (i = 0; i < 3 * r.loops; i++) {
+		if (!pin(RACE_IOVA + (i % 2) * PSZ, PSZ, NULL, 0))
+			r.pins++;
+		if (i % 8 == 7) {
+			ASSERT_EQ(0, detach());
+			ASSERT_EQ(0, attach(self->ioas));
+		}
+	}
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, r.errors);
+	EXPECT_EQ(0, status().pinned);
+	ASSERT_EQ(0, destroy());
+	test_ioctl_ioas_unmap_all(self->ioas);
+	test_ioctl_destroy(self->ioas);
+	TH_LOG("%llu pins taken", (unsigned long long)r.pins);
 }
 
 TEST_HARNESS_MAIN
