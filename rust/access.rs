@@ -30,7 +30,7 @@ use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     fs::File,
     new_condvar,
-    new_mutex,
+    new_mutex, //
     prelude::*,
     sync::{
         aref::ARef,
@@ -45,19 +45,19 @@ use crate::glue::{
     self,
     NewFd, //
 };
+#[cfg(iommufd_rs_selftest)]
+use crate::iova::PAGE_SIZE;
 use crate::{
     glue::PinnedPage,
     io_pagetable::AccessPin,
     ioas::Ioas,
     iova::IovaRange,
     object::{
+        ObjRef,
         ObjectKind,
-        ObjectType,
-        ObjRef, //
+        ObjectType, //
     },
 };
-#[cfg(iommufd_rs_selftest)]
-use crate::iova::PAGE_SIZE;
 
 /// What a driver's access does when an IOAS wants pages back.
 pub(crate) trait AccessOps: Send + Sync {

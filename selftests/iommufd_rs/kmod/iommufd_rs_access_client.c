@@ -165,7 +165,7 @@ static int client_pin(struct client *c, struct access_client_cmd *cmd)
 		return -E2BIG;
 	npages = DIV_ROUND_UP(offset_in_page(cmd->iova) + cmd->length, PAGE_SIZE);
 	pages = kvcalloc(max(npages, 1UL), sizeof(*pages), GFP_KERNEL);
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	p = kzalloc_obj(*p);
 	if (!pages || !p) {
 		rc = -ENOMEM;
 		goto out;
@@ -309,7 +309,7 @@ static long client_ioctl(struct file *file, unsigned int op, unsigned long arg)
 
 static int client_open(struct inode *inode, struct file *file)
 {
-	struct client *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct client *c = kzalloc_obj(*c);
 
 	if (!c)
 		return -ENOMEM;

@@ -13,19 +13,21 @@
 
 #define ACCESS_CLIENT_DEV "/dev/iommufd_rs_access_client"
 
-/* ACCESS_CLIENT_CREATE flags. */
-#define ACCESS_CLIENT_NEEDS_PIN (1U << 0)
-
-/* ACCESS_CLIENT_PIN flags, besides IOMMUFD_ACCESS_RW_WRITE. */
-/* Copy the user buffer into the pinned pages, rather than out of them. */
-#define ACCESS_CLIENT_PIN_FILL (1U << 16)
-
-/* The flags of ACCESS_CLIENT_RW are IOMMUFD_ACCESS_RW_*. */
-#define ACCESS_CLIENT_RW_WRITE (1U << 0)
-#define ACCESS_CLIENT_RW_KTHREAD (1U << 1)
+enum {
+	/* ACCESS_CLIENT_CREATE: the access pins (needs_pin_pages). */
+	ACCESS_CLIENT_NEEDS_PIN = 1 << 0,
+	/*
+	 * ACCESS_CLIENT_PIN: copy the user buffer into the pinned pages,
+	 * rather than out of them. The other PIN flags, like those of
+	 * ACCESS_CLIENT_RW, are IOMMUFD_ACCESS_RW_*, repeated here.
+	 */
+	ACCESS_CLIENT_PIN_FILL = 1 << 16,
+	ACCESS_CLIENT_RW_WRITE = 1 << 0,
+	ACCESS_CLIENT_RW_KTHREAD = 1 << 1,
+};
 
 /* The largest pin or copy the client takes. */
-#define ACCESS_CLIENT_MAX_LEN (1UL << 20)
+#define ACCESS_CLIENT_MAX_LEN (1024UL * 1024)
 
 struct access_client_cmd {
 	__s32 iommufd;	/* CREATE: an iommufd file descriptor */
