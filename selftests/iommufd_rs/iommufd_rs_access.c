@@ -427,6 +427,35 @@ TEST_F(access, unmap_retries)
 	EXPECT_EQ(0, status().pinned);
 }
 
+/*
+ * A driver that never unpins: the unmap asks 101 times, warns and fails
+ * with EDEADLK, leaving the area mapped; once the driver unpins, it goes.
+ * Both modules warn here, which fails a test VM run, so the case runs only
+ * when asked for, with IOMMUFD_RS_ACCESS_WARN=1 in the environment.
+ */
+TEST_F(access, unmap_refused)
+{
+	char out[PSZ];
+
+	if (!variant->needs_pin)
+		SKIP(return, "pins need needs_pin_pages");
+	if (!getenv("IOMMUFD_RS_ACCESS_WARN"))
+		SKIP(return, "warns; set IOMMUFD_RS_ACCESS_WARN=1 to run");
+	ASSERT_EQ(0, attach(self->ioas));
+	ASSERT_EQ(0, pin(IOVA, PSZ, out, 0));
+	set_refuse(1000);
+	EXPECT_ERRNO(EDEADLK, ioas_unmap(IOVA, NPAGES * PSZ, NULL));
+	EXPECT_EQ(101, status().unmaps);
+	EXPECT_EQ(1, status().pinned);
+	/* The area waits for the unmap: no new pins or copies there. */
+	EXPECT_ERRNO(EINVAL, pin(IOVA + PSZ, PSZ, NULL, 0));
+	EXPECT_ERRNO(EINVAL, rw(IOVA, 8, out, 0));
+	set_refuse(0);
+	test_ioctl_ioas_unmap_all(self->ioas);
+	EXPECT_EQ(102, status().unmaps);
+	EXPECT_EQ(0, status().pinned);
+}
+
 /* Detaching asks the driver to unpin everything. */
 TEST_F(access, detach_pinned)
 {
