@@ -542,13 +542,15 @@ unsafe extern "C" fn iommufd_rs_kapi_access_change(
 
 /// `IOMMUFD_ACCESS_RW_WRITE`.
 const RW_WRITE: u32 = 1 << 0;
-/// `__IOMMUFD_ACCESS_RW_SLOW_PATH`.
+/// `__IOMMUFD_ACCESS_RW_SLOW_PATH`, which upstream honours only with its
+/// selftest configured.
 const RW_SLOW_PATH: u32 = 1 << 2;
 
 /// `iommufd_access_pin_pages`: pins the pages mapped at `length` bytes from
 /// `iova` (for writing with `IOMMUFD_ACCESS_RW_WRITE`) into `out_pages`.
 /// `EINVAL`, with a warning, if the ops cannot pin, as upstream with its
-/// selftest configured; then `EINVAL` for no bytes, `EOVERFLOW` past the
+/// selftest configured (the production variant, as upstream without it,
+/// does not check); then `EINVAL` for no bytes, `EOVERFLOW` past the
 /// end of the IOVA space, `ENOENT` while detached or where nothing is
 /// mapped, `EINVAL` off page boundaries, `EPERM` against the mapping's
 /// protection.
@@ -568,7 +570,7 @@ unsafe extern "C" fn iommufd_rs_kapi_access_pin(
 ) -> c_int {
     // SAFETY: `access` is live.
     let k = unsafe { kaccess_ref(access) };
-    if kernel::warn_on!(!k.can_pin) {
+    if cfg!(iommufd_rs_selftest) && kernel::warn_on!(!k.can_pin) {
         return EINVAL.to_errno();
     }
     let res = IovaRange::from_len(iova, length)
@@ -632,7 +634,7 @@ unsafe extern "C" fn iommufd_rs_kapi_access_rw(
     // and not otherwise used during the call; it is not null.
     let buf = unsafe { core::slice::from_raw_parts_mut(data.cast::<u8>(), len) };
     let write = flags & RW_WRITE != 0;
-    let slow = flags & RW_SLOW_PATH != 0;
+    let slow = cfg!(iommufd_rs_selftest) && flags & RW_SLOW_PATH != 0;
     match k.access.rw(iova, buf, write, slow) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
