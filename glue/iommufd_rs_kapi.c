@@ -168,40 +168,51 @@ u32 iommufd_device_to_id(struct iommufd_device *idev)
 EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, "IOMMUFD");
 
 /*
- * In-kernel accesses (emulated devices, mdev) are not offered yet: create
- * fails, so no access pointer ever exists for the other calls to be given.
+ * In-kernel accesses (emulated devices, mdev). A struct iommufd_access * is
+ * Rust's handle; the driver's ops are called back through the trampoline
+ * below.
  */
+void iommufd_rs_kapi_access_unmap(const struct iommufd_access_ops *ops, void *data,
+				  unsigned long iova, unsigned long length)
+{
+	if (ops->unmap)
+		ops->unmap(data, iova, length);
+}
+
 struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
 					     const struct iommufd_access_ops *ops,
 					     void *data, u32 *id)
 {
-	return ERR_PTR(-EOPNOTSUPP);
+	struct iommufd_access *access;
+	int rc;
+
+	rc = iommufd_rs_kapi_access_create(ctx_file(ictx), ctx_data(ictx), ops, data,
+					   ops->needs_pin_pages, ops->unmap, id, &access);
+	return rc ? ERR_PTR(rc) : access;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_create, "IOMMUFD");
 
 void iommufd_access_destroy(struct iommufd_access *access)
 {
-	WARN_ON_ONCE(1);
+	iommufd_rs_kapi_access_destroy(access);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_destroy, "IOMMUFD");
 
 int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id)
 {
-	WARN_ON_ONCE(1);
-	return -EOPNOTSUPP;
+	return iommufd_rs_kapi_access_change(access, ioas_id, IOMMUFD_RS_ACCESS_ATTACH);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_attach, "IOMMUFD");
 
 int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
 {
-	WARN_ON_ONCE(1);
-	return -EOPNOTSUPP;
+	return iommufd_rs_kapi_access_change(access, ioas_id, IOMMUFD_RS_ACCESS_REPLACE);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_replace, "IOMMUFD");
 
 void iommufd_access_detach(struct iommufd_access *access)
 {
-	WARN_ON_ONCE(1);
+	iommufd_rs_kapi_access_change(access, 0, IOMMUFD_RS_ACCESS_DETACH);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_detach, "IOMMUFD");
 
@@ -209,23 +220,21 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 			     unsigned long length, struct page **out_pages,
 			     unsigned int flags)
 {
-	WARN_ON_ONCE(1);
-	return -EOPNOTSUPP;
+	return iommufd_rs_kapi_access_pin(access, iova, length, out_pages, flags);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_pin_pages, "IOMMUFD");
 
 void iommufd_access_unpin_pages(struct iommufd_access *access,
 				unsigned long iova, unsigned long length)
 {
-	WARN_ON_ONCE(1);
+	iommufd_rs_kapi_access_unpin(access, iova, length);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_unpin_pages, "IOMMUFD");
 
 int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		      void *data, size_t len, unsigned int flags)
 {
-	WARN_ON_ONCE(1);
-	return -EOPNOTSUPP;
+	return iommufd_rs_kapi_access_rw(access, iova, data, len, flags);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_rw, "IOMMUFD");
 

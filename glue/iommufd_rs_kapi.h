@@ -13,11 +13,23 @@ struct device;
 struct file;
 struct file_operations;
 struct iommu_group;
+struct iommufd_access;
+struct iommufd_access_ops;
 struct iommufd_device;
+struct page;
+
+/* How iommufd_rs_kapi_access_change() changes an access's IOAS. */
+enum {
+	IOMMUFD_RS_ACCESS_ATTACH = 0,
+	IOMMUFD_RS_ACCESS_REPLACE = 1,
+	IOMMUFD_RS_ACCESS_DETACH = 2,
+};
 
 /* Called from Rust. */
 void iommufd_rs_kapi_set_fops(const struct file_operations *fops);
 int iommufd_rs_kapi_check_msi(struct device *dev);
+void iommufd_rs_kapi_access_unmap(const struct iommufd_access_ops *ops, void *data,
+				  unsigned long iova, unsigned long length);
 
 /* Implemented in Rust. */
 int iommufd_rs_kapi_device_bind(struct file *ctx, void *ictx, struct device *dev,
@@ -32,5 +44,16 @@ bool iommufd_rs_kapi_has_group(void *ictx, struct iommu_group *group);
 int iommufd_rs_kapi_compat_ioas_get_id(void *ictx, u32 *out_ioas_id);
 int iommufd_rs_kapi_compat_ioas_create(void *ictx);
 int iommufd_rs_kapi_compat_set_no_iommu(void *ictx);
+int iommufd_rs_kapi_access_create(struct file *ctx, void *ictx,
+				  const struct iommufd_access_ops *ops, void *data,
+				  bool needs_pin, bool has_unmap, u32 *id,
+				  struct iommufd_access **out);
+void iommufd_rs_kapi_access_destroy(struct iommufd_access *access);
+int iommufd_rs_kapi_access_change(struct iommufd_access *access, u32 ioas_id, int how);
+int iommufd_rs_kapi_access_pin(struct iommufd_access *access, u64 iova, u64 length,
+			       struct page **out_pages, u32 flags);
+void iommufd_rs_kapi_access_unpin(struct iommufd_access *access, u64 iova, u64 length);
+int iommufd_rs_kapi_access_rw(struct iommufd_access *access, u64 iova, void *data,
+			      size_t len, u32 flags);
 
 #endif

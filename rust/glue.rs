@@ -36,10 +36,7 @@ use kernel::{
     },
     maple_tree::MapleTreeAlloc,
     mm::Mm,
-    page::{
-        BorrowedPage,
-        PAGE_SIZE, //
-    },
+    page::BorrowedPage,
     prelude::*,
     sync::aref::ARef,
     task::Task,
@@ -72,6 +69,7 @@ extern "C" {
         npages: usize,
         pages: *mut *mut bindings::page,
     ) -> isize;
+    #[cfg(iommufd_rs_selftest)]
     fn iommufd_rs_check_pages(uaddr: usize, pages: *mut *mut bindings::page, npages: usize) -> i32;
     fn iommufd_rs_get_current_user() -> *mut bindings::user_struct;
     fn iommufd_rs_charge_user(
@@ -153,6 +151,13 @@ pub(crate) fn capable_ipc_lock() -> bool {
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
 pub(crate) struct PinnedPage(NonNull<bindings::page>);
+
+impl PinnedPage {
+    /// The `struct page *`, for the in-kernel API to hand to a driver.
+    pub(crate) fn as_raw(self) -> *mut bindings::page {
+        self.0.as_ptr()
+    }
+}
 
 // SAFETY: The handle is an address; a pinned `struct page` may be used from
 // any thread.
@@ -389,10 +394,12 @@ pub(crate) fn pin_user_page(mm: &Mm, addr: usize, write: bool) -> Result<PagePin
 }
 
 /// The largest batch of pages compared at once, on the stack.
+#[cfg(iommufd_rs_selftest)]
 const CHECK_BATCH: usize = 32;
 
 /// Checks that `pages` are the pages mapped at `uaddr` in current's mm:
 /// `EBADE` at the first that is not.
+#[cfg(iommufd_rs_selftest)]
 pub(crate) fn check_pages(uaddr: usize, pages: &[PinnedPage]) -> Result {
     let mut addr = uaddr;
     for chunk in pages.chunks(CHECK_BATCH) {
@@ -403,7 +410,7 @@ pub(crate) fn check_pages(uaddr: usize, pages: &[PinnedPage]) -> Result {
         // SAFETY: `raw` holds `chunk.len()` page pointers; the helper only
         // compares them.
         to_result(unsafe { iommufd_rs_check_pages(addr, raw.as_mut_ptr(), chunk.len()) })?;
-        addr = addr.wrapping_add(chunk.len() * PAGE_SIZE);
+        addr = addr.wrapping_add(chunk.len() * kernel::page::PAGE_SIZE);
     }
     Ok(())
 }

@@ -136,22 +136,33 @@ impl Ioas {
                 last_blocked = Some(blocked.start);
                 tries = 0;
             }
+            self.notify_accesses(blocked);
+            // An access that does not let go is a driver's bug: upstream
+            // warns, and gives up.
             tries += 1;
-            if tries > UNMAP_RETRIES {
+            if kernel::warn_on!(tries > UNMAP_RETRIES) {
                 return Err(EDEADLK);
             }
-            // Tell the accesses without holding the page table: they take
-            // their own lock first, then the page table's.
-            let accesses = {
+        }
+    }
+
+    /// Tells each attached access that `range` is to be unmapped. Each is
+    /// taken from the list under its lock, counted as notified (which a
+    /// detach or destroy waits for) and told with no lock held, so that a
+    /// driver's callback may unpin. One being destroyed is skipped.
+    fn notify_accesses(&self, range: IovaRange) {
+        let mut at = 0;
+        loop {
+            let call = {
                 let list = self.accesses.lock();
-                let mut copy = KVec::with_capacity(list.len(), GFP_KERNEL_ACCOUNT)?;
-                for a in list.iter() {
-                    copy.push(a.clone(), GFP_KERNEL_ACCOUNT)?;
-                }
-                copy
+                let Some(access) = list.get(at) else {
+                    return;
+                };
+                at += 1;
+                access.begin_call()
             };
-            for access in accesses.iter() {
-                access.notify_unmap(blocked);
+            if let Some(call) = call {
+                call.notify_unmap(self, range);
             }
         }
     }

@@ -9,13 +9,6 @@
 
 use kernel::prelude::*;
 
-// Without the selftest, nothing creates an access until the in-kernel API
-// can (iommufd_access_create refuses for now); this keeps what it uses
-// compiled and checked.
-#[cfg_attr(
-    not(iommufd_rs_selftest),
-    expect(dead_code, reason = "only the selftest creates accesses for now")
-)]
 mod access;
 mod device;
 mod fault;

@@ -2,8 +2,8 @@
 
 //! The Rust side of the iommufd in-kernel API that `vfio.ko` imports
 //! (`glue/iommufd_rs_kapi.c` exports it): device bind, attach, replace,
-//! detach and unbind, the group query of hot reset, and the VFIO
-//! compatibility IOAS.
+//! detach and unbind, the group query of hot reset, the VFIO
+//! compatibility IOAS, and the in-kernel accesses of emulated devices.
 //!
 //! Part of the FFI layer: each `extern "C"` function turns the pointers vfio
 //! hands back into references, resting on vfio's contract (they came from
@@ -12,10 +12,12 @@
 //!
 //! A `struct iommufd_ctx *` is the `struct file *` of a `/dev/iommu` file;
 //! C passes its private data, the [`Ictx`], along. A
-//! `struct iommufd_device *` is a [`KapiDevice`] from [`KBox::into_raw`].
+//! `struct iommufd_device *` is a [`KapiDevice`] from [`KBox::into_raw`], a
+//! `struct iommufd_access *` a [`KapiAccess`].
 
 use core::ffi::{
     c_int,
+    c_ulong,
     c_void, //
 };
 use kernel::{
@@ -26,9 +28,15 @@ use kernel::{
 };
 
 use crate::{
+    access::{
+        Access,
+        AccessOps,
+        Expect, //
+    },
     device::Device,
     ictx::Ictx,
     ioas::Ioas,
+    iova::IovaRange,
     object::{
         ObjRef,
         ObjectKind, //
@@ -42,6 +50,12 @@ use crate::{
 extern "C" {
     fn iommufd_rs_kapi_check_msi(dev: *mut bindings::device) -> c_int;
     fn iommufd_rs_kapi_set_fops(fops: *const bindings::file_operations);
+    fn iommufd_rs_kapi_access_unmap(
+        ops: *const c_void,
+        data: *mut c_void,
+        iova: c_ulong,
+        length: c_ulong,
+    );
 }
 
 /// Records the file operations of `/dev/iommu` files, by which
@@ -326,4 +340,303 @@ unsafe extern "C" fn iommufd_rs_kapi_compat_set_no_iommu(ictx: *const c_void) ->
         return EINVAL.to_errno();
     }
     EOPNOTSUPP.to_errno()
+}
+
+/// The driver's side of an access: its `struct iommufd_access_ops` and the
+/// data it gave for them, which C calls `unmap` with.
+struct DriverOps {
+    ops: *const c_void,
+    data: *mut c_void,
+}
+
+// SAFETY: The driver's contract, as upstream's: its ops and data stay valid
+// until `iommufd_access_destroy()` returns, and its callback may be called
+// from any thread meanwhile.
+unsafe impl Send for DriverOps {}
+
+// SAFETY: As for `Send`: the pointers are only passed back to the driver.
+unsafe impl Sync for DriverOps {}
+
+impl AccessOps for DriverOps {
+    fn unmap(&self, iova: u64, length: u64) {
+        let iova = c_ulong::try_from(iova).unwrap_or(c_ulong::MAX);
+        let length = c_ulong::try_from(length).unwrap_or(c_ulong::MAX);
+        // SAFETY: `ops` and `data` are the driver's, valid until the access
+        // is destroyed, which waits for every callback; C calls the driver's
+        // `unmap`, if it has one.
+        unsafe { iommufd_rs_kapi_access_unmap(self.ops, self.data, iova, length) };
+    }
+}
+
+/// An access made through the in-kernel API.
+pub(crate) struct KapiAccess {
+    /// The driver's reference to the access object: `IOMMU_DESTROY` of it
+    /// is `EBUSY`, as upstream.
+    access: ObjRef<Access>,
+    /// The context, kept alive by `_file`.
+    ictx: *const Ictx,
+    /// A reference to the iommufd file, upstream's `iommufd_ctx_get`.
+    _file: ARef<File>,
+    /// Whether the ops allow pinning: `needs_pin_pages` and an `unmap`.
+    can_pin: bool,
+}
+
+impl KapiAccess {
+    fn ictx(&self) -> &Ictx {
+        // SAFETY: `ictx` is the private data of `_file`, one of our files;
+        // it lives until the file's release, which cannot come while
+        // `_file` holds a reference.
+        unsafe { &*self.ictx }
+    }
+}
+
+/// The access behind `access`.
+///
+/// # Safety
+///
+/// `access` came from [`iommufd_rs_kapi_access_create`] and is not
+/// destroyed.
+unsafe fn kaccess_ref<'a>(access: *mut c_void) -> &'a KapiAccess {
+    // SAFETY: By the function's contract `access` is a live `KapiAccess`.
+    unsafe { &*access.cast::<KapiAccess>() }
+}
+
+/// `iommufd_access_create`: an access object in the file's table, detached;
+/// `needs_pin` if the driver pins pages (then the IOAS it attaches to must
+/// be page aligned), `has_unmap` if its ops have an `unmap`.
+///
+/// # Safety
+///
+/// `file` is one of our files with `ictx` its private data, on which the
+/// caller holds a reference; `ops` and `data` are the driver's, valid until
+/// the access is destroyed; `id` and `out` are valid for writes.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_access_create(
+    file: *mut bindings::file,
+    ictx: *const c_void,
+    ops: *const c_void,
+    data: *mut c_void,
+    needs_pin: bool,
+    has_unmap: bool,
+    id: *mut u32,
+    out: *mut *mut c_void,
+) -> c_int {
+    // SAFETY: The caller holds a reference to `file` for the whole call.
+    let file: ARef<File> = unsafe { File::from_raw_file(file) }.into();
+    // SAFETY: The caller's reference to `file` keeps its `Ictx`.
+    let ictx_r = unsafe { ictx_ref(ictx) };
+    // The handle first: once the object is published, nothing may fail.
+    let slot = match KBox::<KapiAccess>::new_uninit(GFP_KERNEL_ACCOUNT) {
+        Ok(slot) => slot,
+        Err(e) => return Error::from(e).to_errno(),
+    };
+    let access = match access_create(&file, ictx_r, ops, data, needs_pin) {
+        Ok(access) => access,
+        Err(e) => return e.to_errno(),
+    };
+    let access_id = access.id();
+    let k = slot.write(KapiAccess {
+        access,
+        ictx: ictx_r,
+        _file: file,
+        can_pin: needs_pin && has_unmap,
+    });
+    // SAFETY: `id` is valid for writes.
+    unsafe { id.write(access_id) };
+    // SAFETY: `out` is valid for writes.
+    unsafe { out.write(KBox::into_raw(k).cast()) };
+    0
+}
+
+fn access_create(
+    file: &File,
+    ictx: &Ictx,
+    ops: *const c_void,
+    data: *mut c_void,
+    needs_pin: bool,
+) -> Result<ObjRef<Access>> {
+    let ops: KBox<dyn AccessOps> = KBox::new(DriverOps { ops, data }, GFP_KERNEL_ACCOUNT)?;
+    let access = Access::new(file, needs_pin, Some(ops))?;
+    let pending = ictx.objects.reserve(ObjectKind::Access(access))?;
+    let r = pending.get::<Access>()?;
+    pending.publish();
+    Ok(r)
+}
+
+/// Ends `access` and destroys its object.
+fn access_destroy(ictx: &Ictx, access: ObjRef<Access>) {
+    access.arc().shutdown();
+    let weak = access.downgrade();
+    drop(access);
+    // Still in use after the wait: the file's teardown takes it; it is
+    // shut down already.
+    let _ = ictx.objects.destroy_wait(&weak, |_: &Access| true);
+}
+
+/// `iommufd_access_destroy`: detaches (the driver's `unmap` asked for
+/// everything first), waits for running callbacks, and destroys the object.
+///
+/// # Safety
+///
+/// `access` came from [`iommufd_rs_kapi_access_create`] and is given back
+/// once.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_access_destroy(access: *mut c_void) {
+    // SAFETY: By the function's contract `access` is ours, given back once.
+    let k = unsafe { KBox::from_raw(access.cast::<KapiAccess>()) };
+    let KapiAccess {
+        access,
+        ictx,
+        _file: file,
+        ..
+    } = KBox::into_inner(k);
+    // SAFETY: `file` keeps the `Ictx` alive until it is dropped below.
+    let ictx = unsafe { &*ictx };
+    access_destroy(ictx, access);
+    drop(file);
+}
+
+/// How [`iommufd_rs_kapi_access_change`] changes the IOAS.
+const CHANGE_ATTACH: c_int = 0;
+const CHANGE_REPLACE: c_int = 1;
+const CHANGE_DETACH: c_int = 2;
+
+/// `iommufd_access_attach` (`EINVAL`, with a warning, if attached),
+/// `_replace` (`ENOENT` if detached) and `_detach` (a warning if
+/// detached), as `how` says; `ioas_id` names the new IOAS (`ENOENT` if it
+/// is none).
+///
+/// # Safety
+///
+/// `access` came from [`iommufd_rs_kapi_access_create`] and is not
+/// destroyed.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_access_change(
+    access: *mut c_void,
+    ioas_id: u32,
+    how: c_int,
+) -> c_int {
+    // SAFETY: `access` is live.
+    let k = unsafe { kaccess_ref(access) };
+    let a = k.access.arc();
+    let lookup = || Ok(Some(k.ictx().objects.get::<Ioas>(ioas_id)?));
+    let res = match how {
+        CHANGE_ATTACH => {
+            let res = a.change_ioas(Expect::Detached, lookup);
+            kernel::warn_on!(res == Err(EINVAL));
+            res
+        }
+        CHANGE_REPLACE => a.change_ioas(Expect::Attached, lookup),
+        CHANGE_DETACH => {
+            let res = a.change_ioas(Expect::Attached, || Ok(None));
+            kernel::warn_on!(res.is_err());
+            res
+        }
+        _ => Err(EINVAL),
+    };
+    match res {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `IOMMUFD_ACCESS_RW_WRITE`.
+const RW_WRITE: u32 = 1 << 0;
+/// `__IOMMUFD_ACCESS_RW_SLOW_PATH`, which upstream honours only with its
+/// selftest configured.
+const RW_SLOW_PATH: u32 = 1 << 2;
+
+/// `iommufd_access_pin_pages`: pins the pages mapped at `length` bytes from
+/// `iova` (for writing with `IOMMUFD_ACCESS_RW_WRITE`) into `out_pages`.
+/// `EINVAL`, with a warning, if the ops cannot pin, as upstream with its
+/// selftest configured (the production variant, as upstream without it,
+/// does not check); then `EINVAL` for no bytes, `EOVERFLOW` past the
+/// end of the IOVA space, `ENOENT` while detached or where nothing is
+/// mapped, `EINVAL` off page boundaries, `EPERM` against the mapping's
+/// protection.
+///
+/// # Safety
+///
+/// `access` came from [`iommufd_rs_kapi_access_create`] and is not
+/// destroyed; `out_pages` is valid for writes of one pointer per page the
+/// range touches.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_access_pin(
+    access: *mut c_void,
+    iova: u64,
+    length: u64,
+    out_pages: *mut *mut bindings::page,
+    flags: u32,
+) -> c_int {
+    // SAFETY: `access` is live.
+    let k = unsafe { kaccess_ref(access) };
+    if cfg!(iommufd_rs_selftest) && kernel::warn_on!(!k.can_pin) {
+        return EINVAL.to_errno();
+    }
+    let res = IovaRange::from_len(iova, length)
+        .map_err(Error::from)
+        .and_then(|range| k.access.pin(range, flags & RW_WRITE != 0));
+    match res {
+        Ok((_, pages)) => {
+            for (i, page) in pages.iter().enumerate() {
+                // SAFETY: `out_pages` has room for a pointer per page of the
+                // range, which is what `pages` holds.
+                unsafe { out_pages.add(i).write(page.as_raw()) };
+            }
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `iommufd_access_unpin_pages`: gives back what a pin of exactly this
+/// range took. A range that was not pinned is the driver's bug, warned of.
+///
+/// # Safety
+///
+/// `access` came from [`iommufd_rs_kapi_access_create`] and is not
+/// destroyed.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_access_unpin(access: *mut c_void, iova: u64, length: u64) {
+    // SAFETY: `access` is live.
+    let k = unsafe { kaccess_ref(access) };
+    let res = IovaRange::from_len(iova, length)
+        .map_err(Error::from)
+        .and_then(|range| k.access.unpin(range));
+    kernel::warn_on!(res.is_err());
+}
+
+/// `iommufd_access_rw`: copies `len` bytes between `data` and the memory
+/// mapped at `iova`, into it with `IOMMUFD_ACCESS_RW_WRITE`. `EINVAL` for
+/// no bytes, `EOVERFLOW` past the end of the IOVA space, `ENOENT` while
+/// detached or where nothing is mapped, `EPERM` against the mapping's
+/// protection.
+///
+/// # Safety
+///
+/// `access` came from [`iommufd_rs_kapi_access_create`] and is not
+/// destroyed; `data` is valid for reads and writes of `len` bytes, which
+/// nothing else uses during the call.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_access_rw(
+    access: *mut c_void,
+    iova: u64,
+    data: *mut c_void,
+    len: usize,
+    flags: u32,
+) -> c_int {
+    // SAFETY: `access` is live.
+    let k = unsafe { kaccess_ref(access) };
+    if len == 0 || data.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: By the function's contract `data` is valid for `len` bytes
+    // and not otherwise used during the call; it is not null.
+    let buf = unsafe { core::slice::from_raw_parts_mut(data.cast::<u8>(), len) };
+    let write = flags & RW_WRITE != 0;
+    let slow = cfg!(iommufd_rs_selftest) && flags & RW_SLOW_PATH != 0;
+    match k.access.rw(iova, buf, write, slow) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
 }

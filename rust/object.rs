@@ -49,6 +49,7 @@ use kernel::{
 #[cfg(iommufd_rs_selftest)]
 use crate::selftest::MockDevice;
 use crate::{
+    access::Access,
     device::Device,
     fault::Fault,
     glue::SyncMapleTreeAlloc,
@@ -65,6 +66,8 @@ const ID_MAX: usize = i32::MAX as usize;
 
 /// What an object is.
 pub(crate) enum ObjectKind {
+    /// A driver's in-kernel access.
+    Access(Arc<Access>),
     /// An I/O address space.
     Ioas(Arc<Ioas>),
     /// A hardware page table, paging or nested.

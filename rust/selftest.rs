@@ -27,6 +27,7 @@ use kernel::{
 use crate::{
     access::{
         Access,
+        Expect,
         MAX_PIN_LENGTH, //
     },
     device::Device,
@@ -124,10 +125,8 @@ pub(crate) fn test_cmd_ioctl<'a>(
             Access::with_fd(cmd.id, |access| access_rw(access, &a, write, slow))
         }
         IOMMU_TEST_OP_ACCESS_REPLACE_IOAS => Access::with_fd_arc(cmd.id, |access| {
-            let ioas = ictx
-                .objects
-                .get::<Ioas>(cmd.access_replace_ioas().ioas_id)?;
-            access.replace_ioas(ioas)
+            let id = cmd.access_replace_ioas().ioas_id;
+            access.change_ioas(Expect::Any, || Ok(Some(ictx.objects.get::<Ioas>(id)?)))
         }),
         IOMMU_TEST_OP_DESTROY_ACCESS_PAGES => {
             let id = cmd.destroy_access_pages().access_pages_id;

@@ -20,6 +20,11 @@ make -s -C "$REPO/selftests/iommufd_rs" LIBMK="$SRC/tools/testing/selftests/lib.
 make -s -C "$REPO/samples" OUTPUT="$OUT/samples" KHDR_INCLUDES="$KHDR" \
 	TEST_ABI_INCLUDES="-I$SRC/drivers/iommu/iommufd" CC=gcc
 
+# The test driver of the in-kernel access API, out of tree into build/kmod.
+mkdir -p "$OUT/kmod"
+make -s -C "$KBUILD" M="$REPO/selftests/iommufd_rs/kmod" MO="$OUT/kmod" \
+	"${KMAKE_ARGS[@]}" modules
+
 cargo build --quiet --release --offline \
 	--manifest-path "$REPO/selftests/iommufd_rs/rust/Cargo.toml" \
 	--target-dir "$CACHE/cargo-target"

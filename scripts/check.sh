@@ -79,6 +79,7 @@ guest_tests() {
 			scripts/guest-tap.sh $impl:iommufd_rs_uapi build/selftests/iommufd_rs/iommufd_rs_uapi || rc=1
 			scripts/guest-tap.sh $impl:iommufd_rs_uapi_rs build/selftests/iommufd_rs/iommufd_rs_uapi_rs || rc=1
 			scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas -v no_domain || rc=1
+			scripts/guest-access.sh $impl || rc=1
 			scripts/vfio-edu.sh || rc=1
 			exit \$rc
 		EOS
@@ -99,6 +100,8 @@ guest_tests() {
 			-t basic -t map_domain -t map_file_domain -t map_two_domains \
 			-t access_rw -t access_pin -t access_pin_domain || rc=1
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
+		# The in-kernel access API, through its test driver.
+		scripts/guest-access.sh $impl || rc=1
 		# The kernel's vfio-pci on the edu device, with real DMA.
 		scripts/vfio-edu.sh || rc=1
 		exit \$rc
