@@ -368,6 +368,12 @@ fn map_for_current(
     )
 }
 
+/// A user range must not wrap: `EOVERFLOW`, as upstream checks first when
+/// it describes user memory, for every way of mapping it.
+fn check_user_range(addr: u64, length: u64) -> Result {
+    addr.checked_add(length).ok_or(EOVERFLOW).map(drop)
+}
+
 /// Maps `length` bytes of the current process's memory at `addr` into
 /// `ioas` at the fixed `iova` with `prot`, for the VFIO type1 compat layer.
 pub(crate) fn map_user_at(
@@ -379,6 +385,7 @@ pub(crate) fn map_user_at(
     length: u64,
     source: impl FnOnce(u64) -> Source,
 ) -> Result<u64> {
+    check_user_range(addr, length)?;
     let mapper = Mapper::current(ictx.account_per_process())?;
     let (pages, start_byte) = Pages::new(addr, length, prot & IOMMU_WRITE != 0, mapper, source)?;
     map_new_pages(ioas, pages, start_byte, length, Some(iova), prot)
@@ -391,7 +398,7 @@ pub(crate) fn map_ioctl(ictx: &Ictx, buf: &mut UserCmdBuf<'_>, mut cmd: IommuIoa
     }
     check_map_args(cmd.flags, &[cmd.iova, cmd.length])?;
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
-    cmd.user_va.checked_add(cmd.length).ok_or(EOVERFLOW)?;
+    check_user_range(cmd.user_va, cmd.length)?;
     cmd.iova = map_for_current(
         ictx,
         &ioas,
