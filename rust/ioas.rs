@@ -495,18 +495,28 @@ pub(crate) fn change_process_ioctl(
     if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
+    // Every mapping's pages, then each `Pages` once: sorted by address and
+    // deduplicated, so that the work is O(n log n) in the mappings, and no
+    // IOAS lock is held for more than a walk of its own areas.
     let mut all: KVec<Arc<Pages>> = KVec::new();
     for ioas in ictx.objects.all::<Ioas>()?.iter() {
         ioas.iopt.lock().for_each_pages(|p| {
             if !p.is_file() {
                 return Err(EINVAL);
             }
-            if !all.iter().any(|q| Arc::ptr_eq(q, p)) {
-                all.push(p.clone(), GFP_KERNEL_ACCOUNT)?;
-            }
+            all.push(p.clone(), GFP_KERNEL_ACCOUNT)?;
             Ok(())
         })?;
     }
+    all.sort_unstable_by_key(|p| Arc::as_ptr(p) as usize);
+    let mut uniq: KVec<Arc<Pages>> = KVec::with_capacity(all.len(), GFP_KERNEL_ACCOUNT)?;
+    for p in all {
+        if !uniq.last().is_some_and(|q| Arc::ptr_eq(q, &p)) {
+            // Room was reserved above.
+            let _ = uniq.push_within_capacity(p);
+        }
+    }
+    let all = uniq;
     let mut moved = KVec::with_capacity(all.len(), GFP_KERNEL_ACCOUNT)?;
     for p in all.iter() {
         match p.change_mapper() {
