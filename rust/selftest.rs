@@ -30,7 +30,11 @@ use crate::{
         MAX_PIN_LENGTH, //
     },
     device::Device,
-    hw_pagetable::Hwpt,
+    glue,
+    hw_pagetable::{
+        Hwpt,
+        HwptKind, //
+    },
     ictx::Ictx,
     io_pagetable::ReservedBy,
     ioas::Ioas,
@@ -358,10 +362,19 @@ fn check_map(ictx: &Ictx, id: u32, iova: u64, length: u64, uptr: u64) -> Result 
     {
         return Err(EINVAL);
     }
+    let HwptKind::Paging { ioas, .. } = &hwpt.kind else {
+        return Err(ENOENT);
+    };
     let (mut iova, mut uptr) = (iova, uptr);
     for _ in 0..length / step {
         let want = mock::user_phys(usize::try_from(uptr).map_err(|_| EFAULT)?)?;
-        if hwpt.domain.iova_to_phys(iova) != want {
+        // The walk holds the page table's lock, under which unmaps free the
+        // domain's tables; the user page is looked up before, without it.
+        let got = {
+            let _iopt = ioas.iopt.lock();
+            hwpt.domain.iova_to_phys(iova)
+        };
+        if got != want {
             return Err(EINVAL);
         }
         iova = iova.wrapping_add(step);
@@ -406,6 +419,12 @@ fn mark_dirty(
     UserSlice::new(UserPtr::from_addr(addr), nbytes)
         .reader()
         .read_slice(&mut bits)?;
+    let HwptKind::Paging { ioas, .. } = &hwpt.kind else {
+        return Err(ENOENT);
+    };
+    // As a dirty read does, under the page table's lock: an unmap frees the
+    // domain's tables under it.
+    let _iopt = ioas.iopt.lock();
     let mut count = 0;
     for i in 0..max {
         let byte = bits.get((i / 8) as usize).copied().unwrap_or(0);
