@@ -18,6 +18,7 @@ struct iommufd_device;
 /* Called from Rust. */
 void iommufd_rs_kapi_set_fops(const struct file_operations *fops);
 int iommufd_rs_kapi_check_msi(struct device *dev);
+void *iommufd_rs_kapi_ictx_of(struct file *file);
 
 /* Implemented in Rust. */
 int iommufd_rs_kapi_device_bind(struct file *ctx, void *ictx, struct device *dev,

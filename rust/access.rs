@@ -59,8 +59,9 @@ pub(crate) struct Access {
     /// The IOAS, which `IOMMU_TEST_OP_ACCESS_REPLACE_IOAS` can change.
     #[pin]
     ioas: Mutex<ObjRef<Ioas>>,
-    /// The iommufd file, kept open: the IOAS lives in its object table.
-    _ictx_file: ARef<File>,
+    /// The iommufd file, kept open: the IOAS lives in its object table, and
+    /// every IOAS id given for the access is looked up there.
+    ictx_file: ARef<File>,
     /// Created with `MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES`.
     needs_pin: bool,
     #[pin]
@@ -77,7 +78,7 @@ impl Access {
         let access = Arc::pin_init(
             try_pin_init!(Self {
                 ioas <- new_mutex!(ioas),
-                _ictx_file: ARef::from(ictx_file),
+                ictx_file: ARef::from(ictx_file),
                 needs_pin,
                 items <- new_mutex!(Items {
                     next_id: 1,
@@ -103,6 +104,12 @@ impl Access {
     #[cfg(iommufd_rs_selftest)]
     pub(crate) fn with_fd_arc<R>(fd: u32, f: impl FnOnce(Arc<Access>) -> Result<R>) -> Result<R> {
         glue::with_access(fd, |access| f(access.into()))
+    }
+
+    /// The iommufd file the access belongs to, where its ids are resolved.
+    #[cfg(iommufd_rs_selftest)]
+    pub(crate) fn ictx_file(&self) -> &File {
+        &self.ictx_file
     }
 
     /// Moves the access to IOAS `new`: the pins it holds are let go, as for

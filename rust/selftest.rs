@@ -127,10 +127,11 @@ pub(crate) fn test_cmd_ioctl<'a>(
             let slow = a.flags & MOCK_ACCESS_RW_SLOW_PATH != 0;
             Access::with_fd(cmd.id, |access| access_rw(access, &a, write, slow))
         }
+        // The IOAS id is the access's file's, whichever file the command
+        // came through, as upstream's access_replace resolves it.
         IOMMU_TEST_OP_ACCESS_REPLACE_IOAS => Access::with_fd_arc(cmd.id, |access| {
-            let ioas = ictx
-                .objects
-                .get::<Ioas>(cmd.access_replace_ioas().ioas_id)?;
+            let id = cmd.access_replace_ioas().ioas_id;
+            let ioas = glue::with_ictx(access.ictx_file(), |own| own.objects.get::<Ioas>(id))?;
             access.replace_ioas(ioas)
         }),
         IOMMU_TEST_OP_DESTROY_ACCESS_PAGES => {
