@@ -76,12 +76,12 @@ impl From<AttachError> for Error {
 /// never frees a HWPT, as the table holds it), and the automatic domain
 /// among them, if any, is remembered to destroy once no lock is held. Only
 /// the RID can be on an automatic domain, so there is at most one.
-pub(crate) struct Released(Option<u32>);
+pub(crate) struct Released(Option<WeakObj<Hwpt>>);
 
 impl Released {
     fn note(&mut self, r: ObjRef<Hwpt>) {
         if r.is_auto() {
-            self.0 = Some(r.id());
+            self.0 = Some(r.downgrade());
         }
     }
 }
@@ -594,11 +594,12 @@ impl Device {
     /// Drops references given up under the locks, then destroys automatic
     /// domains nothing uses any more, as upstream does on detach.
     fn release(ictx: Option<&Ictx>, released: Released) {
-        let (Some(ictx), Some(id)) = (ictx, released.0) else {
+        let (Some(ictx), Some(weak)) = (ictx, released.0) else {
             return;
         };
-        // Still in use by another device (EBUSY): it stays.
-        let _ = ictx.objects.destroy_if::<Hwpt>(id, |h| h.is_auto());
+        // Still in use by another device (EBUSY): it stays. Destroyed as
+        // itself: if it went meanwhile, a later object with its id stays.
+        let _ = ictx.objects.destroy_weak::<Hwpt>(&weak, &|h| h.is_auto());
     }
 
     /// Whether the IOMMU core has `hwpt`'s domain (or nothing, for `None`)
