@@ -76,6 +76,12 @@ static bool is_ours(struct file *file)
 	return fops && file->f_op == fops;
 }
 
+/* The Rust context behind file if it is one of our files, else NULL. */
+void *iommufd_rs_kapi_ictx_of(struct file *file)
+{
+	return is_ours(file) ? file->private_data : NULL;
+}
+
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
 {
 	if (!is_ours(file))

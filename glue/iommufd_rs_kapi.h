@@ -30,6 +30,7 @@ void iommufd_rs_kapi_set_fops(const struct file_operations *fops);
 int iommufd_rs_kapi_check_msi(struct device *dev);
 void iommufd_rs_kapi_access_unmap(const struct iommufd_access_ops *ops, void *data,
 				  unsigned long iova, unsigned long length);
+void *iommufd_rs_kapi_ictx_of(struct file *file);
 
 /* Implemented in Rust. */
 int iommufd_rs_kapi_device_bind(struct file *ctx, void *ictx, struct device *dev,

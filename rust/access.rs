@@ -115,8 +115,9 @@ struct Calls {
 pub(crate) struct Access {
     #[pin]
     state: Mutex<State>,
-    /// The iommufd file, kept open: the IOAS lives in its object table.
-    _ictx_file: ARef<File>,
+    /// The iommufd file, kept open: the IOAS lives in its object table, and
+    /// every IOAS id given for the access is looked up there.
+    ictx_file: ARef<File>,
     /// Pins whole pages (and so needs a page aligned IOAS).
     needs_pin: bool,
     /// The driver's callbacks; `None` for the selftest's access, whose pins
@@ -197,7 +198,7 @@ impl Access {
                     ioas: None,
                     changing: false,
                 }),
-                _ictx_file: ARef::from(ictx_file),
+                ictx_file: ARef::from(ictx_file),
                 needs_pin,
                 ops,
                 items <- new_mutex!(Items {
@@ -233,6 +234,12 @@ impl Access {
     #[cfg(iommufd_rs_selftest)]
     pub(crate) fn with_fd_arc<R>(fd: u32, f: impl FnOnce(Arc<Access>) -> Result<R>) -> Result<R> {
         glue::with_access(fd, |access| f(access.into()))
+    }
+
+    /// The iommufd file the access belongs to, where its ids are resolved.
+    #[cfg(iommufd_rs_selftest)]
+    pub(crate) fn ictx_file(&self) -> &File {
+        &self.ictx_file
     }
 
     /// Counts a notification about to run on the access: `None` once its

@@ -76,12 +76,12 @@ impl From<AttachError> for Error {
 /// never frees a HWPT, as the table holds it), and the automatic domain
 /// among them, if any, is remembered to destroy once no lock is held. Only
 /// the RID can be on an automatic domain, so there is at most one.
-pub(crate) struct Released(Option<u32>);
+pub(crate) struct Released(Option<WeakObj<Hwpt>>);
 
 impl Released {
     fn note(&mut self, r: ObjRef<Hwpt>) {
         if r.is_auto() {
-            self.0 = Some(r.id());
+            self.0 = Some(r.downgrade());
         }
     }
 }
@@ -164,7 +164,7 @@ pub(crate) struct Device {
     max_pasids: u32,
     /// Its vDEVICE, if it has one: the object id and its vIOMMU.
     #[pin]
-    vdev: Mutex<Option<(u32, WeakObj<Viommu>)>>,
+    vdev: Mutex<Option<(WeakObj<Vdevice>, WeakObj<Viommu>)>>,
 }
 
 impl ObjectType for Device {
@@ -203,7 +203,7 @@ impl Device {
         let group = group_get(&groups, bound.group_key())?;
         let max_pasids = bound.max_pasids();
         let (g2, gs2) = (group.clone(), groups.clone());
-        let res = ictx.objects.reserve_with(move |id| {
+        let res = ictx.objects.reserve_with(move |id, _| {
             let d = Arc::pin_init(
                 pin_init!(Device {
                     bound <- new_mutex!(None),
@@ -242,7 +242,7 @@ impl Device {
 
     /// Records the device's vDEVICE: `EEXIST` if it has one, `ENOENT` once
     /// unbound.
-    pub(crate) fn set_vdevice(&self, id: u32, viommu: &ObjRef<Viommu>) -> Result {
+    pub(crate) fn set_vdevice(&self, me: WeakObj<Vdevice>, viommu: &ObjRef<Viommu>) -> Result {
         if self.bound.lock().is_none() {
             return Err(ENOENT);
         }
@@ -250,14 +250,15 @@ impl Device {
         if vdev.is_some() {
             return Err(EEXIST);
         }
-        *vdev = Some((id, viommu.downgrade()));
+        *vdev = Some((me, viommu.downgrade()));
         Ok(())
     }
 
-    /// Forgets vDEVICE `id`, if it is the device's.
-    pub(crate) fn clear_vdevice(&self, id: u32) {
+    /// Forgets vDEVICE `me`, if it is the device's (not merely one with
+    /// its id).
+    pub(crate) fn clear_vdevice(&self, me: &WeakObj<Vdevice>) {
         let mut vdev = self.vdev.lock();
-        if vdev.is_some_and(|(v, _)| v == id) {
+        if vdev.is_some_and(|(v, _)| v.same(me)) {
             *vdev = None;
         }
     }
@@ -299,9 +300,11 @@ impl Device {
         group_put(&self.groups, &self.group);
         Self::release(ictx, released);
         // The vDEVICE goes with the device; its id destroys as ENOENT after.
-        let vdev = self.vdev.lock().map(|(id, _)| id);
-        if let (Some(ictx), Some(id)) = (ictx, vdev) {
-            let _ = ictx.objects.destroy_if::<Vdevice>(id, |_| true);
+        // It is destroyed as itself: if it is gone already and its id is
+        // another object's now, that one stays.
+        let vdev = self.vdev.lock().map(|(me, _)| me);
+        if let (Some(ictx), Some(me)) = (ictx, vdev) {
+            let _ = ictx.objects.destroy_weak::<Vdevice>(&me, &|_| true);
         }
     }
 
@@ -591,11 +594,12 @@ impl Device {
     /// Drops references given up under the locks, then destroys automatic
     /// domains nothing uses any more, as upstream does on detach.
     fn release(ictx: Option<&Ictx>, released: Released) {
-        let (Some(ictx), Some(id)) = (ictx, released.0) else {
+        let (Some(ictx), Some(weak)) = (ictx, released.0) else {
             return;
         };
-        // Still in use by another device (EBUSY): it stays.
-        let _ = ictx.objects.destroy_if::<Hwpt>(id, |h| h.is_auto());
+        // Still in use by another device (EBUSY): it stays. Destroyed as
+        // itself: if it went meanwhile, a later object with its id stays.
+        let _ = ictx.objects.destroy_weak::<Hwpt>(&weak, &|h| h.is_auto());
     }
 
     /// Whether the IOMMU core has `hwpt`'s domain (or nothing, for `None`)

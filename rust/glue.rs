@@ -44,7 +44,10 @@ use kernel::{
 };
 
 #[cfg(iommufd_rs_selftest)]
-use crate::access::Access;
+use crate::{
+    access::Access,
+    ictx::Ictx, //
+};
 
 // Only pointers to the kernel's structs cross this boundary; bindgen gives
 // some of them zero-sized placeholder members, which this lint cannot see past.
@@ -89,6 +92,8 @@ extern "C" {
     fn iommufd_rs_access_file(data: *mut c_void) -> *mut bindings::file;
     #[cfg(iommufd_rs_selftest)]
     fn iommufd_rs_access_data(file: *mut bindings::file) -> *mut c_void;
+    #[cfg(iommufd_rs_selftest)]
+    fn iommufd_rs_kapi_ictx_of(file: *mut bindings::file) -> *mut c_void;
 }
 
 /// A [`MapleTreeAlloc`] that may be shared between threads.
@@ -568,6 +573,23 @@ pub(crate) fn with_access<R>(
     // from running until `f` returns, and `f` cannot keep the borrow.
     let access = unsafe { <Arc<Access> as ForeignOwnable>::borrow(data) };
     f(access)
+}
+
+/// Runs `f` on the context of `file`, so that ids an object of that file
+/// names are looked up there: `EBADFD` unless `file` is one of this module's
+/// `/dev/iommu` files.
+#[cfg(iommufd_rs_selftest)]
+pub(crate) fn with_ictx<R>(file: &File, f: impl FnOnce(&Ictx) -> Result<R>) -> Result<R> {
+    // SAFETY: `file` is a live file; the helper only reads its operations
+    // and private data.
+    let data = unsafe { iommufd_rs_kapi_ictx_of(file.as_ptr()) };
+    if data.is_null() {
+        return Err(EBADFD);
+    }
+    // SAFETY: The private data of one of our files is its `Ictx`, which lives
+    // until the file's release; the caller's reference to `file` keeps the
+    // release from coming while `f` runs, and `f` cannot keep the borrow.
+    f(unsafe { &*data.cast::<Ictx>() })
 }
 
 /// Called by the access fd's release with the data given at creation.

@@ -160,6 +160,12 @@ pub(crate) const IOMMU_WRITE: u32 = 1 << 1;
 /// upstream: binding requires `IOMMU_CAP_CACHE_COHERENCY` for this.
 const IOMMU_CACHE: u32 = 1 << 2;
 
+/// The IOVA a domain fill pins and maps at a time (see
+/// [`IoPagetable::map_chunks`]), a power of two: what a fill allocates
+/// ahead of pinning is a chunk's, 32 KiB of page pointers and the slots of
+/// its pages, whatever the area's length.
+const FILL_CHUNK: u64 = 16 << 20;
+
 /// The IOVA space of one IOAS.
 pub(crate) struct IoPagetable {
     /// Areas keyed by their last IOVA, so that the first key at or above an
@@ -212,30 +218,84 @@ impl IoPagetable {
         if domains.is_empty() {
             return Ok(());
         }
-        let (first, last) = area.page_span(area.range.start, area.range.last);
-        let pages = area.pages.pin(first, last)?;
-        let offset = area.byte_at(area.range.start) % PAGE_SIZE;
-        let len = area.range.len().ok_or(EOVERFLOW);
-        for (i, d) in domains.iter().enumerate() {
-            let res = len.and_then(|len| {
-                d.map(
-                    area.range.start,
-                    &pages,
-                    offset,
-                    len,
-                    area.iommu_prot(),
-                    small,
-                )
-            });
-            if let Err(e) = res {
-                for done in domains.iter().take(i) {
-                    Self::unmap_area_from(done, area);
+        Self::map_chunks(domains, area, small, true)
+    }
+
+    /// Maps `area` into `domains` a [`FILL_CHUNK`] of IOVA at a time, each
+    /// chunk pinned and mapped before the next is looked at, so that what
+    /// a fill allocates is bounded by the chunk and by what is pinned, not
+    /// by the area's length: a huge range that cannot be pinned fails at
+    /// its first chunk. If `keep`, the pages stay pinned once more (the
+    /// domains' pin); otherwise they are pinned already and only looked
+    /// up. On failure nothing of it is mapped, or pinned by this call.
+    fn map_chunks(domains: &[Arc<Domain>], area: &Area, small: bool, keep: bool) -> Result {
+        let start = area.range.start;
+        // A chunk ends on a page boundary of the pages too when the IOVA
+        // and the memory have the same page offset, as in every domain;
+        // otherwise the area is one chunk, for no page to be pinned twice.
+        let chunk = if area.byte_at(start) % PAGE_SIZE == start % PAGE_SIZE {
+            FILL_CHUNK
+        } else {
+            0
+        };
+        let mut at = start;
+        loop {
+            let last = if chunk == 0 {
+                area.range.last
+            } else {
+                (at | (chunk - 1)).min(area.range.last)
+            };
+            if let Err(e) = Self::map_chunk(domains, area, at, last, small, keep) {
+                if at != start {
+                    for d in domains {
+                        d.unmap(start, at - start);
+                    }
+                    if keep {
+                        let (first, last) = area.page_span(start, at - 1);
+                        area.pages.unpin(first, last);
+                    }
                 }
-                area.pages.unpin(first, last);
                 return Err(e);
             }
+            if last == area.range.last {
+                return Ok(());
+            }
+            at = last + 1;
         }
-        Ok(())
+    }
+
+    /// Maps `[start, last]` of `area` into `domains`, as [`Self::map_chunks`].
+    fn map_chunk(
+        domains: &[Arc<Domain>],
+        area: &Area,
+        start: u64,
+        last: u64,
+        small: bool,
+        keep: bool,
+    ) -> Result {
+        let (first, last_page) = area.page_span(start, last);
+        let pages = area.pages.pin(first, last_page)?;
+        let offset = area.byte_at(start) % PAGE_SIZE;
+        let len = last - start + 1;
+        let mut res = Ok(());
+        let mut done = 0usize;
+        for d in domains {
+            res = d.map(start, &pages, offset, len, area.iommu_prot(), small);
+            if res.is_err() {
+                break;
+            }
+            done += 1;
+        }
+        if res.is_err() {
+            for d in domains.iter().take(done) {
+                d.unmap(start, len);
+            }
+        }
+        drop(pages);
+        if res.is_err() || !keep {
+            area.pages.unpin(first, last_page);
+        }
+        res
     }
 
     /// Unmaps `area` from `domain`.
@@ -315,22 +375,9 @@ impl IoPagetable {
         let mut done = 0usize;
         let mut res = Ok(());
         for area in self.areas.values() {
-            res = if first_domain {
-                Self::fill_area(&one, area, small)
-            } else {
-                // The pages are pinned already: the pin here only looks
-                // them up, and is given back at once.
-                let (first, last) = area.page_span(area.range.start, area.range.last);
-                area.pages.pin(first, last).and_then(|pages| {
-                    let offset = area.byte_at(area.range.start) % PAGE_SIZE;
-                    let r = area.range.len().ok_or(EOVERFLOW).and_then(|len| {
-                        let prot = area.iommu_prot();
-                        domain.map(area.range.start, &pages, offset, len, prot, small)
-                    });
-                    area.pages.unpin(first, last);
-                    r
-                })
-            };
+            // The first domain pins the pages; for the others they are
+            // pinned already, and each chunk's pin only looks them up.
+            res = Self::map_chunks(&one, area, small, first_domain);
             if res.is_err() {
                 break;
             }

@@ -379,6 +379,12 @@ fn map_for_current(
     )
 }
 
+/// A user range must not wrap: `EOVERFLOW`, as upstream checks first when
+/// it describes user memory, for every way of mapping it.
+fn check_user_range(addr: u64, length: u64) -> Result {
+    addr.checked_add(length).ok_or(EOVERFLOW).map(drop)
+}
+
 /// Maps `length` bytes of the current process's memory at `addr` into
 /// `ioas` at the fixed `iova` with `prot`, for the VFIO type1 compat layer.
 pub(crate) fn map_user_at(
@@ -390,6 +396,7 @@ pub(crate) fn map_user_at(
     length: u64,
     source: impl FnOnce(u64) -> Source,
 ) -> Result<u64> {
+    check_user_range(addr, length)?;
     let mapper = Mapper::current(ictx.account_per_process())?;
     let (pages, start_byte) = Pages::new(addr, length, prot & IOMMU_WRITE != 0, mapper, source)?;
     map_new_pages(ioas, pages, start_byte, length, Some(iova), prot)
@@ -402,7 +409,7 @@ pub(crate) fn map_ioctl(ictx: &Ictx, buf: &mut UserCmdBuf<'_>, mut cmd: IommuIoa
     }
     check_map_args(cmd.flags, &[cmd.iova, cmd.length])?;
     let ioas = ictx.objects.get::<Ioas>(cmd.ioas_id)?;
-    cmd.user_va.checked_add(cmd.length).ok_or(EOVERFLOW)?;
+    check_user_range(cmd.user_va, cmd.length)?;
     cmd.iova = map_for_current(
         ictx,
         &ioas,
@@ -499,18 +506,28 @@ pub(crate) fn change_process_ioctl(
     if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
+    // Every mapping's pages, then each `Pages` once: sorted by address and
+    // deduplicated, so that the work is O(n log n) in the mappings, and no
+    // IOAS lock is held for more than a walk of its own areas.
     let mut all: KVec<Arc<Pages>> = KVec::new();
     for ioas in ictx.objects.all::<Ioas>()?.iter() {
         ioas.iopt.lock().for_each_pages(|p| {
             if !p.is_file() {
                 return Err(EINVAL);
             }
-            if !all.iter().any(|q| Arc::ptr_eq(q, p)) {
-                all.push(p.clone(), GFP_KERNEL_ACCOUNT)?;
-            }
+            all.push(p.clone(), GFP_KERNEL_ACCOUNT)?;
             Ok(())
         })?;
     }
+    all.sort_unstable_by_key(|p| Arc::as_ptr(p) as usize);
+    let mut uniq: KVec<Arc<Pages>> = KVec::with_capacity(all.len(), GFP_KERNEL_ACCOUNT)?;
+    for p in all {
+        if !uniq.last().is_some_and(|q| Arc::ptr_eq(q, &p)) {
+            // Room was reserved above.
+            let _ = uniq.push_within_capacity(p);
+        }
+    }
+    let all = uniq;
     let mut moved = KVec::with_capacity(all.len(), GFP_KERNEL_ACCOUNT)?;
     for p in all.iter() {
         match p.change_mapper() {

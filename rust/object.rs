@@ -227,9 +227,28 @@ impl<T> Clone for WeakObj<T> {
 impl<T> Copy for WeakObj<T> {}
 
 impl<T> WeakObj<T> {
+    /// The object `reserve_with` gave id `id` and serial `serial`.
+    pub(crate) fn from_parts(id: u32, serial: u64) -> Self {
+        Self {
+            id,
+            serial,
+            _t: PhantomData,
+        }
+    }
+
     /// Whether `r` is the object.
     pub(crate) fn is(&self, r: &ObjRef<T>) -> bool {
         self.serial == r.serial()
+    }
+
+    /// Whether `other` names the same object.
+    pub(crate) fn same(&self, other: &Self) -> bool {
+        self.id == other.id && self.serial == other.serial
+    }
+
+    /// The object's serial.
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
     }
 }
 
@@ -352,14 +371,15 @@ impl ObjectTable {
     /// Reserves an id for `kind`. The object stays invisible until the
     /// returned guard is published.
     pub(crate) fn reserve(&self, kind: ObjectKind) -> Result<Pending<'_>> {
-        self.reserve_with(|_| Ok((kind, ()))).map(|(p, ())| p)
+        self.reserve_with(|_, _| Ok((kind, ()))).map(|(p, ())| p)
     }
 
     /// Reserves an id and builds the object with it: `f` gets the id and
-    /// returns the object and anything else for the caller.
+    /// the object's serial, by which it can know itself from a later object
+    /// with its id, and returns the object and anything else for the caller.
     pub(crate) fn reserve_with<R>(
         &self,
-        f: impl FnOnce(u32) -> Result<(ObjectKind, R)>,
+        f: impl FnOnce(u32, u64) -> Result<(ObjectKind, R)>,
     ) -> Result<(Pending<'_>, R)> {
         let entry = KBox::new(Entry::Reserved, GFP_KERNEL_ACCOUNT)?;
         let index = self
@@ -367,10 +387,11 @@ impl ObjectTable {
             .alloc_range(1, entry, 1..=ID_MAX, GFP_KERNEL_ACCOUNT)
             .map_err(Error::from)?;
         let built = u32::try_from(index).map_err(|_| EOVERFLOW).and_then(|id| {
-            let (kind, extra) = f(id)?;
+            let serial = self.next_serial.fetch_add(1, Relaxed);
+            let (kind, extra) = f(id, serial)?;
             let obj = Object {
                 id,
-                serial: self.next_serial.fetch_add(1, Relaxed),
+                serial,
                 users: Atomic::new(1),
                 wait: self.wait.clone(),
                 kind,
@@ -471,7 +492,11 @@ impl ObjectTable {
 
     /// Destroys object `weak` if `pred` holds: `ENOENT` if it is gone or
     /// another object has the id, `EBUSY` while it is in use.
-    fn destroy_weak<T: ObjectType>(&self, weak: &WeakObj<T>, pred: &impl Fn(&T) -> bool) -> Result {
+    pub(crate) fn destroy_weak<T: ObjectType>(
+        &self,
+        weak: &WeakObj<T>,
+        pred: &impl Fn(&T) -> bool,
+    ) -> Result {
         self.remove_if(weak.id, |obj| {
             obj.serial == weak.serial && T::cast(&obj.kind).is_some_and(|t| pred(t))
         })

@@ -24,6 +24,7 @@ use kernel::{
     mm::Mm,
     new_mutex,
     prelude::*,
+    rbtree::RBTree,
     sync::{
         aref::ARef,
         Arc,
@@ -178,124 +179,125 @@ struct Leaf {
 }
 
 /// The pinned pages of a [`Pages`]: a slot per page, in leaves of [`LEAF`]
-/// pages made at the first pin in them and freed with their last, under a
-/// table made at the first pin and freed with the last. A `Pages` nobody
-/// pins costs nothing; a pinned page is found in two steps; a huge mapping
-/// of which little is pinned costs a pointer-sized entry per 2 MiB.
+/// pages made as pinning reaches them and freed with their last pin, kept
+/// in a tree by leaf index. What a `Pages` costs is proportional to what
+/// it pins, whatever its length: nothing for a range nobody pins (or that
+/// cannot be pinned), a leaf and a tree node per 2 MiB that holds a pin.
 struct PinStore {
     /// Whom the pins are charged to; `IOMMU_IOAS_CHANGE_PROCESS` moves it.
     mapper: Mapper,
-    /// The leaves of a `Pages` of more than one leaf.
-    leaves: KVVec<Option<Leaf>>,
-    /// The leaf of a `Pages` of one leaf: no table to allocate.
-    single: Option<Leaf>,
+    /// The leaves that exist, by index.
+    leaves: RBTree<usize, Leaf>,
     /// Pages pinned now.
     used: usize,
 }
 
+/// The leaf index of page `index`.
+fn leaf_of(index: u64) -> usize {
+    usize::try_from(index / LEAF as u64).unwrap_or(usize::MAX)
+}
+
 impl PinStore {
-    /// Leaf `l`, if it exists.
-    fn leaf(&self, l: usize) -> Option<&Leaf> {
-        if l == 0 && self.single.is_some() {
-            return self.single.as_ref();
-        }
-        self.leaves.get(l)?.as_ref()
-    }
-
-    /// Leaf `l`'s entry, mutably: `None` if there is no such leaf.
-    fn entry_mut(&mut self, l: usize) -> Option<&mut Option<Leaf>> {
-        if self.leaves.is_empty() {
-            return (l == 0).then_some(&mut self.single);
-        }
-        self.leaves.get_mut(l)
-    }
-
     /// The slot of page `index`, if its leaf exists.
     fn slot(&self, index: u64) -> Option<&Slot> {
-        let i = usize::try_from(index).ok()?;
-        self.leaf(i / LEAF)?.slots.get(i % LEAF)
+        let leaf = self.leaves.get(&leaf_of(index))?;
+        leaf.slots.get((index % LEAF as u64) as usize)
     }
 
     fn refs(&self, index: u64) -> u32 {
         self.slot(index).map_or(0, |s| s.refs)
     }
 
-    /// Makes the leaves of pages `first..=last` of `npages`, and the table.
+    /// Makes the leaves of pages `first..=last` of `npages`. The caller
+    /// bounds the range: this allocates for every page of it.
     fn ensure(&mut self, first: u64, last: u64, npages: u64) -> Result {
         let n = usize::try_from(npages).map_err(|_| ENOMEM)?;
-        if n > LEAF && self.leaves.is_empty() {
-            let nleaves = n.div_ceil(LEAF);
-            let mut table = KVVec::with_capacity(nleaves, GFP_KERNEL_ACCOUNT)?;
-            for _ in 0..nleaves {
-                let _ = table.push_within_capacity(None);
+        for l in leaf_of(first)..=leaf_of(last) {
+            if self.leaves.get(&l).is_some() {
+                continue;
             }
-            self.leaves = table;
-        }
-        for l in (first as usize / LEAF)..=(last as usize / LEAF) {
-            let entry = self.entry_mut(l).ok_or(EINVAL)?;
-            if entry.is_none() {
-                let len = (n - l * LEAF).min(LEAF);
-                let mut slots = KVVec::with_capacity(len, GFP_KERNEL_ACCOUNT)?;
-                for _ in 0..len {
-                    // Room was reserved above.
-                    let _ = slots.push_within_capacity(Slot::default());
-                }
-                *entry = Some(Leaf { slots, used: 0 });
+            let len = n.saturating_sub(l.saturating_mul(LEAF)).min(LEAF);
+            let mut slots = KVVec::with_capacity(len, GFP_KERNEL_ACCOUNT)?;
+            for _ in 0..len {
+                // Room was reserved above.
+                let _ = slots.push_within_capacity(Slot::default());
             }
+            self.leaves
+                .try_create_and_insert(l, Leaf { slots, used: 0 }, GFP_KERNEL_ACCOUNT)?;
         }
         Ok(())
     }
 
+    /// Calls `f` with the index of each existing leaf of pages
+    /// `first..=last`, the leaf, and the range of its slots inside, in
+    /// order; absent leaves cost nothing.
+    fn for_each_leaf(
+        &mut self,
+        first: u64,
+        last: u64,
+        mut f: impl FnMut(u64, &mut Leaf, usize, usize),
+    ) {
+        let (lf, ll) = (leaf_of(first), leaf_of(last));
+        let mut cur = self.leaves.cursor_lower_bound_mut(&lf);
+        while let Some(mut c) = cur {
+            let (&l, leaf) = c.current_mut();
+            if l > ll {
+                break;
+            }
+            let base = (l as u64).saturating_mul(LEAF as u64);
+            let lo = (first.max(base) - base) as usize;
+            let hi = (last.min(base + LEAF as u64 - 1) - base) as usize;
+            f(base, leaf, lo, hi);
+            cur = c.move_next();
+        }
+    }
+
     /// Calls `f` with the index and slot of each page of `first..=last`
     /// whose leaf exists.
-    fn for_each(&self, first: u64, last: u64, mut f: impl FnMut(u64, &Slot)) {
-        for l in (first as usize / LEAF)..=(last as usize / LEAF) {
-            let Some(leaf) = self.leaf(l) else {
-                continue;
-            };
-            let base = (l * LEAF) as u64;
-            let lo = first.max(base) - base;
-            let hi = last.min(base + LEAF as u64 - 1) - base;
-            for i in lo..=hi {
-                if let Some(slot) = leaf.slots.get(i as usize) {
-                    f(base + i, slot);
+    fn for_each(&mut self, first: u64, last: u64, mut f: impl FnMut(u64, &Slot)) {
+        self.for_each_leaf(first, last, |base, leaf, lo, hi| {
+            if let Some(slots) = leaf.slots.get(lo..=hi) {
+                for (i, slot) in slots.iter().enumerate() {
+                    f(base + (lo + i) as u64, slot);
                 }
             }
-        }
+        });
     }
 
     /// As [`Self::for_each`], mutably; `f` also gets its leaf's pin count.
     fn for_each_mut(&mut self, first: u64, last: u64, mut f: impl FnMut(&mut Slot, &mut usize)) {
-        for l in (first as usize / LEAF)..=(last as usize / LEAF) {
-            let Some(Some(leaf)) = self.entry_mut(l) else {
-                continue;
-            };
-            let base = (l * LEAF) as u64;
-            let lo = (first.max(base) - base) as usize;
-            let hi = (last.min(base + LEAF as u64 - 1) - base) as usize;
+        self.for_each_leaf(first, last, |_, leaf, lo, hi| {
             let used = &mut leaf.used;
             if let Some(slots) = leaf.slots.get_mut(lo..=hi) {
                 for slot in slots {
                     f(slot, used);
                 }
             }
-        }
+        });
     }
 
-    /// Frees the leaves of `first..=last` that pin nothing, and the table
+    /// Frees the leaves of `first..=last` that pin nothing, and every leaf
     /// once nothing is pinned.
     fn trim(&mut self, first: u64, last: u64) {
         if self.used == 0 {
-            self.leaves = KVVec::new();
-            self.single = None;
+            self.leaves = RBTree::new();
             return;
         }
-        for l in (first as usize / LEAF)..=(last as usize / LEAF) {
-            if let Some(entry) = self.entry_mut(l) {
-                if entry.as_ref().is_some_and(|leaf| leaf.used == 0) {
-                    *entry = None;
-                }
+        let (lf, ll) = (leaf_of(first), leaf_of(last));
+        let mut cur = self.leaves.cursor_lower_bound_mut(&lf);
+        while let Some(c) = cur {
+            let (&l, leaf) = c.current();
+            if l > ll {
+                break;
             }
+            if leaf.used != 0 {
+                cur = c.move_next();
+                continue;
+            }
+            let (next, node) = c.remove_current();
+            drop(node);
+            // Past the last node, the cursor comes back to an earlier one.
+            cur = next.filter(|n| *n.current().0 > l);
         }
     }
 }
@@ -304,7 +306,9 @@ impl Drop for PinStore {
     fn drop(&mut self) {
         // Every user unpins before letting go; if one did not, return the
         // charges here, and the pins go with their slots, rather than leak.
-        let n = Iterator::chain(self.leaves.iter().flatten(), self.single.iter())
+        let n = self
+            .leaves
+            .values()
             .flat_map(|leaf| leaf.slots.iter())
             .filter(|s| s.pin.is_some())
             .count();
@@ -359,8 +363,7 @@ impl Pages {
                 writable,
                 pins <- new_mutex!(PinStore {
                     mapper,
-                    leaves: KVVec::new(),
-                    single: None,
+                    leaves: RBTree::new(),
                     used: 0,
                 }),
             }),
@@ -386,7 +389,8 @@ impl Pages {
 
     /// Pins pages `first..=last` once more and returns them in order.
     /// Pages pinned for the first time are charged; on failure nothing is
-    /// left pinned or charged by this call.
+    /// left pinned or charged by this call. The bookkeeping of the whole
+    /// range is allocated first: callers pin a bounded range at a time.
     pub(crate) fn pin(&self, first: u64, last: u64) -> Result<KVVec<PinnedPage>> {
         if first > last || last >= self.npages {
             return Err(EINVAL);

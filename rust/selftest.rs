@@ -31,7 +31,11 @@ use crate::{
         MAX_PIN_LENGTH, //
     },
     device::Device,
-    hw_pagetable::Hwpt,
+    glue,
+    hw_pagetable::{
+        Hwpt,
+        HwptKind, //
+    },
     ictx::Ictx,
     io_pagetable::ReservedBy,
     ioas::Ioas,
@@ -124,9 +128,14 @@ pub(crate) fn test_cmd_ioctl<'a>(
             let slow = a.flags & MOCK_ACCESS_RW_SLOW_PATH != 0;
             Access::with_fd(cmd.id, |access| access_rw(access, &a, write, slow))
         }
+        // The IOAS id is the access's file's, whichever file the command
+        // came through, as upstream's access_replace resolves it.
         IOMMU_TEST_OP_ACCESS_REPLACE_IOAS => Access::with_fd_arc(cmd.id, |access| {
             let id = cmd.access_replace_ioas().ioas_id;
-            access.change_ioas(Expect::Any, || Ok(Some(ictx.objects.get::<Ioas>(id)?)))
+            access.change_ioas(Expect::Any, || {
+                let own = access.ictx_file();
+                Ok(Some(glue::with_ictx(own, |o| o.objects.get::<Ioas>(id))?))
+            })
         }),
         IOMMU_TEST_OP_DESTROY_ACCESS_PAGES => {
             let id = cmd.destroy_access_pages().access_pages_id;
@@ -357,10 +366,19 @@ fn check_map(ictx: &Ictx, id: u32, iova: u64, length: u64, uptr: u64) -> Result 
     {
         return Err(EINVAL);
     }
+    let HwptKind::Paging { ioas, .. } = &hwpt.kind else {
+        return Err(ENOENT);
+    };
     let (mut iova, mut uptr) = (iova, uptr);
     for _ in 0..length / step {
         let want = mock::user_phys(usize::try_from(uptr).map_err(|_| EFAULT)?)?;
-        if hwpt.domain.iova_to_phys(iova) != want {
+        // The walk holds the page table's lock, under which unmaps free the
+        // domain's tables; the user page is looked up before, without it.
+        let got = {
+            let _iopt = ioas.iopt.lock();
+            hwpt.domain.iova_to_phys(iova)
+        };
+        if got != want {
             return Err(EINVAL);
         }
         iova = iova.wrapping_add(step);
@@ -405,14 +423,21 @@ fn mark_dirty(
     UserSlice::new(UserPtr::from_addr(addr), nbytes)
         .reader()
         .read_slice(&mut bits)?;
+    let HwptKind::Paging { ioas, .. } = &hwpt.kind else {
+        return Err(ENOENT);
+    };
+    // As a dirty read does, under the page table's lock: an unmap frees the
+    // domain's tables under it.
+    let _iopt = ioas.iopt.lock();
     let mut count = 0;
     for i in 0..max {
         let byte = bits.get((i / 8) as usize).copied().unwrap_or(0);
         if byte & (1 << (i % 8)) == 0 {
             continue;
         }
-        hwpt.domain
-            .mock_set_dirty(iova.wrapping_add(i * page_size))?;
+        // As upstream, a page the domain does not map is counted all the
+        // same: the mark is the device's, whatever the table says.
+        let _ = hwpt.domain.mock_set_dirty(iova.wrapping_add(i * page_size));
         count += 1;
     }
     Ok(count)

@@ -29,7 +29,8 @@ use crate::{
     object::{
         ObjRef,
         ObjectKind,
-        ObjectType, //
+        ObjectType,
+        WeakObj, //
     },
     uapi::*,
     ucmd::UserCmdBuf,
@@ -40,15 +41,17 @@ use crate::{
 pub(crate) struct Viommu {
     /// The nesting parent its nested HWPTs translate through.
     pub(crate) parent: ObjRef<Hwpt>,
-    /// The virtual ids its vDEVICEs took, each once.
+    /// The virtual ids its vDEVICEs took, each once, with the serial of
+    /// the vDEVICE that holds it: only that one gives it back.
     #[pin]
-    virt_ids: Mutex<KVec<u64>>,
+    virt_ids: Mutex<KVec<(u64, u64)>>,
 }
 
 /// A vDEVICE: a device's id as the guest sees it behind a vIOMMU. It goes
 /// when the device does (leaving a "tombstone" id that destroys as ENOENT).
 pub(crate) struct Vdevice {
-    id: u32,
+    /// The vDEVICE itself, by id and serial.
+    me: WeakObj<Vdevice>,
     viommu: ObjRef<Viommu>,
     dev: Arc<Device>,
     virt_id: u64,
@@ -65,8 +68,14 @@ impl ObjectType for Vdevice {
 
 impl Drop for Vdevice {
     fn drop(&mut self) {
-        self.viommu.virt_ids.lock().retain(|v| *v != self.virt_id);
-        self.dev.clear_vdevice(self.id);
+        // What this vDEVICE recorded, not what another with its virtual id
+        // or object id did: a failed allocation recorded nothing.
+        let serial = self.me.serial();
+        self.viommu
+            .virt_ids
+            .lock()
+            .retain(|&mut (v, s)| v != self.virt_id || s != serial);
+        self.dev.clear_vdevice(&self.me);
     }
 }
 
@@ -94,32 +103,33 @@ pub(crate) fn vdevice_alloc_ioctl<'a>(
         return Err(EINVAL);
     }
     let mut ids = viommu.virt_ids.lock();
-    if ids.contains(&cmd.virt_id) {
+    if ids.iter().any(|&(v, _)| v == cmd.virt_id) {
         return Err(EEXIST);
     }
     ids.reserve(1, GFP_KERNEL_ACCOUNT)?;
     let viommu_ref = viommu.clone_ref()?;
-    let (pending, ()) = ictx.objects.reserve_with(|id| {
+    let (pending, me) = ictx.objects.reserve_with(|id, serial| {
+        let me = WeakObj::from_parts(id, serial);
         let vdev = Arc::new(
             Vdevice {
-                id,
+                me,
                 viommu: viommu_ref,
                 dev: dev.arc(),
                 virt_id: cmd.virt_id,
             },
             GFP_KERNEL_ACCOUNT,
         )?;
-        Ok((ObjectKind::Vdevice(vdev), ()))
+        Ok((ObjectKind::Vdevice(vdev), me))
     })?;
     // A device has one vDEVICE.
-    if let Err(e) = dev.set_vdevice(pending.id(), &viommu) {
+    if let Err(e) = dev.set_vdevice(me, &viommu) {
         // The vDEVICE's teardown takes the vIOMMU's lock.
         drop(ids);
         drop(pending);
         return Err(e);
     }
     // Room was reserved above; the id is the vDEVICE's from here on.
-    let _ = ids.push_within_capacity(cmd.virt_id);
+    let _ = ids.push_within_capacity((cmd.virt_id, me.serial()));
     drop(ids);
     cmd.out_vdevice_id = buf.set_new_obj(pending);
     buf.respond(&cmd)

@@ -94,6 +94,7 @@ guest_tests() {
 		scripts/guest-tap.sh $impl:iommufd_rs_fail_nth build/selftests/iommufd_rs/iommufd_rs_fail_nth || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_pasid build/selftests/iommufd_rs/iommufd_rs_pasid || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_pasid_fail_nth build/selftests/iommufd_rs/iommufd_rs_pasid_fail_nth || rc=1
+		scripts/guest-tap.sh $impl:iommufd_rs_harden build/selftests/iommufd_rs/iommufd_rs_harden || rc=1
 		# Upstream's fail_nth cases, all but "device", which needs the
 		# dirty tracking, vdevice and event queue ioctls.
 		scripts/guest-tap.sh $impl:upstream_fail_nth build/upstream/iommu/iommufd_fail_nth \

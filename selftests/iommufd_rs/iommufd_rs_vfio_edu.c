@@ -216,7 +216,7 @@ static int msi_isolated(void)
  * The iommufd module's allow_unsafe_interrupts set to on (Y or N); the
  * module is either iommufd_rs or the C iommufd. 0, or -1.
  */
-static int allow_unsafe_interrupts(int on)
+static int set_unsafe_irqs(int on)
 {
 	static const char *const param[] = {
 		"/sys/module/iommufd_rs/parameters/allow_unsafe_interrupts",
@@ -272,7 +272,7 @@ FIXTURE_SETUP(edu)
 	/* Without interrupt remapping, only the override lets vfio bind. */
 	self->unsafe_irqs = msi_isolated() == 0;
 	if (self->unsafe_irqs)
-		ASSERT_EQ(0, allow_unsafe_interrupts(1));
+		ASSERT_EQ(0, set_unsafe_irqs(1));
 	bind.iommufd = self->iommufd;
 	ASSERT_EQ(0, ioctl(self->vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	self->devid = bind.out_devid;
@@ -297,7 +297,7 @@ FIXTURE_TEARDOWN(edu)
 	if (self->iommufd >= 0)
 		close(self->iommufd);
 	if (self->unsafe_irqs)
-		allow_unsafe_interrupts(0);
+		set_unsafe_irqs(0);
 }
 
 /*
@@ -447,7 +447,7 @@ TEST(msi_isolation)
 		SKIP(return, "vfio-pci is not loaded");
 	ASSERT_LE(0, isolated);
 	ASSERT_EQ(0, bind_vfio_pci(bdf));
-	ASSERT_EQ(0, allow_unsafe_interrupts(0));
+	ASSERT_EQ(0, set_unsafe_irqs(0));
 	iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, iommufd);
 	vfio = open_vfio_cdev(bdf);
@@ -458,10 +458,10 @@ TEST(msi_isolation)
 	} else {
 		EXPECT_ERRNO(EPERM, ioctl(vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 		/* The refusal left nothing behind: the override lets it bind. */
-		ASSERT_EQ(0, allow_unsafe_interrupts(1));
+		ASSERT_EQ(0, set_unsafe_irqs(1));
 		EXPECT_EQ(0, ioctl(vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 		EXPECT_NE(0, bind.out_devid);
-		ASSERT_EQ(0, allow_unsafe_interrupts(0));
+		ASSERT_EQ(0, set_unsafe_irqs(0));
 	}
 	close(vfio);
 	close(iommufd);
@@ -908,7 +908,7 @@ TEST(group_container)
 	ASSERT_EQ(0, bind_vfio_pci(bdf));
 	unsafe_irqs = msi_isolated() == 0;
 	if (unsafe_irqs)
-		ASSERT_EQ(0, allow_unsafe_interrupts(1));
+		ASSERT_EQ(0, set_unsafe_irqs(1));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	ASSERT_LT(0, n);
@@ -975,7 +975,7 @@ TEST(group_container)
 	close(iommufd);
 	munmap(buf, 2 * PSZ);
 	if (unsafe_irqs)
-		allow_unsafe_interrupts(0);
+		set_unsafe_irqs(0);
 }
 
 TEST_HARNESS_MAIN
