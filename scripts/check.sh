@@ -80,6 +80,8 @@ guest_tests() {
 			scripts/guest-tap.sh $impl:iommufd_rs_uapi_rs build/selftests/iommufd_rs/iommufd_rs_uapi_rs || rc=1
 			scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas -v no_domain || rc=1
 			scripts/vfio-edu.sh || rc=1
+			# rust-vmm's vfio-ioctls and iommufd-ioctls on the same device.
+			scripts/vfio-edu.sh --test iommufd_rs_rust_vmm || rc=1
 			exit \$rc
 		EOS
 		return
@@ -101,6 +103,8 @@ guest_tests() {
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		# The kernel's vfio-pci on the edu device, with real DMA.
 		scripts/vfio-edu.sh || rc=1
+		# rust-vmm's vfio-ioctls and iommufd-ioctls on the same device.
+		scripts/vfio-edu.sh --test iommufd_rs_rust_vmm || rc=1
 		exit \$rc
 	EOS
 }
