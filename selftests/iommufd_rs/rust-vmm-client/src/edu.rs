@@ -12,9 +12,10 @@ use std::time::Duration;
 use iommufd_bindings::iommufd::{
     iommu_hw_info, iommu_hw_info__bindgen_ty_1, iommu_hw_info_arm_smmuv3,
     iommu_hw_info_type_IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
-    iommu_hw_info_type_IOMMU_HW_INFO_TYPE_INTEL_VTD, iommu_hw_info_vtd,
+    iommu_hw_info_type_IOMMU_HW_INFO_TYPE_INTEL_VTD, iommu_hw_info_vtd, iommu_hwpt_alloc,
     iommufd_hw_capabilities_IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED,
     iommufd_hw_info_flags_IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+    iommufd_hwpt_alloc_flags_IOMMU_HWPT_ALLOC_PASID,
 };
 use iommufd_ioctls::{IommuFd, IommufdError, IommufdHwInfoData, IommufdIoas};
 use vfio_bindings::bindings::vfio::{
@@ -131,6 +132,7 @@ fn iommufd_errno(e: &IommufdError) -> Option<i32> {
         | IommufdError::IommuIoasAlloc(s)
         | IommufdError::IommuIoasMap(s)
         | IommufdError::IommuIoasUnmap(s)
+        | IommufdError::IommuHwptAlloc(s)
         | IommufdError::IommuGetHwInfo(s) => Some(s.errno()),
         _ => None,
     }
@@ -283,6 +285,10 @@ pub fn all() -> Vec<Test> {
         ("dma_through_ioas", dma_through_ioas),
         ("dma_after_unmap", dma_after_unmap),
         ("pasid_without_capability", pasid_without_capability),
+        (
+            "pasid_hwpt_without_capability",
+            pasid_hwpt_without_capability,
+        ),
         ("detach_blocks_dma", detach_blocks_dma),
         ("unbind_on_close", unbind_on_close),
         ("ioas_destroy_and_close", ioas_destroy_and_close),
@@ -523,6 +529,64 @@ fn pasid_without_capability(ctx: &mut Ctx) -> TestResult {
     );
     check_ok!(dev.detach_iommufd_pt_pasid(1));
     round_trip(dev, buf, 17)
+}
+
+/// A PASID-compatible HWPT (IOMMU_HWPT_ALLOC_PASID) through the crate's
+/// alloc_iommu_hwpt() verb, which takes the raw structure: VT-d makes one
+/// for edu, the device's RID moves to it with attach_hwpt() and its DMA
+/// goes on. A PASID attached to it succeeds with the C iommufd although
+/// edu has no PASID capability (the IOMMU core checks the PASID's range
+/// only on devices with PASIDs, and VT-d in scalable mode has a PASID table
+/// for every device); while it is attached, the RID cannot go back to the
+/// IOAS, whose automatic HWPT is not PASID-compatible (EINVAL). PASID
+/// detached, the RID goes back and the HWPT can be destroyed.
+fn pasid_hwpt_without_capability(ctx: &mut Ctx) -> TestResult {
+    let iommufd = need(&ctx.skip, &ctx.iommufd, "iommufd")?;
+    let dev = need(&ctx.skip, &ctx.dev, "VfioDevice")?;
+    let buf = need(&ctx.skip, &ctx.buf, "mapped buffer")?;
+    let mut alloc = iommu_hwpt_alloc {
+        size: size_of::<iommu_hwpt_alloc>() as u32,
+        flags: iommufd_hwpt_alloc_flags_IOMMU_HWPT_ALLOC_PASID,
+        dev_id: ctx.dev_id,
+        pt_id: ctx.ioas_id,
+        ..Default::default()
+    };
+    check_ok!(iommufd.alloc_iommu_hwpt(&mut alloc));
+    let hwpt = alloc.out_hwpt_id;
+    check!(hwpt != 0);
+    let res = pasid_hwpt_steps(iommufd, dev, buf, ctx.ioas_id, hwpt);
+    // Whatever failed, the steps after find no PASID, the RID on the IOAS
+    // and no HWPT holding the IOAS.
+    let _ = dev.detach_iommufd_pt_pasid(1);
+    let back = dev.attach_hwpt(ctx.ioas_id);
+    let destroyed = iommufd.destroy_iommu_object(hwpt);
+    res?;
+    check_ok!(back);
+    check_ok!(destroyed);
+    round_trip(dev, buf, 27)
+}
+
+fn pasid_hwpt_steps(
+    iommufd: &IommuFd,
+    dev: &VfioDevice,
+    buf: &Buffer,
+    ioas_id: u32,
+    hwpt: u32,
+) -> TestResult {
+    check_ok!(dev.attach_hwpt(hwpt));
+    round_trip(dev, buf, 23)?;
+    check_ok!(dev.attach_iommufd_pt_pasid(hwpt, 1));
+    let rid_back = dev.attach_hwpt(ioas_id);
+    let pasid_detach = dev.detach_iommufd_pt_pasid(1);
+    check_errno!(libc::EINVAL, vfio_errno, rid_back);
+    check_ok!(pasid_detach);
+    // Attached, the HWPT cannot go.
+    check_errno!(
+        libc::EBUSY,
+        iommufd_errno,
+        iommufd.destroy_iommu_object(hwpt)
+    );
+    Ok(())
 }
 
 /// detach_hwpt(): the device is blocked, its DMA reaches nothing; attached
