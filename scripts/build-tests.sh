@@ -31,6 +31,14 @@ cargo build --quiet --release --offline \
 install -m 0755 "$CACHE/cargo-target/release/iommufd_rs_uapi_rs" \
 	"$OUT/selftests/iommufd_rs/iommufd_rs_uapi_rs"
 
+# rust-vmm's vfio-ioctls and iommufd-ioctls on the edu device, from the
+# crates scripts/setup.sh fetched.
+CARGO_HOME=$CARGO_HOME_DEPS cargo build --quiet --release --offline --locked \
+	--manifest-path "$RUST_VMM_CLIENT/Cargo.toml" \
+	--target-dir "$CACHE/cargo-target"
+install -m 0755 "$CACHE/cargo-target/release/iommufd_rs_rust_vmm" \
+	"$OUT/selftests/iommufd_rs/iommufd_rs_rust_vmm"
+
 # Upstream's selftest, built from the kernel tree without writing into it.
 make -s -C "$SRC/tools/testing/selftests/iommu" OUTPUT="$OUT/upstream/iommu" \
 	KHDR_INCLUDES="$KHDR" CC=gcc "$OUT/upstream/iommu/iommufd" \

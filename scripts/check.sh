@@ -81,6 +81,8 @@ guest_tests() {
 			scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas -v no_domain || rc=1
 			scripts/guest-access.sh $impl || rc=1
 			scripts/vfio-edu.sh || rc=1
+			# rust-vmm's vfio-ioctls and iommufd-ioctls on the same device.
+			scripts/vfio-edu.sh --test iommufd_rs_rust_vmm || rc=1
 			exit \$rc
 		EOS
 		return
@@ -105,6 +107,8 @@ guest_tests() {
 		scripts/guest-access.sh $impl || rc=1
 		# The kernel's vfio-pci on the edu device, with real DMA.
 		scripts/vfio-edu.sh || rc=1
+		# rust-vmm's vfio-ioctls and iommufd-ioctls on the same device.
+		scripts/vfio-edu.sh --test iommufd_rs_rust_vmm || rc=1
 		exit \$rc
 	EOS
 }

@@ -20,6 +20,12 @@ RUSTC=/usr/bin/rustc
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
 KMAKE_ARGS=(LLVM=-19 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN")
 
+# The crates.io dependencies of the rust-vmm client test
+# (selftests/iommufd_rs/rust-vmm-client): fetched once by scripts/setup.sh
+# into this CARGO_HOME, then built offline.
+RUST_VMM_CLIENT=$REPO/selftests/iommufd_rs/rust-vmm-client
+CARGO_HOME_DEPS=$CACHE/cargo-home
+
 die() {
 	echo "$(basename "$0"): $*" >&2
 	exit 1

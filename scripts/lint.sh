@@ -10,8 +10,8 @@
 #   stack-frames     no function of the module (either variant) with a 2 KiB
 #                    stack frame or more
 #   c-werror         the C selftests and samples built with -Wall -Werror
-#   selftests-clippy cargo clippy on the Rust selftests and the host unit
-#                    tests, warnings denied
+#   selftests-clippy cargo clippy on the Rust selftests (with the rust-vmm
+#                    client) and the host unit tests, warnings denied
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -60,6 +60,9 @@ selftests-clippy)
 	cargo clippy --quiet --offline --release \
 		--manifest-path selftests/iommufd_rs/rust/Cargo.toml \
 		--target-dir "$CACHE/cargo-target" -- -D warnings &&
+		CARGO_HOME=$CARGO_HOME_DEPS cargo clippy --quiet --offline --locked \
+			--release --manifest-path "$RUST_VMM_CLIENT/Cargo.toml" \
+			--target-dir "$CACHE/cargo-target" -- -D warnings &&
 		cargo clippy --quiet --offline --tests \
 			--manifest-path rust/host/Cargo.toml \
 			--target-dir "$CACHE/cargo-target" -- -D warnings

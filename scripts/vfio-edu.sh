@@ -10,8 +10,17 @@
 # (selftests/iommufd_rs/qemu_client.py), and unloads vfio again, so that the iommufd
 # module can be removed.
 #
-#   scripts/vfio-edu.sh [label]
+#   scripts/vfio-edu.sh [--test NAME] [label]
+#
+# NAME is the one test program in build/selftests/iommufd_rs/ to run instead
+# of those two: iommufd_rs_rust_vmm drives the same device through rust-vmm's
+# vfio-ioctls and iommufd-ioctls.
 set -u
+test=
+if [ "${1:-}" = --test ]; then
+	test=$2
+	shift 2
+fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 kver=$(uname -r)
 root=$(mktemp -d)
@@ -33,11 +42,16 @@ echo "vfio-edu: $(grep '^kernel/drivers/vfio/vfio.ko:' "$root/lib/modules/$kver/
 rc=0
 modprobe -d "$root" vfio-pci || { echo "vfio-edu: modprobe vfio-pci failed"; rc=1; }
 if [ $rc -eq 0 ]; then
-	"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:iommufd_rs_vfio_edu" \
-		"$repo/build/selftests/iommufd_rs/iommufd_rs_vfio_edu" || rc=1
-	# QEMU itself as the client, on the same device.
-	"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:qemu_client" \
-		python3 "$repo/selftests/iommufd_rs/qemu_client.py" || rc=1
+	if [ -n "$test" ]; then
+		"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:$test" \
+			"$repo/build/selftests/iommufd_rs/$test" || rc=1
+	else
+		"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:iommufd_rs_vfio_edu" \
+			"$repo/build/selftests/iommufd_rs/iommufd_rs_vfio_edu" || rc=1
+		# QEMU itself as the client, on the same device.
+		"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:qemu_client" \
+			python3 "$repo/selftests/iommufd_rs/qemu_client.py" || rc=1
+	fi
 fi
 for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
 	if grep -q "^$m " /proc/modules; then
