@@ -6,9 +6,16 @@
 # scripts/vfio-edu.sh against it with labels "<prefix>-<impl>", and remove
 # it again, so that one boot compares them on the same emulated IOMMU.
 #
-#   scripts/vfio-each.sh prefix impl...
+#   scripts/vfio-each.sh [--test NAME] prefix impl...
+#
+# --test NAME is handed to scripts/vfio-edu.sh: run that program instead.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
+test=()
+if [ "${1:-}" = --test ]; then
+	test=(--test "$2")
+	shift 2
+fi
 prefix=$1
 shift
 rc=0
@@ -24,7 +31,7 @@ for impl in "$@"; do
 		rc=1
 		continue
 	fi
-	IOMMUFD_IMPL=$impl "$repo/scripts/vfio-edu.sh" "$prefix-$impl" || rc=1
+	IOMMUFD_IMPL=$impl "$repo/scripts/vfio-edu.sh" "${test[@]}" "$prefix-$impl" || rc=1
 	rmmod "$mod" || { echo "vfio-each: rmmod $mod failed"; rc=1; }
 done
 exit $rc

@@ -14,7 +14,8 @@
 # VM_KMEMLEAK=1 also scans for leaks after the command and fails the run on
 # any unreferenced object allocated on an iommufd path. VM_EDU=1 adds QEMU's
 # edu PCI device (a DMA engine) and turns on the IOMMU's interrupt remapping
-# and snoop control, for the VFIO tests. VM_IOMMU=intel (default) gives the
+# and snoop control, for the VFIO tests; VM_EDU=group adds two edus that
+# share an IOMMU group instead. VM_IOMMU=intel (default) gives the
 # guest a scalable-mode VT-d with 20-bit PASIDs, VM_IOMMU=amd an AMD-Vi with
 # DMA remapping (and, as QEMU's AMD-Vi has no southbridge IOAPIC for the
 # kernel, no interrupt remapping). QEMU is the 11.1 of scripts/qemu-root.sh.
@@ -73,15 +74,29 @@ machine=q35,accel=$accel
 case "${VM_IOMMU:-intel}" in
 intel)
 	iommu=intel-iommu,scalable-mode=on,pasid-bits=20,caching-mode=on
-	if [ "${VM_EDU:-0}" = 1 ]; then
+	if [ "${VM_EDU:-0}" != 0 ]; then
 		iommu+=,intremap=on,snoop-control=on
 	fi
 	;;
+intel-legacy)
+	iommu=intel-iommu,caching-mode=on,intremap=on
+	;;
 amd) iommu=amd-iommu,dma-remap=on ;;
-*) die "VM_IOMMU must be intel or amd" ;;
+*) die "VM_IOMMU must be intel, intel-legacy or amd" ;;
 esac
 extra=()
-[ "${VM_EDU:-0}" != 1 ] || extra+=(-device edu)
+case "${VM_EDU:-0}" in
+0) ;;
+1) extra+=(-device edu) ;;
+group)
+	# Two edus behind a PCIe-to-PCI bridge: their DMA carries the
+	# bridge's requester ID, so they form one IOMMU group.
+	extra+=(-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1
+		-device pcie-pci-bridge,id=pbr,bus=rp1
+		-device edu,bus=pbr,addr=1 -device edu,bus=pbr,addr=2)
+	;;
+*) die "VM_EDU must be 0, 1 or group" ;;
+esac
 qemu_argv
 
 LOG=$RUNDIR/console.log
