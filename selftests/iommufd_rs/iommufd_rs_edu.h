@@ -292,8 +292,8 @@ static inline int edu_dma(int vfio, __u64 bar, __u32 iova, __u32 len, int to_ram
 	_test_ioctl_ioas_unmap(fd, ioas, iova, len, NULL)
 
 static inline int hwpt_alloc(int fd, __u32 flags, __u32 dev_id, __u32 pt_id,
-		      __u32 fault_id, __u32 data_type, void *data,
-		      __u32 data_len, __u32 *hwpt_id)
+			     __u32 fault_id, __u32 data_type, void *data,
+			     __u32 data_len, __u32 *hwpt_id)
 {
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd),

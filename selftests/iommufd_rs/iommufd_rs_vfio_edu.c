@@ -106,7 +106,6 @@ FIXTURE_TEARDOWN(edu)
 		set_unsafe_irqs(0);
 }
 
-
 /*
  * What the IOMMU behind a real device reports. VT-d: its cap/ecap registers
  * as struct iommu_hw_info_vtd, a too-short buffer filled only as far as it

@@ -56,7 +56,8 @@ FIXTURE_SETUP(group)
 	self->iommufd = -1;
 	for (i = 0; i < NDEV; i++)
 		self->vfio[i] = -1;
-	self->buf[0] = self->buf[1] = NULL;
+	self->buf[0] = NULL;
+	self->buf[1] = NULL;
 
 	n = find_edus(found, 8);
 	if (n < NDEV || iommu_group_of(found[0]) < 0 ||
