@@ -40,8 +40,11 @@ if [ ! -e "$INITRD" ]; then
 	mkdir -p "$staging"/{bin,proc,sys,dev,host}
 	cp /bin/busybox "$staging/bin/busybox"
 	install -m 0755 "$REPO/scripts/vm-init" "$staging/init"
-	(cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.tmp"
-	mv "$INITRD.tmp" "$INITRD"
+	# Boots may start side by side: each writes its own copy, the last
+	# rename wins, and every one is whole.
+	tmp=$(mktemp "$INITRD.XXXXXX")
+	(cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp"
+	mv "$tmp" "$INITRD"
 	rm -rf "$staging"
 fi
 
