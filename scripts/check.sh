@@ -89,9 +89,8 @@ guest_tests() {
 			scripts/guest-tap.sh $impl:iommufd_rs_uapi_rs build/selftests/iommufd_rs/iommufd_rs_uapi_rs || rc=1
 			scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas -v no_domain || rc=1
 			scripts/guest-access.sh $impl || rc=1
-			scripts/vfio-edu.sh || rc=1
-			# rust-vmm's vfio-ioctls and iommufd-ioctls on the same device.
-			scripts/vfio-edu.sh --test iommufd_rs_rust_vmm || rc=1
+			# Then rust-vmm's vfio-ioctls and iommufd-ioctls on the device.
+			scripts/vfio-edu.sh --also iommufd_rs_rust_vmm || rc=1
 			exit \$rc
 		EOS
 		return
@@ -114,10 +113,9 @@ guest_tests() {
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		# The in-kernel access API, through its test driver.
 		scripts/guest-access.sh $impl || rc=1
-		# The kernel's vfio-pci on the edu device, with real DMA.
-		scripts/vfio-edu.sh || rc=1
-		# rust-vmm's vfio-ioctls and iommufd-ioctls on the same device.
-		scripts/vfio-edu.sh --test iommufd_rs_rust_vmm || rc=1
+		# The kernel's vfio-pci on the edu device, with real DMA, QEMU as
+		# a client, then rust-vmm's vfio-ioctls and iommufd-ioctls.
+		scripts/vfio-edu.sh --also iommufd_rs_rust_vmm || rc=1
 		exit \$rc
 	EOS
 }
@@ -159,6 +157,10 @@ boot() {
 		# the devices' DMA carries) not present, with either module.
 		IOMMUFD_IMPL=none VM_IOMMU=intel-legacy VM_KMEMLEAK=1 VM_EDU=group \
 			scripts/vm.sh 'scripts/vfio-each.sh --test iommufd_rs_vfio_group group c rust'
+		;;
+	c)
+		# The C baseline: its leaks would be upstream's, so no kmemleak.
+		IOMMUFD_IMPL=c VM_EDU=1 scripts/vm.sh "$(guest_tests c)"
 		;;
 	*)
 		IOMMUFD_IMPL=$impl VM_KMEMLEAK=1 VM_EDU=1 scripts/vm.sh "$(guest_tests "$impl")"

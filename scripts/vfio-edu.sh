@@ -10,15 +10,20 @@
 # (selftests/iommufd_rs/qemu_client.py), and unloads vfio again, so that the iommufd
 # module can be removed.
 #
-#   scripts/vfio-edu.sh [--test NAME] [label]
+#   scripts/vfio-edu.sh [--test NAME | --also NAME] [label]
 #
-# NAME is the one test program in build/selftests/iommufd_rs/ to run instead
-# of those two: iommufd_rs_rust_vmm drives the same device through rust-vmm's
+# --test NAME is the one test program in build/selftests/iommufd_rs/ to run
+# instead of those two, --also NAME one to run after them, in the same load
+# of vfio: iommufd_rs_rust_vmm drives the same device through rust-vmm's
 # vfio-ioctls and iommufd-ioctls.
 set -u
 test=
+also=
 if [ "${1:-}" = --test ]; then
 	test=$2
+	shift 2
+elif [ "${1:-}" = --also ]; then
+	also=$2
 	shift 2
 fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +56,10 @@ if [ $rc -eq 0 ]; then
 		# QEMU itself as the client, on the same device.
 		"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:qemu_client" \
 			python3 "$repo/selftests/iommufd_rs/qemu_client.py" || rc=1
+		if [ -n "$also" ]; then
+			"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:$also" \
+				"$repo/build/selftests/iommufd_rs/$also" || rc=1
+		fi
 	fi
 fi
 for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
