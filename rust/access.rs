@@ -107,6 +107,8 @@ pub(crate) enum Expect {
 struct Calls {
     /// Destruction has begun: no new notification starts.
     closed: bool,
+    /// Destruction has detached the access and let its pins go.
+    shut: bool,
     running: u32,
 }
 
@@ -127,7 +129,8 @@ pub(crate) struct Access {
     items: Mutex<Items>,
     #[pin]
     calls: Mutex<Calls>,
-    /// Signalled when the last running notification ends.
+    /// Signalled when the last running notification ends, and when
+    /// destruction has let the pins go.
     #[pin]
     calls_done: CondVar,
 }
@@ -207,6 +210,7 @@ impl Access {
                 }),
                 calls <- new_mutex!(Calls {
                     closed: false,
+                    shut: false,
                     running: 0,
                 }),
                 calls_done <- new_condvar!(),
@@ -253,6 +257,17 @@ impl Access {
         }
         calls.running = calls.running.checked_add(1)?;
         Some(CallGuard(self.clone()))
+    }
+
+    /// Waits until a destruction that has begun has let the access's pins
+    /// go, for an unmap that found the access too late to notify it: its
+    /// pins go away without the driver's help, and the unmap must not spin
+    /// on them meanwhile. No lock the destruction takes may be held.
+    pub(crate) fn wait_shut(&self) {
+        let mut calls = self.calls.lock();
+        while calls.closed && !calls.shut {
+            self.calls_done.wait(&mut calls);
+        }
     }
 
     /// Waits for the running notifications to end; if `close`, no new one
@@ -431,5 +446,7 @@ impl Access {
         // driver, which is the driver's bug (upstream warns).
         let res = self.change_ioas(Expect::Any, || Ok(None));
         kernel::warn_on!(res.is_err());
+        self.calls.lock().shut = true;
+        self.calls_done.notify_all();
     }
 }

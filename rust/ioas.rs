@@ -149,20 +149,24 @@ impl Ioas {
     /// Tells each attached access that `range` is to be unmapped. Each is
     /// taken from the list under its lock, counted as notified (which a
     /// detach or destroy waits for) and told with no lock held, so that a
-    /// driver's callback may unpin. One being destroyed is skipped.
+    /// driver's callback may unpin. One being destroyed is not told, but
+    /// waited for: its destruction lets its pins go, however long the
+    /// destroying thread takes to get there, and a retry meanwhile would
+    /// only spend the unmap's budget.
     fn notify_accesses(&self, range: IovaRange) {
         let mut at = 0;
         loop {
-            let call = {
+            let (access, call) = {
                 let list = self.accesses.lock();
                 let Some(access) = list.get(at) else {
                     return;
                 };
                 at += 1;
-                access.begin_call()
+                (access.clone(), access.begin_call())
             };
-            if let Some(call) = call {
-                call.notify_unmap(self, range);
+            match call {
+                Some(call) => call.notify_unmap(self, range),
+                None => access.wait_shut(),
             }
         }
     }

@@ -170,24 +170,30 @@ static int client_pin(struct client *c, struct access_client_cmd *cmd)
 		rc = -ENOMEM;
 		goto out;
 	}
+	/*
+	 * The pin is listed under the lock the unmap callback takes, in one
+	 * step with taking it: a callback that ran in between would not see
+	 * the pin, and the unmap would ask again and again, and give up.
+	 */
+	mutex_lock(&c->lock);
 	rc = iommufd_access_pin_pages(c->access, cmd->iova, cmd->length, pages,
 				      cmd->flags & IOMMUFD_ACCESS_RW_WRITE);
 	if (rc)
-		goto out;
+		goto out_unlock;
 	if (cmd->uptr) {
 		rc = client_copy_pages(pages, cmd);
 		if (rc) {
 			iommufd_access_unpin_pages(c->access, cmd->iova, cmd->length);
-			goto out;
+			goto out_unlock;
 		}
 	}
 	p->iova = cmd->iova;
 	p->length = cmd->length;
-	mutex_lock(&c->lock);
 	list_add_tail(&p->node, &c->pins);
 	c->status.pinned++;
-	mutex_unlock(&c->lock);
 	p = NULL;
+out_unlock:
+	mutex_unlock(&c->lock);
 out:
 	kfree(p);
 	kvfree(pages);
