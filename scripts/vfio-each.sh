@@ -6,16 +6,17 @@
 # scripts/vfio-edu.sh against it with labels "<prefix>-<impl>", and remove
 # it again, so that one boot compares them on the same emulated IOMMU.
 #
-#   scripts/vfio-each.sh [--test NAME] prefix impl...
+#   scripts/vfio-each.sh [--test NAME]... prefix impl...
 #
-# --test NAME is handed to scripts/vfio-edu.sh: run that program instead.
+# Each --test NAME is handed to scripts/vfio-edu.sh: run those programs
+# instead.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
 test=()
-if [ "${1:-}" = --test ]; then
-	test=(--test "$2")
+while [ "${1:-}" = --test ]; do
+	test+=(--test "$2")
 	shift 2
-fi
+done
 prefix=$1
 shift
 rc=0

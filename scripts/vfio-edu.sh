@@ -10,22 +10,23 @@
 # (selftests/iommufd_rs/qemu_client.py), and unloads vfio again, so that the iommufd
 # module can be removed.
 #
-#   scripts/vfio-edu.sh [--test NAME | --also NAME] [label]
+#   scripts/vfio-edu.sh [--test NAME]... [--also NAME]... [label]
 #
-# --test NAME is the one test program in build/selftests/iommufd_rs/ to run
+# --test NAME is a test program in build/selftests/iommufd_rs/ to run
 # instead of those two, --also NAME one to run after them, in the same load
-# of vfio: iommufd_rs_rust_vmm drives the same device through rust-vmm's
-# vfio-ioctls and iommufd-ioctls.
+# of vfio (each may be given more than once): iommufd_rs_rust_vmm drives
+# the same device through rust-vmm's vfio-ioctls and iommufd-ioctls.
 set -u
-test=
-also=
-if [ "${1:-}" = --test ]; then
-	test=$2
+tests=()
+also=()
+while [ $# -ge 2 ]; do
+	case "$1" in
+	--test) tests+=("$2") ;;
+	--also) also+=("$2") ;;
+	*) break ;;
+	esac
 	shift 2
-elif [ "${1:-}" = --also ]; then
-	also=$2
-	shift 2
-fi
+done
 repo=$(cd "$(dirname "$0")/.." && pwd)
 kver=$(uname -r)
 root=$(mktemp -d)
@@ -46,21 +47,19 @@ echo "vfio-edu: $(grep '^kernel/drivers/vfio/vfio.ko:' "$root/lib/modules/$kver/
 
 rc=0
 modprobe -d "$root" vfio-pci || { echo "vfio-edu: modprobe vfio-pci failed"; rc=1; }
+label=${1:-$IOMMUFD_IMPL}
 if [ $rc -eq 0 ]; then
-	if [ -n "$test" ]; then
-		"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:$test" \
-			"$repo/build/selftests/iommufd_rs/$test" || rc=1
-	else
-		"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:iommufd_rs_vfio_edu" \
+	if [ ${#tests[@]} -eq 0 ]; then
+		"$repo/scripts/guest-tap.sh" "$label:iommufd_rs_vfio_edu" \
 			"$repo/build/selftests/iommufd_rs/iommufd_rs_vfio_edu" || rc=1
 		# QEMU itself as the client, on the same device.
-		"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:qemu_client" \
+		"$repo/scripts/guest-tap.sh" "$label:qemu_client" \
 			python3 "$repo/selftests/iommufd_rs/qemu_client.py" || rc=1
-		if [ -n "$also" ]; then
-			"$repo/scripts/guest-tap.sh" "${1:-$IOMMUFD_IMPL}:$also" \
-				"$repo/build/selftests/iommufd_rs/$also" || rc=1
-		fi
 	fi
+	for t in "${tests[@]}" "${also[@]}"; do
+		"$repo/scripts/guest-tap.sh" "$label:$t" \
+			"$repo/build/selftests/iommufd_rs/$t" || rc=1
+	done
 fi
 for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
 	if grep -q "^$m " /proc/modules; then
