@@ -98,7 +98,7 @@ static inline int iommu_group_of(const char *bdf)
 	char path[600], link[600], *name;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/iommu_group", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return -1;
@@ -113,17 +113,17 @@ static inline int bind_vfio_pci(const char *bdf)
 	char path[512], link[512];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/driver", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n > 0) {
 		link[n] = 0;
 		if (strstr(link, "/vfio-pci"))
 			return 0;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/driver/unbind", bdf);
 		if (write_file(path, bdf))
 			return -1;
 	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/driver_override", bdf);
 	if (write_file(path, "vfio-pci"))
 		return -1;
 	return write_file("/sys/bus/pci/drivers_probe", bdf);
@@ -137,7 +137,7 @@ static inline int open_vfio_cdev(const char *bdf)
 	DIR *d;
 	int fd = -1;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/vfio-dev", bdf);
 	d = opendir(path);
 	if (!d)
 		return -1;
