@@ -160,6 +160,34 @@ static inline int vfu_devices(struct vfu_dev *devs, int max)
 	return n;
 }
 
+/* Whether vfio-pci is bdf's driver. */
+static inline int vfu_vfio_pci_bound(const char *bdf)
+{
+	char path[128], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = 0;
+	return !!strstr(link, "/vfio-pci");
+}
+
+/* Whether bdf is an Intel display device (vfio-pci's IGD support). */
+static inline int vfu_intel_display(const char *bdf)
+{
+	char path[128], v[32], class[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
+	if (read_sysfs(path, v, sizeof(v)))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", bdf);
+	if (read_sysfs(path, class, sizeof(class)))
+		return 0;
+	return !strcmp(v, "0x8086") && !strncmp(class, "0x03", 4);
+}
+
 /* bdf's config space as sysfs has it (4096 bytes for root); the length. */
 static inline int vfu_read_config(const char *bdf, __u8 *buf)
 {
