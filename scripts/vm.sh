@@ -208,8 +208,8 @@ if [ -n "${VM_VFU:-}" ]; then
 			sleep 0.1
 		done
 		if [ ! -S "$RUNDIR/vfu$i.sock" ]; then
-			echo "vm: vfio-user server $i (${VFU_SPECS[$i]}) did not start:" >&2
-			sed 's/^/  /' "$RUNDIR/vfu$i.log" >&2
+			echo "vm: vfio-user server $i (${VFU_SPECS[$i]}) did not start" >&2
+			VM_VFU_LOG=1
 			exit 125
 		fi
 	done
