@@ -13,6 +13,8 @@
  *   reaches exactly what the IOAS maps at the IOVA (QEMU sends the model
  *   the DMA maps of the guest IOMMU's domain), and a DMA to an IOVA that is
  *   not mapped, or no longer, faults in the device's status register.
+ * - multifunction_groups: functions share an IOMMU group unless ACS
+ *   isolates them.
  * - dump_config: a device presenting a captured config space shows the
  *   guest the dump's bytes, except the fields listed in dump_rules.
  *
@@ -98,7 +100,7 @@ TEST(config_pasid)
 		EXPECT_EQ(EXP_DEVCAP2_EE_PREFIX, cfg32(c, exp + 0x24) & EXP_DEVCAP2_EE_PREFIX);
 		EXPECT_EQ(d->ats, !!vfu_ext_cap(c, PCI_EXT_ID_ATS));
 		EXPECT_EQ(d->pri, !!vfu_ext_cap(c, PCI_EXT_ID_PRI));
-		EXPECT_EQ(d->acs, !!vfu_ext_cap(c, PCI_EXT_ID_ACS));
+		EXPECT_EQ(!!d->acs, !!vfu_ext_cap(c, PCI_EXT_ID_ACS));
 
 		pasid = vfu_ext_cap(c, PCI_EXT_ID_PASID);
 		if (!d->pasid_width) {
@@ -126,12 +128,41 @@ TEST(config_pasid)
 		 * Upstream Forwarding on the whole path).
 		 */
 		if (iommu_vendor() == IOMMU_VTD)
-			EXPECT_EQ(d->acs || !(d->multifunction || d->func), pctl & 1);
+			EXPECT_EQ(vfu_pasid_allowed(d), pctl & 1);
 		if (pctl & 1)
 			lspci_pasid(_metadata, d);
 	}
 	if (!seen)
 		SKIP(return, "only captured config spaces here");
+}
+
+/*
+ * The functions of a multi-function device share an IOMMU group unless
+ * ACS isolates them: a function without ACS isolation joins a sibling
+ * that has none either (get_pci_function_alias_group()).
+ */
+TEST(multifunction_groups)
+{
+	struct vfu_dev devs[VFU_MAX];
+	int n, i, j, gi, gj, seen = 0;
+
+	n = vfu_devices(devs, VFU_MAX);
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n && devs[j].port == devs[i].port; j++) {
+			ASSERT_NE(0, devs[i].bdf[0]);
+			ASSERT_NE(0, devs[j].bdf[0]);
+			gi = iommu_group_of(devs[i].bdf);
+			gj = iommu_group_of(devs[j].bdf);
+			TH_LOG("%s (%s): group %d; %s (%s): group %d", devs[i].bdf, devs[i].spec,
+			       gi, devs[j].bdf, devs[j].spec, gj);
+			ASSERT_LE(0, gi);
+			ASSERT_LE(0, gj);
+			EXPECT_EQ(!vfu_isolated(&devs[i]) && !vfu_isolated(&devs[j]), gi == gj);
+			seen++;
+		}
+	}
+	if (!seen)
+		SKIP(return, "no multi-function device (boot with VM_VFU='...;func=1,...')");
 }
 
 /*

@@ -61,7 +61,9 @@ struct vfu_dev {
 	int func;
 	int multifunction;	/* function 0 with more functions after it */
 	int pasid_width;	/* 0: no PASID capability */
-	int exec, priv, ats, pri, acs;
+	int exec, priv, ats, pri;
+	int acs;		/* the ACS capability bits, 0 without ACS */
+	int acs_ro;		/* ACS control bits that cannot be enabled */
 	int pasid_at;		/* 0: the model's default offset */
 	char dump[256];		/* the dump's path, or empty */
 	char bdf[BDF_LEN];	/* in the guest, or empty if not found */
@@ -96,7 +98,9 @@ static inline void vfu_parse(struct vfu_dev *d, const char *spec)
 		else if (!strcmp(item, "pri"))
 			d->pri = 1;
 		else if (!strcmp(item, "acs"))
-			d->acs = 1;
+			d->acs = val ? vfu_num(val) : 0x1d;
+		else if (!strcmp(item, "acs-ro") && val)
+			d->acs_ro = vfu_num(val);
 		else if (!strcmp(item, "func") && val)
 			d->func = vfu_num(val);
 		else if (!strcmp(item, "pasid-at") && val)
@@ -106,6 +110,36 @@ static inline void vfu_parse(struct vfu_dev *d, const char *spec)
 				 strchr(val, '/') || !dir ? "" : dir,
 				 strchr(val, '/') || !dir ? "" : "/", val);
 	}
+}
+
+#define ACS_SV 0x01
+#define ACS_RR 0x04
+#define ACS_CR 0x08
+#define ACS_UF 0x10
+
+/*
+ * Whether Linux finds the ACS flags enabled on d (pci_acs_enabled()): a
+ * function of a multi-function device needs an ACS capability, in which
+ * the flags it advertises are enabled (Linux enables SV, RR, CR and UF)
+ * and the ones it does not are taken as hard-wired on.
+ */
+static inline int vfu_acs_enabled(const struct vfu_dev *d, int flags)
+{
+	if (!d->multifunction && !d->func)
+		return 1;
+	return d->acs && !(flags & d->acs & d->acs_ro);
+}
+
+/* Whether pci_enable_pasid() lets the IOMMU driver enable PASID on d. */
+static inline int vfu_pasid_allowed(const struct vfu_dev *d)
+{
+	return vfu_acs_enabled(d, ACS_RR | ACS_UF);
+}
+
+/* Whether d gets an IOMMU group apart from its sibling functions. */
+static inline int vfu_isolated(const struct vfu_dev *d)
+{
+	return vfu_acs_enabled(d, ACS_SV | ACS_RR | ACS_CR | ACS_UF);
 }
 
 /* The guest address of the function behind root port slot, or -1. */

@@ -67,9 +67,6 @@ const ATS_SIZE: u16 = 0x08;
 const PRI_SIZE: u16 = 0x10;
 const PASID_SIZE: u16 = 0x08;
 const ACS_SIZE: u16 = 0x08;
-/// Source Validation, Request Redirect, Completion Redirect, Upstream
-/// Forwarding: what Linux enables and checks.
-const ACS_FLAGS: u32 = 0x001d;
 
 /// One BAR: its type bits (the low bits of the register) and its size; a
 /// size of 0 is no BAR.
@@ -386,7 +383,7 @@ pub(crate) fn model(o: &Options) -> Result<ConfigSpace, String> {
     if o.pri {
         ext.push((EXT_PRI, o.pri_at.unwrap_or(0x110), PRI_SIZE));
     }
-    if o.acs {
+    if o.acs.is_some() {
         ext.push((EXT_ACS, o.acs_at.unwrap_or(0x130), ACS_SIZE));
     }
     if o.pasid_width > 0 {
@@ -438,8 +435,9 @@ pub(crate) fn model(o: &Options) -> Result<ConfigSpace, String> {
                 pri_masks(&mut c, at);
             }
             EXT_ACS => {
-                c.set(at + 4, 2, ACS_FLAGS);
-                c.mask(at + 6, 2, ACS_FLAGS, 0);
+                let cap = u32::from(o.acs.unwrap_or(0));
+                c.set(at + 4, 2, cap);
+                c.mask(at + 6, 2, cap & !u32::from(o.acs_ro), 0);
             }
             _ => {
                 let cap = u32::from(o.pasid_exec) << 1
@@ -625,5 +623,20 @@ mod tests {
         assert_eq!(c.ext_caps(), vec![(0x100, 0), (0xff8, EXT_PASID)]);
         assert!(model(&opts("pasid=8,pasid-at=0xffc")).is_err());
         assert!(model(&opts("pasid=8,ats,pasid-at=0x104")).is_err());
+    }
+
+    #[test]
+    fn model_acs() {
+        let Ok(mut c) = model(&opts("acs=0x5,acs-ro=0x1")) else {
+            panic!("model")
+        };
+        assert_eq!(c.ext_caps(), vec![(0x100, 0), (0x130, EXT_ACS)]);
+        assert_eq!(c.get(0x134, 2), 0x5);
+        assert!(c.write(0x136, &[0xff, 0xff]).is_ok());
+        assert_eq!(c.get(0x136, 2), 0x4);
+        let Ok(c) = model(&opts("acs")) else {
+            panic!("model")
+        };
+        assert_eq!(c.get(0x134, 2), 0x1d);
     }
 }

@@ -22,11 +22,15 @@ pub(crate) struct Options {
     pub(crate) pasid_priv: bool,
     pub(crate) ats: bool,
     pub(crate) pri: bool,
-    /// An ACS capability (Source Validation, Request Redirect, Completion
-    /// Redirect, Upstream Forwarding). Linux enables PASID on a function of
-    /// a multi-function device only when the function has ACS, which also
-    /// puts the functions in IOMMU groups of their own.
-    pub(crate) acs: bool,
+    /// An ACS capability advertising these bits (`acs` alone: Source
+    /// Validation, Request Redirect, Completion Redirect, Upstream
+    /// Forwarding). Linux enables PASID on a function of a multi-function
+    /// device only when the function has ACS.
+    pub(crate) acs: Option<u16>,
+    /// ACS control bits that stay 0 whatever is written: Linux treats a
+    /// function whose advertised SV/RR/CR/UF are not all enabled as not
+    /// isolated, and groups it with its sibling functions.
+    pub(crate) acs_ro: u16,
     /// Where the extended capabilities go (defaults below).
     pub(crate) pasid_at: Option<u16>,
     pub(crate) ats_at: Option<u16>,
@@ -61,7 +65,8 @@ impl Default for Options {
             pasid_priv: false,
             ats: false,
             pri: false,
-            acs: false,
+            acs: None,
+            acs_ro: 0,
             pasid_at: None,
             ats_at: None,
             pri_at: None,
@@ -81,7 +86,8 @@ usage: vfio-user-device --socket PATH [options] [--spec KEY[=VALUE],...]
   --vendor ID --device ID --class CODE --revision N   identity (hex with 0x)
   --pasid-width N (or --pasid N)  a PASID capability with Max PASID Width N (1-20)
   --exec --priv                   its Execute and Privileged Mode bits
-  --ats --pri --acs               ATS, PRI and ACS extended capabilities
+  --ats --pri --acs[=BITS]        ATS, PRI and ACS extended capabilities
+  --acs-ro BITS                   ACS control bits that cannot be enabled
   --pasid-at OFF --ats-at OFF --pri-at OFF --acs-at OFF   their offsets
   --func N --multifunction        function number; header type bit 7
   --dump FILE [--dump-dir DIR]    present an lspci -xxxx dump instead
@@ -104,6 +110,7 @@ const VALUE_KEYS: &[&str] = &[
     "ats-at",
     "pri-at",
     "acs-at",
+    "acs-ro",
     "func",
     "dump",
     "dump-dir",
@@ -158,13 +165,19 @@ impl Options {
             "priv" => self.pasid_priv = true,
             "ats" => self.ats = true,
             "pri" => self.pri = true,
-            "acs" => self.acs = true,
+            "acs" => {
+                self.acs = Some(match value {
+                    Some(v) => number(key, v, 0x7f)? as u16,
+                    None => 0x1d,
+                })
+            }
+            "acs-ro" => self.acs_ro = number(key, val()?, 0x7f)? as u16,
             "multifunction" => self.multifunction = true,
             "print-config" => self.print_config = true,
             "verbose" => self.verbose = true,
             _ => return Err(format!("unknown option {key}\n{USAGE}")),
         }
-        if value.is_some() && !VALUE_KEYS.contains(&key) {
+        if value.is_some() && !VALUE_KEYS.contains(&key) && key != "acs" {
             return Err(format!("{key} takes no value"));
         }
         Ok(())
