@@ -250,7 +250,7 @@ TEST(dump_config)
 {
 	struct vfu_dev devs[VFU_MAX];
 	__u8 c[CFG_SIZE], d[CFG_SIZE];
-	int n, i, off, covered, bad, allowed, seen = 0;
+	int n, i, off, covered, bad, allowed, pasid, exp, seen = 0;
 
 	n = vfu_devices(devs, VFU_MAX);
 	for (i = 0; i < n; i++) {
@@ -284,6 +284,16 @@ TEST(dump_config)
 		TH_LOG("%s: %s: %d bytes compared, %d differ as listed, %d otherwise",
 		       dev->bdf, dev->dump, CFG_SIZE, allowed, bad);
 		EXPECT_EQ(0, bad);
+		/* With PASID, the End-End TLP Prefix bit the model forces. */
+		pasid = vfu_ext_cap(c, PCI_EXT_ID_PASID);
+		exp = vfu_std_cap(c, PCI_ID_EXP);
+		if (pasid && exp) {
+			__u32 devcap2 = cfg32(c, exp + 0x24);
+
+			TH_LOG("%s: PASID at %#x, PASIDCap %04x, PASIDCtl %04x, DevCap2 %08x",
+			       dev->bdf, pasid, cfg16(c, pasid + 4), cfg16(c, pasid + 6), devcap2);
+			EXPECT_EQ(EXP_DEVCAP2_EE_PREFIX, devcap2 & EXP_DEVCAP2_EE_PREFIX);
+		}
 	}
 	if (!seen)
 		SKIP(return, "no captured config space (boot with VM_VFU='dump=...')");
