@@ -39,6 +39,15 @@ CARGO_HOME=$CARGO_HOME_DEPS cargo build --quiet --release --offline --locked \
 install -m 0755 "$CACHE/cargo-target/release/iommufd_rs_rust_vmm" \
 	"$OUT/selftests/iommufd_rs/iommufd_rs_rust_vmm"
 
+# The vfio-user device model that scripts/vm.sh runs on the host (VM_VFU),
+# from the crates scripts/setup.sh fetched.
+mkdir -p "$OUT/tools"
+CARGO_HOME=$CARGO_HOME_DEPS cargo build --quiet --release --offline --locked \
+	--manifest-path "$VFIO_USER_DEVICE/Cargo.toml" \
+	--target-dir "$CACHE/cargo-target"
+install -m 0755 "$CACHE/cargo-target/release/vfio-user-device" \
+	"$OUT/tools/vfio-user-device"
+
 # Upstream's selftest, built from the kernel tree without writing into it.
 make -s -C "$SRC/tools/testing/selftests/iommu" OUTPUT="$OUT/upstream/iommu" \
 	KHDR_INCLUDES="$KHDR" CC=gcc "$OUT/upstream/iommu/iommufd" \

@@ -25,6 +25,9 @@ KMAKE_ARGS=(LLVM=-19 "RUSTC=$RUSTC" "BINDGEN=$BINDGEN")
 # into this CARGO_HOME, then built offline.
 RUST_VMM_CLIENT=$REPO/selftests/iommufd_rs/rust-vmm-client
 CARGO_HOME_DEPS=$CACHE/cargo-home
+# The vfio-user device model scripts/vm.sh runs on the host (VM_VFU): its
+# crates come from the same CARGO_HOME, fetched the same way.
+VFIO_USER_DEVICE=$REPO/tools/vfio-user-device
 
 die() {
 	echo "$(basename "$0"): $*" >&2

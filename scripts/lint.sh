@@ -11,7 +11,8 @@
 #                    stack frame or more
 #   c-werror         the C selftests and samples built with -Wall -Werror
 #   selftests-clippy cargo clippy on the Rust selftests (with the rust-vmm
-#                    client) and the host unit tests, warnings denied
+#                    client), the vfio-user device model and the host unit
+#                    tests, warnings denied
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -19,7 +20,7 @@ cd "$REPO"
 STEPS="clippy rustfmt checkpatch stack-frames c-werror selftests-clippy"
 [ "${1:-}" != --list ] || { echo "$STEPS"; exit 0; }
 
-rust_sources() { git ls-files -co --exclude-standard 'rust/*.rs' 'selftests/**/*.rs'; }
+rust_sources() { git ls-files -co --exclude-standard 'rust/*.rs' 'selftests/**/*.rs' 'tools/**/*.rs'; }
 c_sources() { git ls-files -co --exclude-standard '*.c' '*.h'; }
 
 case "${1:-all}" in
@@ -62,6 +63,9 @@ selftests-clippy)
 		--target-dir "$CACHE/cargo-target" -- -D warnings &&
 		CARGO_HOME=$CARGO_HOME_DEPS cargo clippy --quiet --offline --locked \
 			--release --manifest-path "$RUST_VMM_CLIENT/Cargo.toml" \
+			--target-dir "$CACHE/cargo-target" -- -D warnings &&
+		CARGO_HOME=$CARGO_HOME_DEPS cargo clippy --quiet --offline --locked \
+			--release --tests --manifest-path "$VFIO_USER_DEVICE/Cargo.toml" \
 			--target-dir "$CACHE/cargo-target" -- -D warnings &&
 		cargo clippy --quiet --offline --tests \
 			--manifest-path rust/host/Cargo.toml \

@@ -96,13 +96,16 @@ fi
 # QEMU 11.1 for the test VM, in its own trixie root in the cache.
 "$(dirname "$0")/qemu-root.sh"
 
-# The crates of the rust-vmm client test, once per Cargo.lock: later builds
-# are --offline, so no later run asks crates.io for anything.
+# The crates of the rust-vmm client test and of the vfio-user device model,
+# once per Cargo.lock: later builds are --offline, so no later run asks
+# crates.io for anything.
 . "$(dirname "$0")/lib.sh"
-stamp=$CARGO_HOME_DEPS/fetched-$(sha256sum "$RUST_VMM_CLIENT/Cargo.lock" | cut -c1-16)
-if [ ! -e "$stamp" ]; then
-	log "fetching the crates of $(basename "$RUST_VMM_CLIENT") into $CARGO_HOME_DEPS"
-	CARGO_HOME=$CARGO_HOME_DEPS cargo fetch --quiet --locked \
-		--manifest-path "$RUST_VMM_CLIENT/Cargo.toml"
-	touch "$stamp"
-fi
+for crate in "$RUST_VMM_CLIENT" "$VFIO_USER_DEVICE"; do
+	stamp=$CARGO_HOME_DEPS/fetched-$(sha256sum "$crate/Cargo.lock" | cut -c1-16)
+	if [ ! -e "$stamp" ]; then
+		log "fetching the crates of $(basename "$crate") into $CARGO_HOME_DEPS"
+		CARGO_HOME=$CARGO_HOME_DEPS cargo fetch --quiet --locked \
+			--manifest-path "$crate/Cargo.toml"
+		touch "$stamp"
+	fi
+done

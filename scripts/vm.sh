@@ -19,6 +19,23 @@
 # guest a scalable-mode VT-d with 20-bit PASIDs, VM_IOMMU=amd an AMD-Vi with
 # DMA remapping (and, as QEMU's AMD-Vi has no southbridge IOAPIC for the
 # kernel, no interrupt remapping). QEMU is the 11.1 of scripts/qemu-root.sh.
+#
+# VM_VFU='spec;spec;...' adds one device of the vfio-user device model
+# (tools/vfio-user-device, built by make tests) per spec: a server process
+# per device and boot, its socket in the run directory, a
+# `-device vfio-user-pci` for it (in JSON: its socket is a QAPI struct), guest RAM as a shared memfd (so that DMA
+# maps carry fds) and interrupt remapping as with VM_EDU (but no snoop
+# control, which QEMU refuses with VFIO devices). A spec is the
+# server's options without dashes, comma-separated, e.g.
+#   VM_VFU='pasid=20,exec,priv,ats,pri;func=1,pasid=8;dump=intel-dsa-accel.lspci'
+# (a bare dump name is looked up in tools/vfio-user-device/dumps). A spec
+# without func= (or func=0) gets a pcie-root-port of its own, the k-th such
+# at slot 0x10+k of pcie.0; one with func=N goes on the previous spec's root
+# port as function N, and function 0 is then made multi-function. The
+# servers stop when QEMU closes their connection and are killed if they
+# have not; a server that fails has its log printed (VM_VFU_LOG=1 prints
+# every server's log). The guest sees the specs as IOMMUFD_RS_VFU and the
+# dump directory as IOMMUFD_RS_VFU_DUMPS (selftests/iommufd_rs/iommufd_rs_vfu.h).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -48,14 +65,48 @@ if [ ! -e "$INITRD" ]; then
 	rm -rf "$staging"
 fi
 
+VFU_BIN=$REPO/build/tools/vfio-user-device
+VFU_DUMPS=$REPO/tools/vfio-user-device/dumps
+if [ -n "${VM_VFU:-}" ] && [ ! -x "$VFU_BIN" ]; then
+	die "no $VFU_BIN (run make tests)"
+fi
+
 RUNDIR=$(mktemp -d "$VMDIR/run.XXXXXX")
-trap 'rm -rf "$RUNDIR"' EXIT
+VFU_PIDS=()
+VFU_SPECS=()
+# The vfio-user servers: killed if still running, their logs shown when
+# they failed (or always with VM_VFU_LOG=1).
+vfu_stop() {
+	local i pid st
+	for i in "${!VFU_PIDS[@]}"; do
+		pid=${VFU_PIDS[$i]}
+		[ -n "$pid" ] || continue
+		# A server ends when QEMU closes its connection; give it a moment.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null
+		fi
+		st=0
+		wait "$pid" 2>/dev/null || st=$?
+		VFU_PIDS[$i]=
+		if [ "$st" -ne 0 ] && [ "$st" -ne 143 ] || [ "${VM_VFU_LOG:-0}" = 1 ]; then
+			echo "vm: vfio-user server $i (${VFU_SPECS[$i]}) exit $st, its log:" >&2
+			sed 's/^/  /' "$RUNDIR/vfu$i.log" >&2
+		fi
+	done
+}
+trap 'vfu_stop; rm -rf "$RUNDIR"' EXIT
 {
 	echo "cd $(printf '%q' "$PWD") || exit 1"
 	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	echo "export HOME=/tmp TERM=dumb LANG=C.UTF-8"
 	echo "export IOMMUFD_IMPL=${IOMMUFD_IMPL:-rust} IOMMUFD_RS_KBUILD=$(printf '%q' "$KBUILD")"
 	echo "export IOMMUFD_RS_CACHE=$(printf '%q' "$CACHE")"
+	echo "export IOMMUFD_RS_VFU=$(printf '%q' "${VM_VFU:-}")"
+	echo "export IOMMUFD_RS_VFU_DUMPS=$(printf '%q' "$VFU_DUMPS")"
 	printf '%s\n' "$CMD"
 } >"$RUNDIR/run.sh"
 
@@ -77,8 +128,12 @@ machine=q35,accel=$accel
 case "${VM_IOMMU:-intel}" in
 intel)
 	iommu=intel-iommu,scalable-mode=on,pasid-bits=20,caching-mode=on
-	if [ "${VM_EDU:-0}" != 0 ]; then
-		iommu+=,intremap=on,snoop-control=on
+	if [ "${VM_EDU:-0}" != 0 ] || [ -n "${VM_VFU:-}" ]; then
+		iommu+=,intremap=on
+	fi
+	# QEMU refuses snoop control with VFIO devices (vfio-user's too).
+	if [ "${VM_EDU:-0}" != 0 ] && [ -z "${VM_VFU:-}" ]; then
+		iommu+=,snoop-control=on
 	fi
 	;;
 intel-legacy)
@@ -100,6 +155,65 @@ group)
 	;;
 *) die "VM_EDU must be 0, 1 or group" ;;
 esac
+
+# The func= of a VM_VFU spec, 0 without one.
+vfu_func() {
+	local item f=0
+	local IFS=,
+	for item in $1; do
+		case "$item" in
+		func=[0-7]) f=${item#func=} ;;
+		func=*) die "VM_VFU: bad $item in '$1'" ;;
+		esac
+	done
+	echo "$f"
+}
+
+if [ -n "${VM_VFU:-}" ]; then
+	machine+=,memory-backend=vmmem
+	extra+=(-object "memory-backend-memfd,id=vmmem,size=${VM_MEM:-2G},share=on")
+	IFS=';' read -ra VFU_SPECS <<<"$VM_VFU"
+	port=-1
+	for i in "${!VFU_SPECS[@]}"; do
+		spec=${VFU_SPECS[$i]}
+		[ -n "$spec" ] || die "VM_VFU: an empty spec in '$VM_VFU'"
+		func=$(vfu_func "$spec")
+		args=(--socket "$RUNDIR/vfu$i.sock" --dump-dir "$VFU_DUMPS" --spec "$spec")
+		# The socket is a QAPI struct: -device takes it in JSON only.
+		dev="{\"driver\":\"vfio-user-pci\",\"socket\":{\"type\":\"unix\",\"path\":\"$RUNDIR/vfu$i.sock\"}"
+		if [ "$func" = 0 ]; then
+			port=$((port + 1))
+			[ $port -lt 8 ] || die "VM_VFU: at most 8 root ports (slots 0x10-0x17)"
+			rp=pcie-root-port,id=vfurp$port,bus=pcie.0,chassis=$((20 + port))
+			extra+=(-device "$rp,addr=$(printf 0x%x $((0x10 + port)))")
+			next=${VFU_SPECS[$((i + 1))]:-}
+			if [ -n "$next" ] && [ "$(vfu_func "$next")" != 0 ]; then
+				args+=(--multifunction)
+				dev+=",\"multifunction\":true"
+			fi
+		elif [ $port -lt 0 ]; then
+			die "VM_VFU: function $func of '$spec' has no function 0 before it"
+		fi
+		dev+=",\"bus\":\"vfurp$port\",\"addr\":\"0.$func\"}"
+		[ ${#RUNDIR} -lt 90 ] || die "VM_VFU: the socket path under $RUNDIR is too long"
+		"$VFU_BIN" "${args[@]}" </dev/null >"$RUNDIR/vfu$i.log" 2>&1 &
+		VFU_PIDS[$i]=$!
+		extra+=(-device "$dev")
+	done
+	# QEMU connects while it realizes the devices: wait for the sockets.
+	for i in "${!VFU_SPECS[@]}"; do
+		for _ in $(seq 100); do
+			[ ! -S "$RUNDIR/vfu$i.sock" ] || break
+			kill -0 "${VFU_PIDS[$i]}" 2>/dev/null || break
+			sleep 0.1
+		done
+		if [ ! -S "$RUNDIR/vfu$i.sock" ]; then
+			echo "vm: vfio-user server $i (${VFU_SPECS[$i]}) did not start" >&2
+			VM_VFU_LOG=1
+			exit 125
+		fi
+	done
+fi
 qemu_argv
 
 LOG=$RUNDIR/console.log
