@@ -162,7 +162,7 @@ impl DmaSpace {
             );
         }
         // A new map replaces whatever it overlaps.
-        self.unmap(iova, size);
+        self.remove(iova, size);
         self.entries.insert(
             iova,
             Entry {
@@ -176,14 +176,22 @@ impl DmaSpace {
         Ok(())
     }
 
-    /// Removes [iova, iova + size), splitting ranges it cuts.
+    /// The client's unmap of [iova, iova + size).
     pub(crate) fn unmap(&mut self, iova: u64, size: u64) {
+        if self.verbose && size > 0 {
+            eprintln!(
+                "vfio-user-device: unmap {iova:#x}-{:#x}",
+                iova.saturating_add(size - 1)
+            );
+        }
+        self.remove(iova, size);
+    }
+
+    /// Removes [iova, iova + size), splitting ranges it cuts.
+    fn remove(&mut self, iova: u64, size: u64) {
         let end = iova.saturating_add(size);
         if size == 0 {
             return;
-        }
-        if self.verbose {
-            eprintln!("vfio-user-device: unmap {iova:#x}-{:#x}", end - 1);
         }
         let hit: Vec<u64> = self
             .entries
