@@ -32,23 +32,33 @@ for l in $(scripts/lint.sh --list); do
 	record "lint:$l" $?
 done
 
-# The module's kernel-independent logic, unit tested on the host.
-host_log=$(mktemp)
-cargo test --offline --manifest-path rust/host/Cargo.toml \
-	--target-dir "$CACHE/cargo-target" >"$host_log" 2>&1
-host_rc=$?
-host_p=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$host_log" | head -n 1)
-host_f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$host_log" | head -n 1)
-if [ -z "$host_p" ] || [ "$host_rc" -ne 0 ] && [ "${host_f:-0}" -eq 0 ]; then
-	cat "$host_log"
-	record "host unit tests build and run" 1
-else
-	pass=$((pass + host_p))
-	fail=$((fail + host_f))
-	echo "check: host unit tests: $host_p passed, $host_f failed" >>"$RESULTS"
-	[ "$host_f" -eq 0 ] || grep -E '^test .* FAILED|panicked' "$host_log"
-fi
-rm -f "$host_log"
+# The module's kernel-independent logic, and the vfio-user device model,
+# unit tested on the host.
+host_tests() { # label, then cargo's arguments
+	local label=$1 log rc p f
+	shift
+	log=$(mktemp)
+	cargo test --offline --target-dir "$CACHE/cargo-target" "$@" >"$log" 2>&1
+	rc=$?
+	# Summed over the test binaries cargo ran.
+	p=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$log" |
+		awk '{ s += $1; n++ } END { if (n) print s }')
+	f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$log" |
+		awk '{ s += $1; n++ } END { if (n) print s }')
+	if [ -z "$p" ] || [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+		cat "$log"
+		record "$label build and run" 1
+	else
+		pass=$((pass + p))
+		fail=$((fail + f))
+		echo "check: $label: $p passed, $f failed" >>"$RESULTS"
+		[ "$f" -eq 0 ] || grep -E '^test .* FAILED|panicked' "$log"
+	fi
+	rm -f "$log"
+}
+host_tests "host unit tests" --manifest-path rust/host/Cargo.toml
+CARGO_HOME=$CARGO_HOME_DEPS host_tests "vfio-user device model unit tests" --locked \
+	--manifest-path tools/vfio-user-device/Cargo.toml
 
 # The runner itself: a status goes through, and a kernel warning fails a run.
 # These boots do nothing, so a short time limit: a hung VM must not eat the
@@ -147,6 +157,17 @@ count_results() {
 	done < <(grep -E '^(RESULT|INFO) ' "$1")
 }
 
+# The vfio-user functions (tools/vfio-user-device) of the PASID boots: one
+# with PASID, EXEC, PRIV, ATS and PRI alone in its IOMMU group; a
+# multi-function device whose PASID function 0 and non-PASID function 1
+# share a group; a PASID capability in the last dword of config space; two
+# captured config spaces of real devices (a crowded CXL accelerator, a NIC).
+VFU_VTD='pasid=16,exec,priv,ats,pri;pasid=20,acs=1,acs-ro=1;func=1,acs=1,acs-ro=1'
+VFU_AMD=$VFU_VTD
+VFU_VTD+=';pasid=5,priv,pasid-at=0xff8;dump=intel-cxl-accel.lspci;dump=intel-82576-nic.lspci'
+# There, a PASID test that finds no such function fails rather than skips.
+NEED_PASID='export IOMMUFD_RS_NEED_PASID_DEV=1;'
+
 # One boot, its output to $LOGS/<impl>.log and its status to <impl>.rc.
 LOGS=$(mktemp -d)
 trap 'rm -rf "$RESULTS" "$LOGS"' EXIT
@@ -154,11 +175,25 @@ boot() {
 	local impl=$1
 	case "$impl" in
 	amd)
-		# AMD-Vi: the VFIO selftest against both modules in one boot
+		# AMD-Vi: the VFIO selftests against both modules in one boot
 		# (the clients above run on VT-d; what differs on AMD-Vi is
-		# the IOMMU driver's answers, which the selftest compares).
-		IOMMUFD_IMPL=none VM_IOMMU=amd VM_KMEMLEAK=1 VM_EDU=1 \
-			scripts/vm.sh 'scripts/vfio-each.sh --test iommufd_rs_vfio_edu amd c rust'
+		# the IOMMU driver's answers, which the selftests compare). The
+		# C module warns in GET_HW_INFO on a PASID function whose PASID
+		# the AMD driver left disabled: upstream's warning, see
+		# iommufd_rs_vfio_pasid's amd_pasid.
+		IOMMUFD_IMPL=none VM_IOMMU=amd VM_KMEMLEAK=1 VM_EDU=1 VM_VFU=$VFU_AMD \
+			VM_KNOWN_WARN=drivers/iommu/iommufd/device.c:1732 \
+			scripts/vm.sh "$NEED_PASID scripts/vfio-each.sh --test iommufd_rs_vfio_edu \
+				--test iommufd_rs_vfio_pasid amd c rust"
+		;;
+	vfu)
+		# PCIe functions of the vfio-user device model on VT-d: the
+		# model itself (config space, RID DMA through the domain),
+		# then PASID attach through vfio-pci, against C and the
+		# production variant.
+		IOMMUFD_IMPL=none VM_KMEMLEAK=1 VM_VFU=$VFU_VTD \
+			scripts/vm.sh "$NEED_PASID scripts/vfio-each.sh --test iommufd_rs_vfu \
+				--test iommufd_rs_vfio_pasid vfu c rust-prod"
 		;;
 	group)
 		# Two devices in one IOMMU group, against both modules in one
@@ -187,15 +222,15 @@ for impl in rust c; do
 	boot $impl
 	cat "$LOGS/$impl.log"
 done
-for impl in rust-prod amd group; do
+for impl in rust-prod amd group vfu; do
 	boot $impl &
 done
 wait
-for impl in rust-prod amd group; do
+for impl in rust-prod amd group vfu; do
 	cat "$LOGS/$impl.log"
 done
 
-for impl in rust c rust-prod amd group; do
+for impl in rust c rust-prod amd group vfu; do
 	log=$LOGS/$impl.log
 	vm_rc=$(cat "$LOGS/$impl.rc")
 	count_results "$log"

@@ -120,6 +120,14 @@ fi
 append="console=ttyS0 panic=-1 quiet intel_iommu=on hugepages=64 no_timer_check"
 append+=" vm.run=$RUNDIR/run.sh vm.module=$MODULE vm.repo=$REPO vm.cache=$CACHE"
 append+=" vm.kmemleak=${VM_KMEMLEAK:-0}"
+# VM_KNOWN_WARN=file:line[,file:line]: warnings of upstream's code (its
+# WARNING: line names the place) that a test provokes on purpose in the C
+# baseline; they are printed but do not fail the run. Only for C's own
+# files: nothing of ours may warn.
+case "${VM_KNOWN_WARN:-}" in
+*[[:space:]]*) die "VM_KNOWN_WARN must not contain spaces" ;;
+esac
+[ -z "${VM_KNOWN_WARN:-}" ] || append+=" vm.known_warn=$VM_KNOWN_WARN"
 case "$REPO$CACHE" in
 *[[:space:]]*) die "the repository and cache paths must not contain spaces" ;;
 esac

@@ -67,7 +67,8 @@ static inline unsigned int ext_cap(const __u8 *cfg, __u16 id)
 /*
  * The PCI addresses of up to max functions with extended capability id
  * (want 1) or without it (want 0), sorted; how many there are. Only
- * endpoints (header type 0) are counted.
+ * endpoints (header type 0) are counted. Directory order is no order: give
+ * room for all, then take the first.
  */
 static inline int find_by_ext_cap(char (*bdfs)[BDF_LEN], int max, __u16 id, int want)
 {
@@ -88,6 +89,24 @@ static inline int find_by_ext_cap(char (*bdfs)[BDF_LEN], int max, __u16 id, int 
 	}
 	closedir(d);
 	qsort(bdfs, n, BDF_LEN, bdf_cmp);
+	return n;
+}
+
+/* How many devices bdf's IOMMU group has, or -1. */
+static inline int iommu_group_size(const char *bdf)
+{
+	char path[600];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/iommu_group/devices", bdf);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
 	return n;
 }
 
