@@ -11,6 +11,7 @@
 # and the script exits with its status. The run fails if the kernel log shows
 # a warning, BUG, oops, sanitizer or lockdep report, or if the module cannot
 # be removed afterwards. VM_ACCEL=kvm opts into KVM (TCG by default).
+# VM_SMP=N gives the guest N CPUs (as many as the host has by default).
 # VM_KMEMLEAK=1 also scans for leaks after the command and fails the run on
 # any unreferenced object allocated on an iommufd path. VM_EDU=1 adds QEMU's
 # edu PCI device (a DMA engine) and turns on the IOMMU's interrupt remapping
@@ -228,7 +229,7 @@ LOG=$RUNDIR/console.log
 set +e
 timeout --foreground "${VM_TIMEOUT:-3000}" \
 	"${QEMU[@]}" \
-	-machine "$machine" -cpu max -smp "$(nproc)" -m "${VM_MEM:-2G}" \
+	-machine "$machine" -cpu max -smp "${VM_SMP:-$(nproc)}" -m "${VM_MEM:-2G}" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-device "$iommu" "${extra[@]}" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$INITRD" -append "$append" \
