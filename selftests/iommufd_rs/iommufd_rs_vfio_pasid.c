@@ -140,6 +140,9 @@ FIXTURE_SETUP(pasid_dev)
 	ASSERT_EQ(0, bind_vfio_pci(self->bdf));
 	ASSERT_EQ(0, pasid_cap_of(self->bdf, &self->cap));
 	self->debugfs = !vtd_debugfs();
+	/* Where the device is required, so is the driver's view of it. */
+	if (need_device())
+		ASSERT_TRUE(self->debugfs);
 
 	self->vfio = open_vfio_cdev(self->bdf);
 	ASSERT_LE(0, self->vfio);
@@ -480,6 +483,8 @@ TEST(mixed_group)
 	if (iommu_vendor() != IOMMU_VTD)
 		SKIP(return, "VT-d only: AMD-Vi has no PASID-capable domain here (amd_pasid)");
 	TH_LOG("group %d: %s with PASID, %s without", iommu_group_of(p), p, np);
+	if (need_device())
+		ASSERT_EQ(0, vtd_debugfs());
 	ASSERT_EQ(0, bind_vfio_pci(p));
 	ASSERT_EQ(0, bind_vfio_pci(np));
 	vp = open_vfio_cdev(p);
