@@ -73,6 +73,10 @@ false_pid=$!
 IOMMUFD_IMPL=none VM_TIMEOUT=300 scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" \
 	>"$RESULTS.warn" 2>&1 &
 warn_pid=$!
+# A known upstream warning (VM_KNOWN_WARN) lets that one pass, no other.
+IOMMUFD_IMPL=none VM_TIMEOUT=300 VM_KNOWN_WARN=drivers/iommu/iommufd/device.c:1732 \
+	scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" >"$RESULTS.known" 2>&1 &
+known_pid=$!
 wait $true_pid
 record "vm: true passes" $?
 wait $false_pid
@@ -83,7 +87,11 @@ wait $warn_pid
 warn_rc=$?
 [ $warn_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.warn"
 record "vm: a kernel WARNING fails the run" $? "exit $warn_rc"
-rm -f "$RESULTS.warn"
+wait $known_pid
+known_rc=$?
+[ $known_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.known"
+record "vm: a kernel WARNING not listed as known fails a run that lists one" $? "exit $known_rc"
+rm -f "$RESULTS.warn" "$RESULTS.known"
 
 # One boot per implementation; every TAP program reports a RESULT line.
 guest_tests() {
