@@ -7,11 +7,13 @@
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/hugetlb.h>
 #include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/shmem_fs.h>
 
 #include "iommufd_rs_glue.h"
 
@@ -116,6 +118,19 @@ long iommufd_rs_pin_file(struct file *file, loff_t offset,
 		pages[i] = folio_page(folio, in_folio / PAGE_SIZE);
 	}
 	return npages;
+}
+
+/**
+ * iommufd_rs_file_is_memfd() - whether iommufd_rs_pin_file() can pin @file
+ * @file: the file
+ *
+ * C because shmem_file() and is_file_hugepages() are inline.
+ *
+ * Return: true for a shmem or hugetlbfs file.
+ */
+bool iommufd_rs_file_is_memfd(struct file *file)
+{
+	return shmem_file(file) || is_file_hugepages(file);
 }
 
 /**

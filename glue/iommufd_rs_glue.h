@@ -22,6 +22,7 @@ int iommufd_rs_pin_user_page(struct mm_struct *mm, unsigned long addr,
 			     bool write, struct page **page);
 long iommufd_rs_pin_file(struct file *file, loff_t offset,
 			 unsigned long npages, struct page **pages);
+bool iommufd_rs_file_is_memfd(struct file *file);
 int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 			   unsigned long npages);
 

@@ -72,6 +72,7 @@ extern "C" {
         npages: usize,
         pages: *mut *mut bindings::page,
     ) -> isize;
+    fn iommufd_rs_file_is_memfd(file: *mut bindings::file) -> bool;
     #[cfg(iommufd_rs_selftest)]
     fn iommufd_rs_check_pages(uaddr: usize, pages: *mut *mut bindings::page, npages: usize) -> i32;
     fn iommufd_rs_get_current_user() -> *mut bindings::user_struct;
@@ -479,6 +480,13 @@ pub(crate) fn charge_mm(mm: &Mm, task: &Task, npages: usize, inc: bool) -> Resul
 pub(crate) fn add_pinned_vm(mm: &Mm, npages: isize) {
     // SAFETY: `mm` is live (mmgrab); the counter is atomic.
     unsafe { iommufd_rs_add_pinned_vm(mm.as_raw(), npages) }
+}
+
+/// Whether `file` is a memfd (shmem or hugetlbfs), whose pages
+/// [`PinBatch::pin_file`] can pin.
+pub(crate) fn file_is_memfd(file: &File) -> bool {
+    // SAFETY: `file` is a live, referenced file.
+    unsafe { iommufd_rs_file_is_memfd(file.as_ptr()) }
 }
 
 /// Looks up fd `fd` of the current task from an ioctl.

@@ -438,6 +438,15 @@ pub(crate) fn map_file_ioctl(
     // A negative fd is no fd: it fails like a closed one.
     let fd = u32::try_from(cmd.fd).map_err(|_| EBADF)?;
     let file = glue::fget_in_ioctl(fd)?;
+    // Only memory that can be pinned. Upstream takes any file and fails
+    // only when a domain or an access pins it; until then the area holds
+    // the file, and a file that holds this context (the iommufd itself,
+    // an access or event fd) keeps it alive for ever once userspace closes
+    // it: a leak any user of /dev/iommu could make. Refused here with the
+    // errno the pin would give.
+    if !glue::file_is_memfd(&file) {
+        return Err(EINVAL);
+    }
     cmd.iova = map_for_current(
         ictx,
         &ioas,

@@ -468,4 +468,62 @@ TEST_F(harden, walk_vs_unmap)
 	munmap(r.buf, RACE_LEN);
 }
 
+static int map_file(int fd, __u32 ioas, int mfd, __u64 iova, __u64 len)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.fd = mfd,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd) ? errno : 0;
+}
+
+/*
+ * IOMMU_IOAS_MAP_FILE of a file that is no memfd. With a domain, pinning it
+ * fails, EINVAL, in both modules. Without one, upstream takes any file and
+ * only fails once something pins it; until then the area holds the file,
+ * and if that file is the iommufd itself the context holds itself: closed,
+ * it is never freed (its memory, its pins and a module reference leak).
+ * iommufd_rs refuses such a file at once, EINVAL; the C module maps it, so
+ * here it is unmapped again before the close.
+ */
+TEST_F(harden, map_file_not_memfd)
+{
+	const char *impl = getenv("IOMMUFD_IMPL");
+	int c = impl && !strcmp(impl, "c");
+	__u32 ioas2, stdev, hwpt, idev;
+	int mfd = memfd_create("iommufd-rs-harden", 0);
+
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, PSZ));
+	/* A memfd maps, with or without a domain. */
+	EXPECT_EQ(0, map_file(self->fd, self->ioas, mfd, 0x100000, PSZ));
+
+	/* Without a domain: the iommufd's own file, and /dev/null. */
+	EXPECT_EQ(c ? 0 : EINVAL, map_file(self->fd, self->ioas, self->fd, 0x200000, PSZ));
+	if (c)
+		ASSERT_EQ(0, ioas_unmap(0x200000, PSZ, NULL));
+	{
+		int null = open("/dev/null", O_RDWR);
+
+		ASSERT_LE(0, null);
+		EXPECT_EQ(c ? 0 : EINVAL, map_file(self->fd, self->ioas, null, 0x300000, PSZ));
+		if (c)
+			ASSERT_EQ(0, ioas_unmap(0x300000, PSZ, NULL));
+		close(null);
+	}
+
+	/* With a domain (IOVAs in the mock's aperture), the pin fails. */
+	test_ioctl_ioas_alloc(&ioas2);
+	test_cmd_mock_domain_flags(ioas2, 0, &stdev, &hwpt, &idev);
+	EXPECT_EQ(0, map_file(self->fd, ioas2, mfd, 0x1100000, PSZ));
+	EXPECT_EQ(EINVAL, map_file(self->fd, ioas2, self->fd, 0x1200000, PSZ));
+	close(mfd);
+}
+
 TEST_HARNESS_MAIN
