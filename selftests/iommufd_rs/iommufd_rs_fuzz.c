@@ -52,6 +52,11 @@
 #define MEM_LEN (256 * PSZ)
 #define HUGE_LEN (2 * 1024 * 1024UL)
 #define HOLE_LEN (16 * PSZ)
+/* Where all user memory the kernel may map is; see region_map(). */
+#define REGION_LEN (16ULL << 30)
+#define USER_TOP (128ULL << 40)
+/* mmap_min_addr: nothing is ever mapped below. */
+#define MIN_MAP 65536ULL
 #define POOL_LEN 512
 #define STALE_LEN 32
 #define MAX_THREADS 64
@@ -127,6 +132,8 @@ struct fuzz {
 	unsigned int npool;
 	__u32 stale[STALE_LEN];
 	unsigned int nstale;
+	char *region;
+	size_t region_used;
 	char *buf, *mem, *huge, *hole, *ro;
 	int memfd, hugefd;
 	unsigned long done;
@@ -187,17 +194,38 @@ static bool chance(struct fthread *t, unsigned int pct)
 	return below(t, 100) < pct;
 }
 
-/* The errnos an ioctl may fail with, as calibrated on the C iommufd.ko. */
+/*
+ * The errnos a call may fail with: what the C iommufd.ko gave over runs of
+ * this fuzzer (and iommufd_rs.ko gives no other), and what its code
+ * returns on paths the fuzzer reaches rarely:
+ *
+ *   ENOENT EINVAL EFAULT E2BIG EOPNOTSUPP EOVERFLOW ENOMEM   everywhere
+ *   EBUSY     objects in use, PASIDs taken, RLIMIT mode with objects
+ *   EEXIST    IOVAs taken, vDEVICE ids, one vEVENTQ per type
+ *   EADDRINUSE  reserved IOVAs, apertures
+ *   ENOSPC    no IOVA space left
+ *   EPERM     copies and pins without the permission asked for
+ *   EMSGSIZE  IOVA_RANGES with too small an array
+ *   EBADF, EBADFD  fds that are none, or not of the right kind
+ *   EBADE     ACCESS_PAGES: pinned pages not those at uptr
+ *   EIO       MD_CHECK_REFS: a page with other refs
+ *   ENODEV    VFIO compat without an IOAS or type set, mmap (rust)
+ *   ENXIO     mmap (C), MAP_FILE without dma-buf support
+ *   ENOTTY    unknown commands, and those iommufd_rs.ko lacks
+ *             (VEVENTQ_ALLOC, HW_QUEUE_ALLOC, NOIOMMU_GET_PA)
+ *   ERANGE    HW queue ranges; EDEADLK an unmap that gives up (with a WARN)
+ *   ESPIPE    reads and writes of the event fds at an offset
+ */
 static bool sane_errno(int e, bool file_op)
 {
 	switch (e) {
-	case EPERM: case ENOENT: case EIO: case ENXIO: case E2BIG:
-	case EBADF: case EAGAIN: case ENOMEM: case EFAULT: case EBUSY:
-	case EEXIST: case ENODEV: case EINVAL: case ENOSPC: case ENOTTY:
-	case ERANGE: case EDEADLK: case EMSGSIZE: case EOPNOTSUPP:
-	case EADDRINUSE: case EOVERFLOW: case EBADFD: case EBADE:
+	case ENOENT: case EINVAL: case EFAULT: case E2BIG: case EOPNOTSUPP:
+	case EOVERFLOW: case ENOMEM: case EBUSY: case EEXIST:
+	case EADDRINUSE: case ENOSPC: case EPERM: case EMSGSIZE: case EBADF:
+	case EBADFD: case EBADE: case EIO: case ENODEV: case ENXIO:
+	case ENOTTY: case ERANGE: case EDEADLK:
 		return true;
-	case ESPIPE: case EACCES:
+	case ESPIPE:
 		return file_op;
 	}
 	return false;
@@ -221,22 +249,41 @@ static char *map_guarded(size_t len, int fd, int flags)
 	return p;
 }
 
-/* The huge page of hugefd, aligned, with PROT_NONE after; NULL if none. */
-static char *map_huge(int hugefd)
+/*
+ * The memory the kernel may map from user addresses lies in one region
+ * reserved PROT_NONE: an IOAS mapping is pinned lazily, a page at any
+ * offset (through an access), so a mapping that reached past a guard page
+ * could have the kernel write into the fuzzer's own memory. fit_len() keeps
+ * every mapping inside the region (or where no user memory can be).
+ * Buffers are placed in it 2 MiB aligned, with PROT_NONE between them.
+ */
+static char *region_map(struct fuzz *f, size_t len, int prot, int flags,
+			int fd)
 {
-	char *p = mmap(NULL, 3 * HUGE_LEN, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	char *a;
+	char *p = f->region + f->region_used;
 
-	if (p == MAP_FAILED)
+	if (f->region_used + len + HUGE_LEN > REGION_LEN)
 		return NULL;
-	a = (char *)(((uintptr_t)p + HUGE_LEN - 1) & ~(HUGE_LEN - 1));
-	if (mmap(a, HUGE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 hugefd, 0) == MAP_FAILED) {
-		munmap(p, 3 * HUGE_LEN);
+	f->region_used += (len + 2 * HUGE_LEN - 1) & ~(HUGE_LEN - 1);
+	if (mmap(p, len, prot, flags | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0),
+		 fd, 0) == MAP_FAILED)
 		return NULL;
-	}
-	return a;
+	return p;
+}
+
+/* A length for a mapping of user memory at va, kept within the region. */
+static __u64 fit_len(struct fuzz *f, __u64 va, __u64 len)
+{
+	__u64 start = (uintptr_t)f->region, end = start + REGION_LEN;
+
+	/* Wraps (EOVERFLOW), or above all user memory. */
+	if (va + len < va || va >= USER_TOP)
+		return len;
+	if (va >= start && va < end)
+		return len < end - va ? len : end - va;
+	/* NULL and the like: below the lowest address a process can map. */
+	return va < MIN_MAP && len > MIN_MAP - va ? MIN_MAP - va :
+	       va < MIN_MAP ? len : 0;
 }
 
 /* The pool of objects */
@@ -785,7 +832,10 @@ static void op_map(struct fthread *t, int op)
 					  pick_len(t),
 		.iova = pick_iova(t),
 	};
-	long ret = issue(t, IOMMU_IOAS_MAP, &s, sizeof(s));
+	long ret;
+
+	s.length = fit_len(t->f, s.user_va, s.length);
+	ret = issue(t, IOMMU_IOAS_MAP, &s, sizeof(s));
 
 	ACCOUNT(t, op, ret);
 	if (!ret)
@@ -1577,7 +1627,10 @@ static void vf_map(struct fthread *t, int op)
 		.iova = pick_iova(t),
 		.size = chance(t, 60) ? (1 + below(t, 32)) * PSZ : pick_len(t),
 	};
-	long ret = issue(t, VFIO_IOMMU_MAP_DMA, &s, sizeof(s));
+	long ret;
+
+	s.size = fit_len(t->f, s.vaddr, s.size);
+	ret = issue(t, VFIO_IOMMU_MAP_DMA, &s, sizeof(s));
 
 	ACCOUNT(t, op, ret);
 	if (!ret)
@@ -1861,26 +1914,34 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_LE(0, f->fd);
 	f->stat = calloc(ARRAY_SIZE(ops), sizeof(*f->stat));
 	ASSERT_NE(NULL, f->stat);
-	f->buf = map_guarded(BUF_LEN, -1, MAP_PRIVATE | MAP_POPULATE);
+	f->region = mmap(NULL, REGION_LEN, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, f->region);
+	/* Aligned, for the huge page. */
+	f->region_used = -(uintptr_t)f->region & (HUGE_LEN - 1);
+	f->buf = region_map(f, BUF_LEN, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_POPULATE, -1);
 	ASSERT_NE(NULL, f->buf);
 	f->memfd = memfd_create("iommufd-rs-fuzz", 0);
 	ASSERT_LE(0, f->memfd);
 	ASSERT_EQ(0, ftruncate(f->memfd, MEM_LEN));
-	f->mem = map_guarded(MEM_LEN, f->memfd, MAP_SHARED | MAP_POPULATE);
+	f->mem = region_map(f, MEM_LEN, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_POPULATE, f->memfd);
 	ASSERT_NE(NULL, f->mem);
 	/* Huge pages if the VM has them (hugepages= on its command line). */
 	f->hugefd = memfd_create("iommufd-rs-fuzz-huge", MFD_HUGETLB);
 	if (f->hugefd >= 0 && ftruncate(f->hugefd, HUGE_LEN) == 0)
-		f->huge = map_huge(f->hugefd);
+		f->huge = region_map(f, HUGE_LEN, PROT_READ | PROT_WRITE,
+				     MAP_SHARED, f->hugefd);
 	if (!f->huge && f->hugefd >= 0) {
 		close(f->hugefd);
 		f->hugefd = -1;
 	}
-	f->hole = mmap(NULL, HOLE_LEN, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, f->hole);
-	f->ro = mmap(NULL, PSZ, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, f->ro);
+	/* Left PROT_NONE. */
+	f->hole = f->region + f->region_used;
+	f->region_used += 2 * HUGE_LEN;
+	f->ro = region_map(f, PSZ, PROT_READ, MAP_PRIVATE, -1);
+	ASSERT_NE(NULL, f->ro);
 	for (i = 0; i < opt.threads; i++) {
 		struct fthread *t = &self->th[i];
 
@@ -1890,7 +1951,8 @@ FIXTURE_SETUP(fuzz)
 		t->calls = opt.calls / opt.threads +
 			   ((unsigned long)i < opt.calls % opt.threads);
 		t->arg = map_guarded(ARG_LEN, -1, MAP_PRIVATE);
-		t->data = map_guarded(DATA_LEN, -1, MAP_PRIVATE);
+		t->data = region_map(f, DATA_LEN, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE, -1);
 		t->rw = mmap(NULL, PSZ, PROT_READ,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(NULL, t->arg);
