@@ -305,6 +305,17 @@ static void pool_drop(struct fuzz *f, unsigned int i)
 		pool_stale(f, o.id);
 }
 
+/* Whether fd is in the pool already; called locked. */
+static bool pool_has_fd(struct fuzz *f, int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->npool; i++)
+		if (is_fd_kind(f->pool[i].kind) && (int)f->pool[i].id == fd)
+			return true;
+	return false;
+}
+
 static void pool_add(struct fthread *t, enum okind kind, __u32 id, __u32 aux)
 {
 	struct fuzz *f = t->f;
@@ -317,10 +328,34 @@ static void pool_add(struct fthread *t, enum okind kind, __u32 id, __u32 aux)
 				 fcntl(id, F_GETFD) < 0))
 		return;
 	pthread_mutex_lock(&f->lock);
-	if (f->npool == POOL_LEN)
-		pool_drop(f, below(t, POOL_LEN));
-	f->pool[f->npool++] = (struct obj){ kind, id, aux };
+	if (!is_fd_kind(kind) || !pool_has_fd(f, id)) {
+		if (f->npool == POOL_LEN)
+			pool_drop(f, below(t, POOL_LEN));
+		f->pool[f->npool++] = (struct obj){ kind, id, aux };
+	}
 	pthread_mutex_unlock(&f->lock);
+}
+
+/*
+ * The dma-buf fds the kernel installed without saying which: the C
+ * iommufd.ko's IOMMU_TEST_OP_DMABUF_GET returns 0, not the fd (upstream's
+ * selftest expects the fd). Each is found in /proc/self/fd and kept.
+ */
+static void adopt_dmabufs(struct fthread *t)
+{
+	char path[64], link[64];
+	ssize_t len;
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len < 0)
+			continue;
+		link[len] = 0;
+		if (!strncmp(link, "/dmabuf", 7))
+			pool_add(t, K_DMABUF, fd, 0);
+	}
 }
 
 /* An entry of the kind asked for, at random; false if there is none. */
@@ -1563,6 +1598,8 @@ static void tc_dmabuf(struct fthread *t, int op)
 	ACCOUNT(t, op, ret);
 	if (s.op == IOMMU_TEST_OP_DMABUF_GET && ret > 0)
 		pool_add(t, K_DMABUF, ret, 0);
+	else if (s.op == IOMMU_TEST_OP_DMABUF_GET && !ret)
+		adopt_dmabufs(t);
 }
 
 /* Test ops no one implements: nothing in the union may be looked at. */
@@ -1966,6 +2003,31 @@ FIXTURE_TEARDOWN(fuzz)
 {
 }
 
+/*
+ * The fds still open that the kernel made (anon inodes, dma-bufs,
+ * /dev/iommu): none once the fuzzer closed all it was given. Prints them.
+ */
+static int stray_fds(void)
+{
+	char path[64], link[256];
+	int fd, n = 0;
+	ssize_t len;
+
+	for (fd = 3; fd < 4096; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len < 0)
+			continue;
+		link[len] = 0;
+		if (strncmp(link, "anon_inode:", 11) && strncmp(link, "/dev/iommu", 10) &&
+		    strncmp(link, "/dmabuf", 7))
+			continue;
+		if (n++ < 8)
+			ksft_print_msg("fuzz: fd %d left open: %s\n", fd, link);
+	}
+	return n;
+}
+
 /* Prints what each call gave, and every errno seen. */
 static void print_stats(struct fuzz *f)
 {
@@ -2040,6 +2102,8 @@ TEST_F_TIMEOUT(fuzz, run, 600)
 	/* All closed: nothing pinned, nothing charged. */
 	pool_clear(f);
 	close(f->fd);
+	/* The kernel gave no fd it did not say it gave. */
+	EXPECT_EQ(0, stray_fds());
 	EXPECT_EQ(0, vm_pin_kb());
 	fd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, fd);
