@@ -9,6 +9,8 @@
 #   make module [IOMMUFD_RS_SELFTEST=n]  the module; =n the production variant,
 #                 without the selftest ABI and the mock, in build/prod/
 #   make bench    iommufd_rs.ko against the C iommufd.ko in one boot
+#   make fuzz     the ioctl fuzzer, 1M calls against each module
+#                 [FUZZ_SEED=N FUZZ_CALLS=N FUZZ_THREADS=N FUZZ_IMPLS='rust c']
 #
 # Everything expensive is cached in ~/.cache/iommufd-rs (IOMMUFD_RS_CACHE).
 
@@ -19,7 +21,7 @@ else
 SHELL := /bin/bash
 RUN ?= true
 
-.PHONY: all setup kernel module module-prod tests lint check run vm bench clean
+.PHONY: all setup kernel module module-prod tests lint check run vm bench fuzz clean
 
 all: module tests
 
@@ -53,6 +55,9 @@ check: module module-prod tests
 
 bench: module tests
 	@scripts/bench.sh
+
+fuzz: module tests $(if $(filter rust-prod,$(FUZZ_IMPLS)),module-prod)
+	@scripts/fuzz.sh
 
 clean:
 	rm -rf build rust/uapi_generated.rs
