@@ -9,7 +9,7 @@
 #   make module [IOMMUFD_RS_SELFTEST=n]  the module; =n the production variant,
 #                 without the selftest ABI and the mock, in build/prod/
 #   make bench    iommufd_rs.ko against the C iommufd.ko in one boot
-#   make fuzz     the ioctl fuzzer, 1M calls against each module
+#   make fuzz     the ioctl fuzzer, 1M calls against iommufd_rs.ko
 #                 [FUZZ_SEED=N FUZZ_CALLS=N FUZZ_THREADS=N FUZZ_IMPLS='rust c']
 #
 # Everything expensive is cached in ~/.cache/iommufd-rs (IOMMUFD_RS_CACHE).

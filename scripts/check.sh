@@ -134,6 +134,12 @@ guest_tests() {
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		# The in-kernel access API, through its test driver.
 		scripts/guest-access.sh $impl || rc=1
+		# A short ioctl fuzz (make fuzz runs a million calls), and 10 s
+		# of threads on shared objects. Against C one thread: with
+		# more, 7.3.4 races a mock device's destroy with a lookup.
+		scripts/guest-tap.sh $impl:iommufd_rs_fuzz build/selftests/iommufd_rs/iommufd_rs_fuzz \
+			-n 10000 $([ "$impl" = c ] && echo "-t 1 -s 1") || rc=1
+		scripts/guest-tap.sh $impl:iommufd_rs_stress build/selftests/iommufd_rs/iommufd_rs_stress || rc=1
 	EOS
 	# The VFIO clients run against C in a boot of their own (c-vfio),
 	# and against iommufd_rs in its production variant, which is what a

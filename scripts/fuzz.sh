@@ -11,7 +11,10 @@
 #   FUZZ_SEED     the seed, random by default; printed first and last
 #   FUZZ_CALLS    calls per module, 1000000 by default
 #   FUZZ_THREADS  threads on the one /dev/iommu fd, 4 by default
-#   FUZZ_IMPLS    the modules, "rust c" by default
+#   FUZZ_IMPLS    the modules, "rust" by default; "rust c" fuzzes the C
+#                 iommufd.ko after it, which 7.3.4 does not survive with
+#                 several threads (a race of a mock device's destroy with a
+#                 lookup of its id warns, leaks and can oops: upstream's)
 #   FUZZ_VM_TIMEOUT  seconds before a boot is given up, 14400 by default
 #
 # Replay one module's run: FUZZ_SEED=N FUZZ_IMPLS=rust make fuzz. With
@@ -23,7 +26,7 @@ cd "$REPO"
 SEED=${FUZZ_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
 CALLS=${FUZZ_CALLS:-1000000}
 THREADS=${FUZZ_THREADS:-4}
-IMPLS=${FUZZ_IMPLS:-rust c}
+IMPLS=${FUZZ_IMPLS:-rust}
 [[ $SEED =~ ^[0-9]+$ ]] || die "FUZZ_SEED must be a number"
 [[ $CALLS =~ ^[1-9][0-9]*$ ]] || die "FUZZ_CALLS must be a positive number"
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "FUZZ_THREADS must be a positive number"
