@@ -96,26 +96,6 @@ rm -f "$RESULTS.warn" "$RESULTS.known"
 # One boot per implementation; every TAP program reports a RESULT line.
 guest_tests() {
 	local impl=$1
-	if [ "$impl" = rust-prod ]; then
-		# The production variant: only what needs no IOMMU_TEST_CMD (of
-		# the IOAS tests, the variant without mock domains), and vfio-pci
-		# with edu DMA over it. The Rust
-		# selftest's PASID cases skip there; upstream's selftest has
-		# no case without it (its teardown checks refs through it).
-		cat <<-EOS
-			rc=0
-			scripts/guest-tap.sh $impl:iommufd_rs_uapi build/selftests/iommufd_rs/iommufd_rs_uapi || rc=1
-			scripts/guest-tap.sh $impl:iommufd_rs_uapi_rs build/selftests/iommufd_rs/iommufd_rs_uapi_rs || rc=1
-			scripts/guest-tap.sh $impl:iommufd_rs_ioas build/selftests/iommufd_rs/iommufd_rs_ioas -v no_domain || rc=1
-			scripts/guest-access.sh $impl || rc=1
-			# The kernel's vfio-pci on the edu device, with real DMA,
-			# QEMU as a client, then rust-vmm's vfio-ioctls and
-			# iommufd-ioctls.
-			scripts/vfio-edu.sh --also iommufd_rs_rust_vmm || rc=1
-			exit \$rc
-		EOS
-		return
-	fi
 	cat <<-EOS
 		rc=0
 		scripts/guest-tap.sh $impl:iommufd_rs_uapi build/selftests/iommufd_rs/iommufd_rs_uapi || rc=1
@@ -141,12 +121,37 @@ guest_tests() {
 			-n 10000 $([ "$impl" = c ] && echo "-t 1 -s 1") || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_stress build/selftests/iommufd_rs/iommufd_rs_stress || rc=1
 	EOS
-	# The VFIO clients run against C in a boot of their own (c-vfio),
-	# and against iommufd_rs in its production variant, which is what a
-	# VMM would run on (the selftest variant's VFIO paths are the same
-	# code).
+	# The VFIO clients run against C and against iommufd_rs in its
+	# production variant, which is what a VMM would run on (the selftest
+	# variant's VFIO paths are the same code), in the VT-d boot (vtd).
 	echo "exit \$rc"
 }
+# The VT-d boot's command: the VFIO tests against C and the production
+# variant in turn, then the production variant's tests that need no
+# IOMMU_TEST_CMD (of the IOAS tests, the variant without mock domains; the
+# Rust selftest's PASID cases skip there; upstream's selftest has no case
+# without it, as its teardown checks refs through it).
+prod_tests() {
+	local t=build/selftests/iommufd_rs
+	cat <<-EOS
+		rc=0
+		scripts/vfio-each.sh --also iommufd_rs_rust_vmm --also iommufd_rs_vfu \
+			--also iommufd_rs_vfio_pasid vtd c rust-prod || rc=1
+		if insmod build/prod/iommufd_rs.ko; then
+			export IOMMUFD_IMPL=rust-prod
+			scripts/guest-tap.sh rust-prod:iommufd_rs_uapi $t/iommufd_rs_uapi || rc=1
+			scripts/guest-tap.sh rust-prod:iommufd_rs_uapi_rs $t/iommufd_rs_uapi_rs || rc=1
+			scripts/guest-tap.sh rust-prod:iommufd_rs_ioas $t/iommufd_rs_ioas -v no_domain || rc=1
+			scripts/guest-access.sh rust-prod || rc=1
+			rmmod iommufd_rs || { echo "check: rmmod iommufd_rs failed"; rc=1; }
+		else
+			echo "RESULT rust-prod:insmod pass=0 fail=1 skip=0"
+			rc=1
+		fi
+		exit \$rc
+	EOS
+}
+
 # Counts the RESULT and INFO lines of a boot's log $1; the number of failed
 # tests counted goes to counted_fail.
 count_results() {
@@ -196,14 +201,17 @@ boot() {
 			scripts/vm.sh "$NEED_PASID scripts/vfio-each.sh --test iommufd_rs_vfio_edu \
 				--test iommufd_rs_vfio_pasid amd c rust"
 		;;
-	vfu)
-		# PCIe functions of the vfio-user device model on VT-d: the
-		# model itself (config space, RID DMA through the domain),
-		# then PASID attach through vfio-pci, against C and the
-		# production variant.
-		IOMMUFD_IMPL=none VM_KMEMLEAK=1 VM_VFU=$VFU_VTD \
-			scripts/vm.sh "$NEED_PASID scripts/vfio-each.sh --test iommufd_rs_vfu \
-				--test iommufd_rs_vfio_pasid vfu c rust-prod"
+	vtd)
+		# VT-d with the edu device and the vfio-user functions, against
+		# C and the production variant in turn: the kernel's vfio-pci
+		# on edu with real DMA, QEMU as a client, rust-vmm's
+		# vfio-ioctls and iommufd-ioctls, the device model itself
+		# (config space, RID DMA through the domain), PASID attach
+		# through vfio-pci. Then the production variant's tests that
+		# need no mock. (QEMU refuses VT-d snoop control with the
+		# vfio-user devices; the edu test asks the IOMMU what it has.)
+		IOMMUFD_IMPL=none VM_KMEMLEAK=1 VM_EDU=1 VM_VFU=$VFU_VTD \
+			scripts/vm.sh "$NEED_PASID $(prod_tests)"
 		;;
 	group)
 		# Two devices in one IOMMU group, against both modules in one
@@ -216,12 +224,6 @@ boot() {
 	c)
 		# The C baseline: its leaks would be upstream's, so no kmemleak.
 		IOMMUFD_IMPL=c VM_EDU=1 scripts/vm.sh "$(guest_tests c)"
-		;;
-	c-vfio)
-		# The kernel's vfio-pci on the edu device over C, with real
-		# DMA, QEMU as a client, then rust-vmm's vfio-ioctls and
-		# iommufd-ioctls: the baseline of rust-prod's.
-		IOMMUFD_IMPL=c VM_EDU=1 scripts/vm.sh 'scripts/vfio-edu.sh --also iommufd_rs_rust_vmm'
 		;;
 	*)
 		IOMMUFD_IMPL=$impl VM_KMEMLEAK=1 VM_EDU=1 scripts/vm.sh "$(guest_tests "$impl")"
@@ -237,7 +239,7 @@ boot() {
 # long two side by side, took longer in all.
 (
 	export VM_SMP=1
-	for impl in rust-prod c-vfio amd group vfu; do
+	for impl in vtd amd group; do
 		boot $impl
 	done
 ) &
@@ -246,11 +248,11 @@ for impl in rust c; do
 	boot $impl
 done
 wait $lane
-for impl in rust c rust-prod c-vfio amd group vfu; do
+for impl in rust c vtd amd group; do
 	cat "$LOGS/$impl.log"
 done
 
-for impl in rust c rust-prod c-vfio amd group vfu; do
+for impl in rust c vtd amd group; do
 	log=$LOGS/$impl.log
 	vm_rc=$(cat "$LOGS/$impl.rc")
 	count_results "$log"

@@ -6,15 +6,15 @@
 # scripts/vfio-edu.sh against it with labels "<prefix>-<impl>", and remove
 # it again, so that one boot compares them on the same emulated IOMMU.
 #
-#   scripts/vfio-each.sh [--test NAME]... prefix impl...
+#   scripts/vfio-each.sh [--test NAME]... [--also NAME]... prefix impl...
 #
-# Each --test NAME is handed to scripts/vfio-edu.sh: run those programs
-# instead.
+# Each --test NAME and --also NAME is handed to scripts/vfio-edu.sh: run
+# those programs instead of, or after, its own.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
 test=()
-while [ "${1:-}" = --test ]; do
-	test+=(--test "$2")
+while [ "${1:-}" = --test ] || [ "${1:-}" = --also ]; do
+	test+=("$1" "$2")
 	shift 2
 done
 prefix=$1
