@@ -114,12 +114,6 @@ guest_tests() {
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		# The in-kernel access API, through its test driver.
 		scripts/guest-access.sh $impl || rc=1
-		# A short ioctl fuzz (make fuzz runs a million calls), and 10 s
-		# of threads on shared objects. Against C one thread: with
-		# more, 7.3.4 races a mock device's destroy with a lookup.
-		scripts/guest-tap.sh $impl:iommufd_rs_fuzz build/selftests/iommufd_rs/iommufd_rs_fuzz \
-			-n 10000 $([ "$impl" = c ] && echo "-t 1 -s 1") || rc=1
-		scripts/guest-tap.sh $impl:iommufd_rs_stress build/selftests/iommufd_rs/iommufd_rs_stress || rc=1
 	EOS
 	# The VFIO clients run against C and against iommufd_rs in its
 	# production variant, which is what a VMM would run on (the selftest
@@ -148,6 +142,27 @@ prod_tests() {
 			echo "RESULT rust-prod:insmod pass=0 fail=1 skip=0"
 			rc=1
 		fi
+		exit \$rc
+	EOS
+}
+
+# The fuzz boot's command.
+fuzz_tests() {
+	local t=build/selftests/iommufd_rs c
+	c=$(find "$KBUILD/modroot" -name iommufd.ko | head -n 1)
+	cat <<-EOS
+		rc=0
+		for impl in c rust; do
+			if [ \$impl = c ]; then
+				ko=$c mod=iommufd args='-t 1 -s 1'
+			else
+				ko=iommufd_rs.ko mod=iommufd_rs args=
+			fi
+			insmod \$ko || { echo "RESULT \$impl:insmod pass=0 fail=1 skip=0"; rc=1; continue; }
+			scripts/guest-tap.sh \$impl:iommufd_rs_fuzz $t/iommufd_rs_fuzz -n 10000 \$args || rc=1
+			scripts/guest-tap.sh \$impl:iommufd_rs_stress $t/iommufd_rs_stress || rc=1
+			rmmod \$mod || { echo "check: rmmod \$mod failed"; rc=1; }
+		done
 		exit \$rc
 	EOS
 }
@@ -201,6 +216,13 @@ boot() {
 			scripts/vm.sh "$NEED_PASID scripts/vfio-each.sh --test iommufd_rs_vfio_edu \
 				--test iommufd_rs_vfio_pasid amd c rust"
 		;;
+	fuzz)
+		# A short ioctl fuzz (make fuzz runs a million calls), and 10 s
+		# of threads on shared objects, against each module in turn.
+		# Against C one thread: with more, 7.3.4 races a mock device's
+		# destroy with a lookup of its id.
+		IOMMUFD_IMPL=none VM_KMEMLEAK=1 scripts/vm.sh "$(fuzz_tests)"
+		;;
 	vtd)
 		# VT-d with the edu device and the vfio-user functions, against
 		# C and the production variant in turn: the kernel's vfio-pci
@@ -239,7 +261,7 @@ boot() {
 # long two side by side, took longer in all.
 (
 	export VM_SMP=1
-	for impl in vtd amd group; do
+	for impl in vtd amd group fuzz; do
 		boot $impl
 	done
 ) &
@@ -248,11 +270,11 @@ for impl in rust c; do
 	boot $impl
 done
 wait $lane
-for impl in rust c vtd amd group; do
+for impl in rust c vtd amd group fuzz; do
 	cat "$LOGS/$impl.log"
 done
 
-for impl in rust c vtd amd group; do
+for impl in rust c vtd amd group fuzz; do
 	log=$LOGS/$impl.log
 	vm_rc=$(cat "$LOGS/$impl.rc")
 	count_results "$log"
