@@ -77,21 +77,6 @@ static struct access_client_status client_status(int cfd)
 		ASSERT_EQ(0, ioctl(self->cfd, ACCESS_CLIENT_SET_REFUSE, &__n)); \
 	})
 
-static int drop_ipc_lock(void)
-{
-	cap_value_t v = CAP_IPC_LOCK;
-	cap_t caps = cap_get_proc();
-	int rc;
-
-	if (!caps)
-		return -1;
-	rc = cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
-	if (!rc)
-		rc = cap_set_proc(caps);
-	cap_free(caps);
-	return rc;
-}
-
 static void fill(char *buf, size_t len, unsigned int seed)
 {
 	size_t i;

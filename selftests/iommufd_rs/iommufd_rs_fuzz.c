@@ -1918,20 +1918,11 @@ static double now_s(void)
 }
 
 /* Pins charged for real (not waived for CAP_IPC_LOCK), within a limit. */
-static int drop_ipc_lock(void)
+static int charge_pins(void)
 {
 	struct rlimit lim = { 128 << 20, 128 << 20 };
-	cap_value_t v = CAP_IPC_LOCK;
-	cap_t caps = cap_get_proc();
-	int rc;
 
-	if (!caps)
-		return -1;
-	rc = cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
-	if (!rc)
-		rc = cap_set_proc(caps);
-	cap_free(caps);
-	return rc ?: setrlimit(RLIMIT_MEMLOCK, &lim);
+	return drop_ipc_lock() ?: setrlimit(RLIMIT_MEMLOCK, &lim);
 }
 
 FIXTURE(fuzz)
@@ -1945,7 +1936,7 @@ FIXTURE_SETUP(fuzz)
 	struct fuzz *f = &self->f;
 	int i;
 
-	ASSERT_EQ(0, drop_ipc_lock());
+	ASSERT_EQ(0, charge_pins());
 	ASSERT_EQ(0, pthread_mutex_init(&f->lock, NULL));
 	f->fd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, f->fd);

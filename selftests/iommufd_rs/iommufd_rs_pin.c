@@ -19,21 +19,6 @@
 #define LIMIT_PAGES 16
 #define NEEDS_PIN MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
 
-static int drop_ipc_lock(void)
-{
-	cap_value_t v = CAP_IPC_LOCK;
-	cap_t caps = cap_get_proc();
-	int rc;
-
-	if (!caps)
-		return -1;
-	rc = cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
-	if (!rc)
-		rc = cap_set_proc(caps);
-	cap_free(caps);
-	return rc;
-}
-
 FIXTURE(pin)
 {
 	int fd;

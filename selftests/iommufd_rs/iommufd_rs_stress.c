@@ -512,20 +512,11 @@ static void *stress_thread(void *arg)
 }
 
 /* Pins charged for real (not waived for CAP_IPC_LOCK), within a limit. */
-static int drop_ipc_lock(void)
+static int charge_pins(void)
 {
 	struct rlimit lim = { 256 << 20, 256 << 20 };
-	cap_value_t v = CAP_IPC_LOCK;
-	cap_t caps = cap_get_proc();
-	int rc;
 
-	if (!caps)
-		return -1;
-	rc = cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
-	if (!rc)
-		rc = cap_set_proc(caps);
-	cap_free(caps);
-	return rc ?: setrlimit(RLIMIT_MEMLOCK, &lim);
+	return drop_ipc_lock() ?: setrlimit(RLIMIT_MEMLOCK, &lim);
 }
 
 FIXTURE(stress)
@@ -540,7 +531,7 @@ FIXTURE_SETUP(stress)
 	struct stress *s = &self->s;
 	int i;
 
-	ASSERT_EQ(0, drop_ipc_lock());
+	ASSERT_EQ(0, charge_pins());
 	s->fd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, s->fd);
 	self->fd = s->fd;

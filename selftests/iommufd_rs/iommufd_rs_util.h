@@ -21,11 +21,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <linux/iommufd.h>
 #include "iommufd_test.h"
+
+/*
+ * Drops CAP_IPC_LOCK from the effective set, so that pins are charged to
+ * the locked-memory limit as for an unprivileged process: 0, or -1.
+ */
+static inline int drop_ipc_lock(void)
+{
+	cap_value_t v = CAP_IPC_LOCK;
+	cap_t caps = cap_get_proc();
+	int rc;
+
+	if (!caps)
+		return -1;
+	rc = cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
+	if (!rc)
+		rc = cap_set_proc(caps);
+	cap_free(caps);
+	return rc;
+}
 
 #define PSZ 4096UL
 /* The mock domain's aperture starts here; without a domain, all is allowed. */
