@@ -463,9 +463,8 @@ fn access_create(
     Ok(r)
 }
 
-/// Ends `access` and destroys its object.
+/// Destroys the object of `access`, which is shut down.
 fn access_destroy(ictx: &Ictx, access: ObjRef<Access>) {
-    access.arc().shutdown();
     let weak = access.downgrade();
     drop(access);
     // Still in use after the wait: the file's teardown takes it; it is
@@ -482,7 +481,16 @@ fn access_destroy(ictx: &Ictx, access: ObjRef<Access>) {
 /// once.
 #[no_mangle]
 unsafe extern "C" fn iommufd_rs_kapi_access_destroy(access: *mut c_void) {
-    // SAFETY: By the function's contract `access` is ours, given back once.
+    // The shutdown asks the driver's `unmap` to unpin everything, and the
+    // driver does so through this same handle: it must stay valid until no
+    // callback runs any more, which is when the shutdown returns.
+    {
+        // SAFETY: `access` is live until it is freed below.
+        let k = unsafe { kaccess_ref(access) };
+        k.access.arc().shutdown();
+    }
+    // SAFETY: By the function's contract `access` is ours, given back once;
+    // the reference above is gone, and no callback can reach it any more.
     let k = unsafe { KBox::from_raw(access.cast::<KapiAccess>()) };
     let KapiAccess {
         access,
