@@ -5,8 +5,8 @@
  * registers, and what the guest's intel-iommu driver has programmed for a
  * device and PASID, read from its debugfs (CONFIG_INTEL_IOMMU_DEBUGFS).
  *
- * Include kselftest_harness.h, iommufd_rs_util.h and iommufd_rs_edu.h
- * first.
+ * Include kselftest_harness.h, iommufd_rs_util.h, iommufd_rs_edu.h and
+ * iommufd_rs_vfu.h (config space reading) first.
  */
 #ifndef IOMMUFD_RS_PASID_DEV_H
 #define IOMMUFD_RS_PASID_DEV_H
@@ -14,55 +14,6 @@
 #include <sys/mount.h>
 
 #include <linux/pci_regs.h>
-
-#define CFG_SPACE 4096
-
-/* The whole config space of bdf as the kernel sees it: 0, or -1. */
-static inline int read_config(const char *bdf, __u8 *cfg)
-{
-	char path[600];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/config", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = pread(fd, cfg, CFG_SPACE, 0);
-	close(fd);
-	return n == CFG_SPACE ? 0 : -1;
-}
-
-static inline __u32 cfg32(const __u8 *cfg, unsigned int off)
-{
-	return cfg[off] | cfg[off + 1] << 8 | cfg[off + 2] << 16 | (__u32)cfg[off + 3] << 24;
-}
-
-static inline __u16 cfg16(const __u8 *cfg, unsigned int off)
-{
-	return cfg[off] | cfg[off + 1] << 8;
-}
-
-/* The offset of extended capability id in cfg, or 0. */
-static inline unsigned int ext_cap(const __u8 *cfg, __u16 id)
-{
-	unsigned int off = PCI_CFG_SPACE_SIZE;
-	int hops;
-
-	for (hops = 0; off && hops < 480; hops++) {
-		__u32 hdr;
-
-		if (off < PCI_CFG_SPACE_SIZE || off > CFG_SPACE - 4 || off & 3)
-			return 0;
-		hdr = cfg32(cfg, off);
-		if (!hdr || hdr == ~0U)
-			return 0;
-		if (PCI_EXT_CAP_ID(hdr) == id)
-			return off;
-		off = PCI_EXT_CAP_NEXT(hdr);
-	}
-	return 0;
-}
 
 /*
  * The PCI addresses of up to max functions with extended capability id
@@ -73,18 +24,18 @@ static inline unsigned int ext_cap(const __u8 *cfg, __u16 id)
 static inline int find_by_ext_cap(char (*bdfs)[BDF_LEN], int max, __u16 id, int want)
 {
 	DIR *d = opendir("/sys/bus/pci/devices");
-	static __u8 cfg[CFG_SPACE];
+	static __u8 cfg[CFG_SIZE];
 	struct dirent *e;
 	int n = 0;
 
 	if (!d)
 		return 0;
 	while ((e = readdir(d)) && n < max) {
-		if (e->d_name[0] == '.' || read_config(e->d_name, cfg))
+		if (e->d_name[0] == '.' || vfu_read_config(e->d_name, cfg) != CFG_SIZE)
 			continue;
 		if ((cfg[PCI_HEADER_TYPE] & 0x7f) != PCI_HEADER_TYPE_NORMAL)
 			continue;
-		if (!!ext_cap(cfg, id) == want)
+		if (!!vfu_ext_cap(cfg, id) == want)
 			snprintf(bdfs[n++], BDF_LEN, "%.63s", e->d_name);
 	}
 	closedir(d);
@@ -124,12 +75,12 @@ struct pasid_cap {
 /* 0, or -1 if bdf has no PASID capability or its config cannot be read. */
 static inline int pasid_cap_of(const char *bdf, struct pasid_cap *pc)
 {
-	static __u8 cfg[CFG_SPACE];
+	static __u8 cfg[CFG_SIZE];
 	__u16 cap;
 
-	if (read_config(bdf, cfg))
+	if (vfu_read_config(bdf, cfg) != CFG_SIZE)
 		return -1;
-	pc->off = ext_cap(cfg, PCI_EXT_CAP_ID_PASID);
+	pc->off = vfu_ext_cap(cfg, PCI_EXT_CAP_ID_PASID);
 	if (!pc->off)
 		return -1;
 	cap = cfg16(cfg, pc->off + PCI_PASID_CAP);

@@ -36,6 +36,7 @@
 #include "kselftest_harness.h"
 
 #include "iommufd_rs_edu.h"
+#include "iommufd_rs_vfu.h"
 #include "iommufd_rs_pasid_dev.h"
 
 #define PA IOMMU_HWPT_ALLOC_PASID

@@ -228,7 +228,7 @@ static inline int vfu_read_config(const char *bdf, __u8 *buf)
 	char path[128];
 	int fd, n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/config", bdf);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
