@@ -3,6 +3,7 @@
 #
 # Build the test kernel into the cache, unless a complete build for the
 # current key is already there. Prints the build directory on stdout.
+# IOMMUFD_RS_KERNEL=debug builds the debug variant (config.debug on top).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -25,13 +26,13 @@ fi
 
 mkdir -p "$OUT"
 log "configuring $OUT"
-frag=$REPO/selftests/iommufd_rs/config
+mapfile -t frags < <(kernel_frags)
 make -s -C "$SRC" O="$OUT" "${KMAKE_ARGS[@]}" allnoconfig >&2
 (cd "$OUT" && "$SRC/scripts/kconfig/merge_config.sh" -m .config \
-	"$SRC/tools/testing/selftests/iommu/config" "$frag") >/dev/null
+	"$SRC/tools/testing/selftests/iommu/config" "${frags[@]}") >/dev/null
 make -s -C "$SRC" O="$OUT" "${KMAKE_ARGS[@]}" olddefconfig >&2
 
-# Every line of our fragment must have survived: a silently dropped option
+# Every line of our fragments must have survived: a silently dropped option
 # would make the tests measure the wrong kernel.
 bad=0
 while IFS= read -r line; do
@@ -39,7 +40,7 @@ while IFS= read -r line; do
 	CONFIG_*=*) grep -qxF "$line" "$OUT/.config" || { log "lost: $line"; bad=1; } ;;
 	"# CONFIG_"*" is not set") grep -qxF "$line" "$OUT/.config" || { log "lost: $line"; bad=1; } ;;
 	esac
-done <"$frag"
+done < <(cat "${frags[@]}")
 [ "$bad" -eq 0 ] || die "the configuration fragment did not apply"
 
 make -s -C "$SRC" O="$OUT" "${KMAKE_ARGS[@]}" rustavailable >&2

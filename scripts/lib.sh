@@ -15,6 +15,16 @@ KERNEL_TARBALL=/usr/src/$KERNEL_PKG.tar.xz
 # Bump when the way the kernel is built changes in a way the key cannot see.
 KERNEL_RECIPE=1
 
+# The kernel variant: the normal test kernel (IOMMUFD_RS_KERNEL unset or
+# empty), or debug: the same plus selftests/iommufd_rs/config.debug (KASAN,
+# UBSAN, more lock debugging), with everything built against it kept apart
+# (variant_dir) so that it never clobbers the normal artifacts.
+KERNEL_VARIANT=${IOMMUFD_RS_KERNEL:-}
+case "$KERNEL_VARIANT" in
+"" | debug) ;;
+*) echo "IOMMUFD_RS_KERNEL must be empty or debug" >&2; exit 1 ;;
+esac
+
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 RUSTC=/usr/bin/rustc
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
@@ -44,13 +54,23 @@ kernel_src() {
 	echo "$CACHE/src/$KERNEL_PKG-$(kernel_pkg_version)/$KERNEL_PKG"
 }
 
+# The configuration fragments of the variant, merged in this order after
+# tools/testing/selftests/iommu/config.
+kernel_frags() {
+	echo "$REPO/selftests/iommufd_rs/config"
+	[ -z "$KERNEL_VARIANT" ] || echo "$REPO/selftests/iommufd_rs/config.$KERNEL_VARIANT"
+}
+
 # The key of a kernel build: the source package, our configuration and the
 # upstream selftest configuration merged with it, and the toolchain versions.
+# (The normal kernel's key hashes exactly what it always did.)
 kernel_key() {
 	{
 		echo "recipe $KERNEL_RECIPE"
 		echo "source $(kernel_pkg_version)"
 		cat "$REPO/selftests/iommufd_rs/config"
+		[ -z "$KERNEL_VARIANT" ] ||
+			cat "$REPO/selftests/iommufd_rs/config.$KERNEL_VARIANT"
 		"$RUSTC" --version
 		clang-19 --version | head -n 1
 		"$BINDGEN" --version
@@ -59,13 +79,32 @@ kernel_key() {
 
 # The build directory of the kernel for the current key.
 kernel_build() {
-	echo "$CACHE/kernel/$(kernel_pkg_version)-$(kernel_key)"
+	echo "$CACHE/kernel/$(kernel_pkg_version)-${KERNEL_VARIANT:+$KERNEL_VARIANT-}$(kernel_key)"
+}
+
+# Where what is built against the kernel goes: build/ for the normal kernel
+# (the selftest variant of the module in the repository itself), build/debug/
+# for the debug one (the selftest variant from a copy of the sources there).
+variant_build() {
+	echo "$REPO/build${KERNEL_VARIANT:+/$KERNEL_VARIANT}"
+}
+selftest_dir() {
+	if [ -z "$KERNEL_VARIANT" ]; then
+		echo "$REPO"
+	else
+		echo "$(variant_build)/selftest"
+	fi
+}
+# The test driver of the in-kernel access API (selftests/iommufd_rs/kmod).
+kmod_dir() {
+	echo "$(variant_build)/kmod"
 }
 
 # Where scripts/build-module.sh builds the production variant of the module
-# (IOMMUFD_RS_SELFTEST=n: no selftest ABI, no mock IOMMU).
+# (IOMMUFD_RS_SELFTEST=n: no selftest ABI, no mock IOMMU): build/prod/, or
+# build/debug/prod/.
 prod_dir() {
-	echo "$REPO/build/prod"
+	echo "$(variant_build)/prod"
 }
 
 # The module file of an iommufd implementation for the kernel build $2:
@@ -74,7 +113,7 @@ prod_dir() {
 # nothing).
 impl_module() {
 	case "$1" in
-	rust) echo "$REPO/iommufd_rs.ko" ;;
+	rust) echo "$(selftest_dir)/iommufd_rs.ko" ;;
 	rust-prod) echo "$(prod_dir)/iommufd_rs.ko" ;;
 	c) echo "$2/modroot/lib/modules/$(cat "$2/include/config/kernel.release")/kernel/drivers/iommu/iommufd/iommufd.ko" ;;
 	none) ;;
