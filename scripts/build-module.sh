@@ -9,6 +9,10 @@
 # mock IOMMU) into build/prod/iommufd_rs.ko, from a copy of the module's
 # sources, so that it never clobbers ./iommufd_rs.ko, the selftest variant
 # the test kernel (CONFIG_IOMMUFD_TEST=y) gives by default.
+#
+# IOMMUFD_RS_KERNEL=debug builds against the debug kernel, both variants
+# from copies: the selftest one in build/debug/selftest/, the production one
+# in build/debug/prod/.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -17,21 +21,26 @@ KBUILD=$(kernel_build)
 args=("${KMAKE_ARGS[@]}")
 [ "${CLIPPY:-0}" != 1 ] || args+=(CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver)
 
+# A copy of the module's sources in $1; rsync keeps the times of unchanged
+# files, so that the copy builds incrementally.
+copy_sources() {
+	mkdir -p "$1"
+	(cd "$REPO" && git ls-files -co --exclude-standard Kbuild rust glue |
+		grep -v '^rust/host/') |
+		rsync -a --files-from=- "$REPO/" "$1/"
+}
+
 variant=${IOMMUFD_RS_SELFTEST:-}
 unset IOMMUFD_RS_SELFTEST
 case "$variant" in
 n)
 	DIR=$(prod_dir)
-	mkdir -p "$DIR"
-	# Only the module's sources; rsync keeps the times of unchanged
-	# files, so that the copy builds incrementally.
-	(cd "$REPO" && git ls-files -co --exclude-standard Kbuild rust glue |
-		grep -v '^rust/host/') |
-		rsync -a --files-from=- "$REPO/" "$DIR/"
+	copy_sources "$DIR"
 	args+=(IOMMUFD_RS_SELFTEST=n)
 	;;
 '' | y)
-	DIR=$REPO
+	DIR=$(selftest_dir)
+	[ "$DIR" = "$REPO" ] || copy_sources "$DIR"
 	[ -z "$variant" ] || args+=(IOMMUFD_RS_SELFTEST=y)
 	;;
 *) die "IOMMUFD_RS_SELFTEST must be y or n" ;;

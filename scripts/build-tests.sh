@@ -4,6 +4,9 @@
 # Build the test programs the VM runs: our C selftests (kselftest harness),
 # our Rust selftests, the samples and upstream's iommufd selftest, all
 # against the uAPI headers of the test kernel. Outputs go to build/.
+# IOMMUFD_RS_KERNEL=debug builds only what depends on the kernel build, the
+# test driver kmod, into build/debug/kmod: the programs are the same (the
+# same uAPI headers) and the debug kernel runs those in build/.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,6 +14,14 @@ KBUILD=$(kernel_build)
 SRC=$(kernel_src)
 [ -e "$KBUILD/.complete" ] || die "no test kernel at $KBUILD (run make kernel)"
 OUT=$REPO/build
+
+# The test driver of the in-kernel access API, out of tree into build/kmod
+# (build/debug/kmod).
+mkdir -p "$(kmod_dir)"
+make -s -C "$KBUILD" M="$REPO/selftests/iommufd_rs/kmod" MO="$(kmod_dir)" \
+	"${KMAKE_ARGS[@]}" modules
+[ -z "$KERNEL_VARIANT" ] || exit 0
+
 KHDR="-isystem $KBUILD/usr/include"
 mkdir -p "$OUT/selftests/iommufd_rs" "$OUT/samples" "$OUT/upstream/iommu"
 
@@ -19,11 +30,6 @@ make -s -C "$REPO/selftests/iommufd_rs" LIBMK="$SRC/tools/testing/selftests/lib.
 
 make -s -C "$REPO/samples" OUTPUT="$OUT/samples" KHDR_INCLUDES="$KHDR" \
 	TEST_ABI_INCLUDES="-I$SRC/drivers/iommu/iommufd" CC=gcc
-
-# The test driver of the in-kernel access API, out of tree into build/kmod.
-mkdir -p "$OUT/kmod"
-make -s -C "$KBUILD" M="$REPO/selftests/iommufd_rs/kmod" MO="$OUT/kmod" \
-	"${KMAKE_ARGS[@]}" modules
 
 cargo build --quiet --release --offline \
 	--manifest-path "$REPO/selftests/iommufd_rs/rust/Cargo.toml" \

@@ -12,6 +12,7 @@
 # those programs instead of, or after, its own.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/scripts/lib.sh"
 test=()
 while [ "${1:-}" = --test ] || [ "${1:-}" = --also ]; do
 	test+=("$1" "$2")
@@ -22,8 +23,7 @@ shift
 rc=0
 for impl in "$@"; do
 	case "$impl" in
-	rust) ko=$repo/iommufd_rs.ko mod=iommufd_rs ;;
-	rust-prod) ko=$repo/build/prod/iommufd_rs.ko mod=iommufd_rs ;;
+	rust | rust-prod) ko=$(impl_module "$impl") mod=iommufd_rs ;;
 	c) ko=$(find "$IOMMUFD_RS_KBUILD/modroot" -name iommufd.ko | head -n 1) mod=iommufd ;;
 	*) echo "vfio-each: unknown implementation $impl"; exit 1 ;;
 	esac

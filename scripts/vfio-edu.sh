@@ -28,14 +28,14 @@ while [ $# -ge 2 ]; do
 	shift 2
 done
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/scripts/lib.sh"
 kver=$(uname -r)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/lib/modules"
 cp -r "$IOMMUFD_RS_KBUILD/modroot/lib/modules/$kver" "$root/lib/modules/"
 case "$IOMMUFD_IMPL" in
-rust) ko=$repo/iommufd_rs.ko ;;
-rust-prod) ko=$repo/build/prod/iommufd_rs.ko ;;
+rust | rust-prod) ko=$(impl_module "$IOMMUFD_IMPL") ;;
 *) ko= ;;
 esac
 if [ -n "$ko" ]; then
