@@ -11,6 +11,10 @@
 #   make bench    iommufd_rs.ko against the C iommufd.ko in one boot
 #   make fuzz     the ioctl fuzzer, 1M calls against iommufd_rs.ko
 #                 [FUZZ_SEED=N FUZZ_CALLS=N FUZZ_THREADS=N FUZZ_IMPLS='rust c']
+#   make check-debug  the VM boots of make check on the debug kernel (KASAN,
+#                 UBSAN, lockdep, kmemleak; IOMMUFD_RS_KERNEL=debug, its
+#                 modules in build/debug/), with a count of its reports
+#                 [CHECK_BOOTS='rust c vtd amd group fuzz']
 #
 # Everything expensive is cached in ~/.cache/iommufd-rs (IOMMUFD_RS_CACHE).
 
@@ -21,7 +25,8 @@ else
 SHELL := /bin/bash
 RUN ?= true
 
-.PHONY: all setup kernel module module-prod tests lint check run vm bench fuzz clean
+.PHONY: all setup kernel module module-prod tests lint check run vm bench fuzz clean \
+	kernel-debug check-debug
 
 all: module tests
 
@@ -58,6 +63,17 @@ bench: module tests
 
 fuzz: module tests $(if $(filter rust-prod,$(FUZZ_IMPLS)),module-prod)
 	@scripts/fuzz.sh
+
+# The debug kernel and what is built against it; the test programs are those
+# of make tests.
+kernel-debug: setup
+	@IOMMUFD_RS_KERNEL=debug scripts/build-kernel.sh >/dev/null
+
+check-debug: kernel-debug tests
+	@IOMMUFD_RS_KERNEL=debug scripts/build-module.sh
+	@IOMMUFD_RS_KERNEL=debug IOMMUFD_RS_SELFTEST=n scripts/build-module.sh
+	@IOMMUFD_RS_KERNEL=debug scripts/build-tests.sh
+	@IOMMUFD_RS_KERNEL=debug scripts/check.sh
 
 clean:
 	rm -rf build rust/uapi_generated.rs

@@ -8,6 +8,11 @@
 # (build/prod, without the selftest ABI). Then the VFIO tests on AMD-Vi, and
 # on two devices sharing an IOMMU group, against both modules.
 # Ends with one line "N passed, N failed" over everything counted.
+#
+# IOMMUFD_RS_KERNEL=debug (make check-debug): the same boots on the debug
+# kernel (KASAN, UBSAN, lockdep, kmemleak), one after the other, without the
+# lints, the host tests and the runner's own boots, which do not depend on
+# the kernel; then the count of the kernel's reports (splats) in them.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -27,71 +32,76 @@ record() { # record NAME OK? [detail]
 }
 
 t0=$(date +%s)
-for l in $(scripts/lint.sh --list); do
-	scripts/lint.sh "$l"
-	record "lint:$l" $?
-done
-
-# The module's kernel-independent logic, and the vfio-user device model,
-# unit tested on the host.
-host_tests() { # label, then cargo's arguments
-	local label=$1 log rc p f
-	shift
-	log=$(mktemp)
-	cargo test --offline --target-dir "$CACHE/cargo-target" "$@" >"$log" 2>&1
-	rc=$?
-	# Summed over the test binaries cargo ran.
-	p=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$log" |
-		awk '{ s += $1; n++ } END { if (n) print s }')
-	f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$log" |
-		awk '{ s += $1; n++ } END { if (n) print s }')
-	if [ -z "$p" ] || [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
-		cat "$log"
-		record "$label build and run" 1
-	else
-		pass=$((pass + p))
-		fail=$((fail + f))
-		echo "check: $label: $p passed, $f failed" >>"$RESULTS"
-		[ "$f" -eq 0 ] || grep -E '^test .* FAILED|panicked' "$log"
-	fi
-	rm -f "$log"
-}
-host_tests "host unit tests" --manifest-path rust/host/Cargo.toml
-CARGO_HOME=$CARGO_HOME_DEPS host_tests "vfio-user device model unit tests" --locked \
-	--manifest-path tools/vfio-user-device/Cargo.toml
-
-# The runner itself: a status goes through, and a kernel warning fails a run.
-# These boots do nothing, so a short time limit: a hung VM must not eat the
-# run's budget, and must not pass for a failing command either.
-# The three boots run side by side.
 KBUILD=$(kernel_build)
-make -s -C "$KBUILD" M="$REPO/scripts/vm-warn" "${KMAKE_ARGS[@]}" modules >/dev/null
-VM_TIMEOUT=300 scripts/vm.sh true >/dev/null 2>&1 &
-true_pid=$!
-VM_TIMEOUT=300 scripts/vm.sh false >/dev/null 2>&1 &
-false_pid=$!
-IOMMUFD_IMPL=none VM_TIMEOUT=300 scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" \
-	>"$RESULTS.warn" 2>&1 &
-warn_pid=$!
-# A known upstream warning (VM_KNOWN_WARN) lets that one pass, no other.
-IOMMUFD_IMPL=none VM_TIMEOUT=300 VM_KNOWN_WARN=drivers/iommu/iommufd/device.c:1732 \
-	scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" >"$RESULTS.known" 2>&1 &
-known_pid=$!
-wait $true_pid
-record "vm: true passes" $?
-wait $false_pid
-false_rc=$?
-[ "$false_rc" -eq 1 ]
-record "vm: false fails with its own status" $? "exit $false_rc"
-wait $warn_pid
-warn_rc=$?
-[ $warn_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.warn"
-record "vm: a kernel WARNING fails the run" $? "exit $warn_rc"
-wait $known_pid
-known_rc=$?
-[ $known_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.known"
-record "vm: a kernel WARNING not listed as known fails a run that lists one" $? "exit $known_rc"
-rm -f "$RESULTS.warn" "$RESULTS.known"
+# What does not depend on the kernel variant: the lints, the host tests and
+# the runner's own boots.
+normal_only() {
+	for l in $(scripts/lint.sh --list); do
+		scripts/lint.sh "$l"
+		record "lint:$l" $?
+	done
+
+	# The module's kernel-independent logic, and the vfio-user device model,
+	# unit tested on the host.
+	host_tests() { # label, then cargo's arguments
+		local label=$1 log rc p f
+		shift
+		log=$(mktemp)
+		cargo test --offline --target-dir "$CACHE/cargo-target" "$@" >"$log" 2>&1
+		rc=$?
+		# Summed over the test binaries cargo ran.
+		p=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$log" |
+			awk '{ s += $1; n++ } END { if (n) print s }')
+		f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$log" |
+			awk '{ s += $1; n++ } END { if (n) print s }')
+		if [ -z "$p" ] || [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+			cat "$log"
+			record "$label build and run" 1
+		else
+			pass=$((pass + p))
+			fail=$((fail + f))
+			echo "check: $label: $p passed, $f failed" >>"$RESULTS"
+			[ "$f" -eq 0 ] || grep -E '^test .* FAILED|panicked' "$log"
+		fi
+		rm -f "$log"
+	}
+	host_tests "host unit tests" --manifest-path rust/host/Cargo.toml
+	CARGO_HOME=$CARGO_HOME_DEPS host_tests "vfio-user device model unit tests" --locked \
+		--manifest-path tools/vfio-user-device/Cargo.toml
+
+	# The runner itself: a status goes through, and a kernel warning fails a run.
+	# These boots do nothing, so a short time limit: a hung VM must not eat the
+	# run's budget, and must not pass for a failing command either.
+	# The three boots run side by side.
+	make -s -C "$KBUILD" M="$REPO/scripts/vm-warn" "${KMAKE_ARGS[@]}" modules >/dev/null
+	VM_TIMEOUT=300 scripts/vm.sh true >/dev/null 2>&1 &
+	true_pid=$!
+	VM_TIMEOUT=300 scripts/vm.sh false >/dev/null 2>&1 &
+	false_pid=$!
+	IOMMUFD_IMPL=none VM_TIMEOUT=300 scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" \
+		>"$RESULTS.warn" 2>&1 &
+	warn_pid=$!
+	# A known upstream warning (VM_KNOWN_WARN) lets that one pass, no other.
+	IOMMUFD_IMPL=none VM_TIMEOUT=300 VM_KNOWN_WARN=drivers/iommu/iommufd/device.c:1732 \
+		scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" >"$RESULTS.known" 2>&1 &
+	known_pid=$!
+	wait $true_pid
+	record "vm: true passes" $?
+	wait $false_pid
+	false_rc=$?
+	[ "$false_rc" -eq 1 ]
+	record "vm: false fails with its own status" $? "exit $false_rc"
+	wait $warn_pid
+	warn_rc=$?
+	[ $warn_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.warn"
+	record "vm: a kernel WARNING fails the run" $? "exit $warn_rc"
+	wait $known_pid
+	known_rc=$?
+	[ $known_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.known"
+	record "vm: a kernel WARNING not listed as known fails a run that lists one" $? "exit $known_rc"
+	rm -f "$RESULTS.warn" "$RESULTS.known"
+}
+[ -n "$KERNEL_VARIANT" ] || normal_only
 
 # One boot per implementation; every TAP program reports a RESULT line.
 guest_tests() {
@@ -131,7 +141,7 @@ prod_tests() {
 		rc=0
 		scripts/vfio-each.sh --also iommufd_rs_rust_vmm --also iommufd_rs_vfu \
 			--also iommufd_rs_vfio_pasid vtd c rust-prod || rc=1
-		if insmod build/prod/iommufd_rs.ko; then
+		if insmod $(impl_module rust-prod); then
 			export IOMMUFD_IMPL=rust-prod
 			scripts/guest-tap.sh rust-prod:iommufd_rs_uapi $t/iommufd_rs_uapi || rc=1
 			scripts/guest-tap.sh rust-prod:iommufd_rs_uapi_rs $t/iommufd_rs_uapi_rs || rc=1
@@ -148,15 +158,16 @@ prod_tests() {
 
 # The fuzz boot's command.
 fuzz_tests() {
-	local t=build/selftests/iommufd_rs c
-	c=$(find "$KBUILD/modroot" -name iommufd.ko | head -n 1)
+	local t=build/selftests/iommufd_rs c rust
+	c=$(impl_module c "$KBUILD")
+	rust=$(impl_module rust)
 	cat <<-EOS
 		rc=0
 		for impl in c rust; do
 			if [ \$impl = c ]; then
 				ko=$c mod=iommufd args='-t 1 -s 1'
 			else
-				ko=iommufd_rs.ko mod=iommufd_rs args=
+				ko=$rust mod=iommufd_rs args=
 			fi
 			insmod \$ko || { echo "RESULT \$impl:insmod pass=0 fail=1 skip=0"; rc=1; continue; }
 			scripts/guest-tap.sh \$impl:iommufd_rs_fuzz $t/iommufd_rs_fuzz -n 10000 \$args || rc=1
@@ -197,6 +208,11 @@ VFU_AMD=$VFU_VTD
 VFU_VTD+=';pasid=5,priv,pasid-at=0xff8;dump=intel-cxl-accel.lspci;dump=intel-82576-nic.lspci'
 # There, a PASID test that finds no such function fails rather than skips.
 NEED_PASID='export IOMMUFD_RS_NEED_PASID_DEV=1;'
+
+# The boots, in the order of their results. On the debug kernel,
+# CHECK_BOOTS='rust c' (say) runs only those.
+boots=(rust c vtd amd group fuzz)
+[ -z "$KERNEL_VARIANT" ] || read -ra boots <<<"${CHECK_BOOTS:-${boots[*]}}"
 
 # One boot, its output to $LOGS/<impl>.log and its status to <impl>.rc.
 LOGS=$(mktemp -d)
@@ -258,23 +274,30 @@ boot() {
 # a CPU per host core; beside them, the VFIO boots run one after the other
 # on one CPU each, as their tests are sequential and much of their time is
 # QEMU starting and device timers. All four of those side by side, or the
-# long two side by side, took longer in all.
-(
-	export VM_SMP=1
-	for impl in vtd amd group fuzz; do
+# long two side by side, took longer in all. On the debug kernel, one boot
+# at a time, each with every host core.
+if [ -n "$KERNEL_VARIANT" ]; then
+	for impl in "${boots[@]}"; do
 		boot $impl
 	done
-) &
-lane=$!
-for impl in rust c; do
-	boot $impl
-done
-wait $lane
-for impl in rust c vtd amd group fuzz; do
+else
+	(
+		export VM_SMP=1
+		for impl in vtd amd group fuzz; do
+			boot $impl
+		done
+	) &
+	lane=$!
+	for impl in rust c; do
+		boot $impl
+	done
+	wait $lane
+fi
+for impl in "${boots[@]}"; do
 	cat "$LOGS/$impl.log"
 done
 
-for impl in rust c vtd amd group fuzz; do
+for impl in "${boots[@]}"; do
 	log=$LOGS/$impl.log
 	vm_rc=$(cat "$LOGS/$impl.rc")
 	count_results "$log"
@@ -317,5 +340,21 @@ cat "$RESULTS"
 up() { sed -n "s/^check: $1:upstream_iommufd (reported, not counted): \([0-9]*\) passed.* of \([0-9]*\)$/\1 of \2/p" "$RESULTS"; }
 echo "check: upstream iommufd selftest passes: iommufd_rs.ko $(up rust), C iommufd.ko $(up c)"
 echo "check: took $(($(date +%s) - t0)) s"
+if [ -n "$KERNEL_VARIANT" ]; then
+	# The first line of each report of the kernel, as vm-init printed
+	# them; the known upstream warnings (VM_KNOWN_WARN) apart.
+	splats=0
+	known=0
+	for impl in "${boots[@]}"; do
+		n=$(grep -c '^vm-init: report: ' "$LOGS/$impl.log")
+		k=$(grep -c '^vm-init: known report: ' "$LOGS/$impl.log")
+		splats=$((splats + n))
+		known=$((known + k))
+		echo "check: $impl boot: $n kernel reports, $k known upstream warnings"
+		sed -n 's/^vm-init: \(known \)*report: /check:   /p' "$LOGS/$impl.log"
+	done
+	echo "check: $splats kernel reports (splats) on the $KERNEL_VARIANT kernel," \
+		"and $known known upstream warnings"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

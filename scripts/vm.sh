@@ -11,6 +11,8 @@
 # and the script exits with its status. The run fails if the kernel log shows
 # a warning, BUG, oops, sanitizer or lockdep report, or if the module cannot
 # be removed afterwards. VM_ACCEL=kvm opts into KVM (TCG by default).
+# IOMMUFD_RS_KERNEL=debug boots the debug kernel (KASAN, UBSAN) with the
+# modules built against it in build/debug/.
 # VM_SMP=N gives the guest N CPUs (as many as the host has by default).
 # VM_KMEMLEAK=1 also scans for leaks after the command and fails the run on
 # any unreferenced object allocated on an iommufd path. VM_EDU=1 adds QEMU's
@@ -122,6 +124,8 @@ fi
 append="console=ttyS0 panic=-1 quiet intel_iommu=on hugepages=64 no_timer_check"
 append+=" vm.run=$RUNDIR/run.sh vm.module=$MODULE vm.repo=$REPO vm.cache=$CACHE"
 append+=" vm.kmemleak=${VM_KMEMLEAK:-0}"
+# The debug kernel reports every KASAN finding, not only the first.
+[ -z "$KERNEL_VARIANT" ] || append+=" kasan_multi_shot"
 # VM_KNOWN_WARN=file:line[,file:line]: warnings of upstream's code (its
 # WARNING: line names the place) that a test provokes on purpose in the C
 # baseline; they are printed but do not fail the run. Only for C's own
