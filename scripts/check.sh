@@ -342,16 +342,30 @@ echo "check: upstream iommufd selftest passes: iommufd_rs.ko $(up rust), C iommu
 echo "check: took $(($(date +%s) - t0)) s"
 if [ -n "$KERNEL_VARIANT" ]; then
 	# The first line of each report of the kernel, as vm-init printed
-	# them; the known upstream warnings (VM_KNOWN_WARN) apart.
+	# them; the known upstream warnings (VM_KNOWN_WARN) apart. A boot
+	# that crashed or hung never got there: then those of its console,
+	# which under "quiet" has the errors (KASAN, Oops) but not the
+	# warnings (lockdep, WARNING). The pattern is vm-init's $first.
 	splats=0
 	known=0
 	for impl in "${boots[@]}"; do
-		n=$(grep -c '^vm-init: report: ' "$LOGS/$impl.log")
-		k=$(grep -c '^vm-init: known report: ' "$LOGS/$impl.log")
+		log=$LOGS/$impl.log
+		if grep -q '^vm: the guest ended without reporting a status' "$log"; then
+			reports=$(grep -E '^(BUG:|WARNING:|UBSAN:|INFO: possible|INFO: trying to register|kernel BUG at|Oops: general protection fault)' "$log")
+			note=" (from the console: the boot did not finish)"
+		else
+			reports=$(sed -n 's/^vm-init: report: //p' "$log")
+			note=
+		fi
+		n=$(grep -c . <<<"$reports")
+		k=$(grep -c '^vm-init: known report: ' "$log")
 		splats=$((splats + n))
 		known=$((known + k))
-		echo "check: $impl boot: $n kernel reports, $k known upstream warnings"
-		sed -n 's/^vm-init: \(known \)*report: /check:   /p' "$LOGS/$impl.log"
+		echo "check: $impl boot: $n kernel reports, $k known upstream warnings$note"
+		{
+			echo -n "$reports${reports:+$'\n'}"
+			sed -n 's/^vm-init: known report: /(known) /p' "$log"
+		} | sed 's/^/check:   /'
 	done
 	echo "check: $splats kernel reports (splats) on the $KERNEL_VARIANT kernel," \
 		"and $known known upstream warnings"
