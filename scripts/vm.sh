@@ -124,8 +124,11 @@ fi
 append="console=ttyS0 panic=-1 quiet intel_iommu=on hugepages=64 no_timer_check"
 append+=" vm.run=$RUNDIR/run.sh vm.module=$MODULE vm.repo=$REPO vm.cache=$CACHE"
 append+=" vm.kmemleak=${VM_KMEMLEAK:-0}"
-# The debug kernel reports every KASAN finding, not only the first.
-[ -z "$KERNEL_VARIANT" ] || append+=" kasan_multi_shot"
+# The debug kernel reports every KASAN finding, not only the first, and an
+# Oops ends the boot at once (panic=-1 reboots, which QEMU takes as its
+# exit): a task that dies holding a lock would otherwise hang the boot until
+# VM_TIMEOUT, with the tests after it lost either way.
+[ -z "$KERNEL_VARIANT" ] || append+=" kasan_multi_shot oops=panic"
 # VM_KNOWN_WARN=file:line[,file:line]: warnings of upstream's code (its
 # WARNING: line names the place) that a test provokes on purpose in the C
 # baseline; they are printed but do not fail the run. Only for C's own
