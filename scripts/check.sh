@@ -57,6 +57,7 @@ host_tests() { # label, then cargo's arguments
 	rm -f "$log"
 }
 host_tests "host unit tests" --manifest-path rust/host/Cargo.toml
+host_tests "vfio-pci-pasid placement unit tests" --manifest-path vfio_pci_pasid/host/Cargo.toml
 CARGO_HOME=$CARGO_HOME_DEPS host_tests "vfio-user device model unit tests" --locked \
 	--manifest-path tools/vfio-user-device/Cargo.toml
 

@@ -20,13 +20,17 @@ cd "$REPO"
 STEPS="clippy rustfmt checkpatch stack-frames c-werror selftests-clippy"
 [ "${1:-}" != --list ] || { echo "$STEPS"; exit 0; }
 
-rust_sources() { git ls-files -co --exclude-standard 'rust/*.rs' 'selftests/**/*.rs' 'tools/**/*.rs'; }
+rust_sources() {
+	git ls-files -co --exclude-standard 'rust/*.rs' 'vfio_pci_pasid/*.rs' \
+		'selftests/**/*.rs' 'tools/**/*.rs'
+}
 c_sources() { git ls-files -co --exclude-standard '*.c' '*.h'; }
 
 case "${1:-all}" in
 clippy)
 	# An up-to-date object would skip the compile, and clippy with it.
-	rm -f rust/iommufd.o "$(prod_dir)/rust/iommufd.o"
+	rm -f rust/iommufd.o "$(prod_dir)/rust/iommufd.o" \
+		vfio_pci_pasid/vfio_pci_pasid.o "$(prod_dir)/vfio_pci_pasid/vfio_pci_pasid.o"
 	CLIPPY=1 WERROR=1 scripts/build-module.sh &&
 		IOMMUFD_RS_SELFTEST=n CLIPPY=1 WERROR=1 scripts/build-module.sh
 	;;
@@ -69,6 +73,9 @@ selftests-clippy)
 			--target-dir "$CACHE/cargo-target" -- -D warnings &&
 		cargo clippy --quiet --offline --tests \
 			--manifest-path rust/host/Cargo.toml \
+			--target-dir "$CACHE/cargo-target" -- -D warnings &&
+		cargo clippy --quiet --offline --tests \
+			--manifest-path vfio_pci_pasid/host/Cargo.toml \
 			--target-dir "$CACHE/cargo-target" -- -D warnings
 	;;
 all)

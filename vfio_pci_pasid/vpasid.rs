@@ -56,6 +56,17 @@ pub(crate) trait ConfigSpace {
     }
 }
 
+/// A config space in memory (vfio-pci's `vconfig`).
+pub(crate) struct Bytes<'a>(pub(crate) &'a [u8]);
+
+impl ConfigSpace for Bytes<'_> {
+    fn read32(&self, off: u16) -> Option<u32> {
+        let o = usize::from(off);
+        let b = self.0.get(o..o.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
 /// An extended capability header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Header {
@@ -95,6 +106,9 @@ pub(crate) enum Refusal {
     BadChain(u16),
     /// The layout differs from the fingerprint required (`EXDEV`).
     Mismatch(u64, u64),
+    /// A layout is required but the function has no PASID to expose
+    /// (`EOPNOTSUPP`).
+    NoPasid,
 }
 
 impl Refusal {
@@ -106,6 +120,7 @@ impl Refusal {
             Refusal::NoRoom => 28,       // ENOSPC
             Refusal::BadChain(_) => 5,   // EIO
             Refusal::Mismatch(..) => 18, // EXDEV
+            Refusal::NoPasid => 95,      // EOPNOTSUPP
         }
     }
 }
@@ -125,6 +140,10 @@ impl fmt::Display for Refusal {
             Refusal::Mismatch(want, have) => write!(
                 f,
                 "layout fingerprint {have:016x} differs from the required {want:016x}"
+            ),
+            Refusal::NoPasid => write!(
+                f,
+                "a PASID layout is required but PASID is not enabled for this function"
             ),
         }
     }
@@ -762,10 +781,141 @@ impl Virtual {
     pub(crate) fn reset(&mut self) {
         self.ctrl = 0;
     }
+}
 
-    /// Whether config byte `pos` is inside the capability.
-    pub(crate) fn contains(&self, pos: u32) -> bool {
-        let off = u32::from(self.off);
-        (off..off + u32::from(PASID_LEN)).contains(&pos)
+/// The sysfs attributes of a bound device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attr {
+    /// `vpasid_offset`: the capability's offset at the last open (`none`
+    /// without one); written, the offset the next opens must use.
+    Offset,
+    /// `vpasid_fingerprint`: the layout's fingerprint at the last open;
+    /// written, the fingerprint the next opens must reproduce.
+    Fingerprint,
+}
+
+/// What the driver keeps per bound device, under its lock.
+#[derive(Default)]
+pub(crate) struct State {
+    /// The offset written to `vpasid_offset`.
+    request: Option<u16>,
+    /// The fingerprint written to `vpasid_fingerprint`.
+    required: Option<u64>,
+    open: bool,
+    /// The capability while the device is open.
+    virt: Option<Virtual>,
+    /// Offset and fingerprint of the last open that exposed one.
+    last: Option<(u16, u64)>,
+}
+
+/// What the driver knows of the function at open.
+pub(crate) struct OpenInfo<'a> {
+    pub(crate) dev: Device<'a>,
+    /// The PCI address, for the offsets parameter.
+    pub(crate) bdf: &'a str,
+    /// The offsets module parameter.
+    pub(crate) offsets: &'a str,
+    /// `None` when PASID is not enabled on the function (or its PF) or the
+    /// IOMMU allows none.
+    pub(crate) pasid: Option<PasidInfo>,
+}
+
+impl State {
+    /// An open of the device: builds the capability, or refuses the open.
+    pub(crate) fn open(
+        &mut self,
+        phys: &impl ConfigSpace,
+        vcfg: &impl ConfigSpace,
+        info: &OpenInfo<'_>,
+    ) -> Result<(), Refusal> {
+        let request = self
+            .request
+            .or_else(|| param_offset(info.offsets, info.dev.vendor, info.dev.device, info.bdf));
+        self.virt = None;
+        self.last = None;
+        let Some(pasid) = info.pasid else {
+            if self.request.is_some() || self.required.is_some() {
+                return Err(Refusal::NoPasid);
+            }
+            self.open = true;
+            return Ok(());
+        };
+        let virt = build(phys, vcfg, &info.dev, pasid, request, self.required)?;
+        self.last = virt.map(|v| (v.off, v.fingerprint));
+        self.virt = virt;
+        self.open = true;
+        Ok(())
+    }
+
+    /// The close of the device.
+    pub(crate) fn close(&mut self) {
+        self.virt = None;
+        self.open = false;
+    }
+
+    /// A reset of the function.
+    pub(crate) fn reset(&mut self) {
+        if let Some(v) = self.virt.as_mut() {
+            v.reset();
+        }
+    }
+
+    /// The `idx`-th range of config space the capability overlays.
+    pub(crate) fn window(&self, idx: usize) -> Option<(u16, u16)> {
+        self.virt?.windows().get(idx).copied()
+    }
+
+    /// See [`Virtual::read`].
+    pub(crate) fn read(&self, pos: u32, buf: &mut [u8]) {
+        if let Some(v) = self.virt.as_ref() {
+            v.read(pos, buf);
+        }
+    }
+
+    /// See [`Virtual::write`].
+    pub(crate) fn write(&mut self, pos: u32, data: &[u8]) {
+        if let Some(v) = self.virt.as_mut() {
+            v.write(pos, data);
+        }
+    }
+
+    /// Formats an attribute, with a newline.
+    pub(crate) fn show(&self, attr: Attr, out: &mut impl fmt::Write) -> fmt::Result {
+        match (attr, self.last) {
+            (Attr::Offset, Some((off, _))) => writeln!(out, "{off:#x}"),
+            (Attr::Fingerprint, Some((_, fp))) => writeln!(out, "{fp:016x}"),
+            (_, None) => writeln!(out, "none"),
+        }
+    }
+
+    /// Takes a write of an attribute: the requirement for the next opens
+    /// (`auto` or `none` drops it). `EBUSY` while open, `EINVAL` if it
+    /// does not parse.
+    pub(crate) fn store(&mut self, attr: Attr, s: &str) -> Result<(), i32> {
+        if self.open {
+            return Err(16);
+        }
+        let s = s.trim();
+        match attr {
+            Attr::Offset => {
+                self.request = match s {
+                    "none" => None,
+                    _ => parse_offset(s).map_err(|r| r.errno())?,
+                };
+            }
+            Attr::Fingerprint => {
+                self.required = match s {
+                    "none" | "auto" => None,
+                    _ => {
+                        let h = s.strip_prefix("0x").unwrap_or(s);
+                        if h.is_empty() || h.len() > 16 {
+                            return Err(22);
+                        }
+                        Some(u64::from_str_radix(h, 16).map_err(|_| 22)?)
+                    }
+                };
+            }
+        }
+        Ok(())
     }
 }
