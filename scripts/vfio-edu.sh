@@ -47,6 +47,14 @@ echo "vfio-edu: $(grep '^kernel/drivers/vfio/vfio.ko:' "$root/lib/modules/$kver/
 
 rc=0
 modprobe -d "$root" vfio-pci || { echo "vfio-edu: modprobe vfio-pci failed"; rc=1; }
+# The variant driver with a virtual PASID capability (vfio_pci_pasid/): it
+# binds only where driver_override names it, so it changes nothing for the
+# other tests. It needs only vfio-pci-core, so either build will do.
+vpasid=$repo/vfio_pci_pasid/vfio-pci-pasid.ko
+[ "$IOMMUFD_IMPL" != rust-prod ] || vpasid=$repo/build/prod/vfio_pci_pasid/vfio-pci-pasid.ko
+if [ $rc -eq 0 ] && [ -e "$vpasid" ]; then
+	insmod "$vpasid" || { echo "vfio-edu: insmod $vpasid failed"; rc=1; }
+fi
 label=${1:-$IOMMUFD_IMPL}
 if [ $rc -eq 0 ]; then
 	if [ ${#tests[@]} -eq 0 ]; then
@@ -61,7 +69,7 @@ if [ $rc -eq 0 ]; then
 			"$repo/build/selftests/iommufd_rs/$t" || rc=1
 	done
 fi
-for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
+for m in vfio_pci_pasid vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
 	if grep -q "^$m " /proc/modules; then
 		rmmod "$m" || { echo "vfio-edu: rmmod $m failed"; rc=1; }
 	fi

@@ -375,7 +375,7 @@ static struct pci_driver vpasid_driver = {
 	.sriov_configure = vpasid_sriov_configure,
 	.err_handler = &vpasid_err_handlers,
 	.driver_managed_dma = true,
-	.driver.dev_groups = vpasid_groups,
+	.dev_groups = vpasid_groups,
 };
 
 int vpasid_glue_register(void)

@@ -613,6 +613,9 @@ pub(crate) struct Virtual {
     pub(crate) prev: u16,
     /// That capability's header as presented, relinked.
     pub(crate) prev_header: u32,
+    /// vfio-pci's header at 0x100, when vfio-pci itself would let the
+    /// device's show through (see [`build`]).
+    pub(crate) head: Option<u32>,
     pub(crate) info: PasidInfo,
     /// The Control register, as the user last wrote it.
     pub(crate) ctrl: u16,
@@ -680,6 +683,19 @@ pub(crate) fn build(
         return Err(Refusal::Taken(off, prev));
     }
     let prev_header = (prev_header & 0x000f_ffff) | (u32::from(off) << 20);
+    // When the device's own first header has id 0 (a null capability, as
+    // QEMU and the device model put at 0x100), vfio-pci's map marks 0x100
+    // as the standard header's (id 0 is PCI_CAP_ID_BASIC there), so its
+    // reads go to the device and the chain users walk is the device's,
+    // hidden capabilities included, not vfio-pci's relinked one. The
+    // virtual capability is linked from vfio-pci's chain, so 0x100 is
+    // presented as vfio-pci built it.
+    let head = match phys.read32(EXT_START) {
+        Some(h) if h != 0 && h != u32::MAX && h & 0xffff == 0 && prev != EXT_START => {
+            Some(vcfg.read32(EXT_START).ok_or(Refusal::BadChain(EXT_START))?)
+        }
+        _ => None,
+    };
     let ours = Header {
         id: PASID_ID,
         version: 1,
@@ -706,6 +722,7 @@ pub(crate) fn build(
         off,
         prev,
         prev_header,
+        head,
         info,
         ctrl: 0,
         fingerprint: fp,
@@ -731,16 +748,23 @@ impl Virtual {
             (v, rel % 4)
         } else if (prev..prev + 4).contains(&pos) {
             (self.prev_header, pos - prev)
+        } else if let Some(h) = self.head.filter(|_| (0x100..0x104).contains(&pos)) {
+            (h, pos - 0x100)
         } else {
             return None;
         };
         Some((v >> (8 * rel)) as u8)
     }
 
-    /// The two byte ranges it overlays: the capability, and the relinked
-    /// header.
-    pub(crate) fn windows(&self) -> [(u16, u16); 2] {
-        [(self.off, PASID_LEN), (self.prev, 4)]
+    /// The byte ranges it overlays: the capability, the relinked header,
+    /// and the header at 0x100 if vfio-pci's own is shown there (an empty
+    /// range otherwise).
+    pub(crate) fn windows(&self) -> [(u16, u16); 3] {
+        [
+            (self.off, PASID_LEN),
+            (self.prev, 4),
+            (EXT_START, if self.head.is_some() { 4 } else { 0 }),
+        ]
     }
 
     /// Patches `buf`, read from config offset `pos`, with the bytes this

@@ -151,6 +151,26 @@ fn vfio_view(phys: &Cfg) -> Cfg {
     v
 }
 
+/// What a user of vfio-pci reads: the device's bytes, with vfio-pci's
+/// headers over those of the capabilities it keeps in its chain (a hidden
+/// capability's bytes are in no capability of its map and read raw), except
+/// that a device header of id 0 at 0x100 is read from the device too
+/// (vfio-pci's map takes it for the standard header, id 0 as well).
+fn presented(phys: &Cfg) -> Cfg {
+    let v = vfio_view(phys);
+    let mut shown = phys.clone();
+    for (off, _) in Chain::read(&v).unwrap().iter() {
+        shown.put32(off, v.get32(off));
+    }
+    let h = phys.get32(0x100);
+    if h != 0 && h & 0xffff == 0 {
+        shown.put32(0x100, h);
+    } else {
+        shown.put32(0x100, v.get32(0x100));
+    }
+    shown
+}
+
 /// The config space a user of the variant driver reads: vfio-pci's with
 /// the virtual capability overlaid.
 fn user_view(vcfg: &Cfg, virt: &Virtual) -> Cfg {
@@ -184,7 +204,7 @@ fn build_on(
 /// shows, then the PASID capability at `off`, last, exactly once.
 fn check_user_chain(phys: &Cfg, virt: &Virtual, off: u16) {
     let vcfg = vfio_view(phys);
-    let user = user_view(&vcfg, virt);
+    let user = user_view(&presented(phys), virt);
     let mut before: Vec<_> = Chain::read(&vcfg).unwrap().iter().map(|(o, _)| o).collect();
     // An empty chain gains a null header at 0x100 that leads to ours.
     if before.is_empty() {
@@ -201,14 +221,16 @@ fn check_user_chain(phys: &Cfg, virt: &Virtual, off: u16) {
     assert_eq!(last.next, 0);
     assert_eq!(after.iter().filter(|(_, h)| h.id == PASID_ID).count(), 1);
     assert_eq!(user.get32(off + 4) & 0xffff, u32::from(FULL.cap()));
-    // Every other byte is vfio-pci's.
+    // Every other byte is what vfio-pci presents.
+    let shown = presented(phys);
     for p in 0..4096u16 {
         let in_cap = (off..off + 8).contains(&p);
         let in_prev = (virt.prev..virt.prev + 4).contains(&p);
-        if !in_cap && !in_prev {
+        let in_head = virt.head.is_some() && (0x100..0x104).contains(&p);
+        if !in_cap && !in_prev && !in_head {
             assert_eq!(
                 user.0[usize::from(p)],
-                vcfg.0[usize::from(p)],
+                shown.0[usize::from(p)],
                 "byte {p:#x}"
             );
         }
@@ -286,9 +308,36 @@ fn model_pasid_at_ff8() {
     let virt = build_on(&phys, 0x1b36, 0x1f00, "", None).unwrap().unwrap();
     assert_eq!((virt.off, virt.prev), (0x104, 0x100));
     check_user_chain(&phys, &virt, 0x104);
-    // vfio-pci's placeholder keeps id and version 0, linked to ours.
-    let user = user_view(&vfio_view(&phys), &virt);
+    // vfio-pci's placeholder keeps id and version 0, linked to ours; the
+    // device's, which vfio-pci would show, leads to its hidden PASID.
+    assert_eq!(Chain::read(&presented(&phys)).unwrap().find(PASID_ID), Some(0xff8));
+    let user = user_view(&presented(&phys), &virt);
     assert_eq!(user.get32(0x100), 0x104 << 20);
+}
+
+/// The device model's `pasid=20,acs=1` function: a null header at 0x100,
+/// its PASID capability at 0x120, ACS at 0x130. Through vfio-pci the
+/// device's null header shows, and with it the hidden PASID capability;
+/// through the variant the chain is vfio-pci's own, with one PASID
+/// capability, the virtual one.
+#[test]
+fn model_null_header_first() {
+    let mut phys = Cfg::empty();
+    phys.put32(0x100, 0x120 << 20);
+    phys.put32(0x120, 0x130 << 20 | 0x0001_001b);
+    phys.put32(0x124, 0x0000_1400);
+    phys.put32(0x130, 0x0001_000d);
+    phys.put32(0x134, 0x0000_0001);
+    let shown = presented(&phys);
+    let ids: Vec<_> = Chain::read(&shown).unwrap().iter().map(|(o, h)| (o, h.id)).collect();
+    assert_eq!(ids, [(0x100, 0), (0x120, PASID_ID), (0x130, 0x0d)]);
+    let virt = build_on(&phys, 0x1b36, 0x1f00, "", None).unwrap().unwrap();
+    assert_eq!((virt.off, virt.prev), (0xff8, 0x130));
+    assert_eq!(virt.head, Some(0x130 << 20));
+    check_user_chain(&phys, &virt, 0xff8);
+    let user = user_view(&shown, &virt);
+    let ids: Vec<_> = Chain::read(&user).unwrap().iter().map(|(o, h)| (o, h.id)).collect();
+    assert_eq!(ids, [(0x100, 0), (0x130, 0x0d), (0xff8, PASID_ID)]);
 }
 
 /// A device without extended capabilities: vfio-pci presents a zero
