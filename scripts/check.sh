@@ -132,7 +132,7 @@ prod_tests() {
 		rc=0
 		scripts/vfio-each.sh --also iommufd_rs_rust_vmm --also iommufd_rs_vfu \
 			--also iommufd_rs_vfio_pasid --also iommufd_rs_vfio_vpasid \
-			vtd c rust-prod || rc=1
+			--also qemu_vpasid.py vtd c rust-prod || rc=1
 		if insmod build/prod/iommufd_rs.ko; then
 			export IOMMUFD_IMPL=rust-prod
 			scripts/guest-tap.sh rust-prod:iommufd_rs_uapi $t/iommufd_rs_uapi || rc=1

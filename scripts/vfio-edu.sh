@@ -15,7 +15,8 @@
 # --test NAME is a test program in build/selftests/iommufd_rs/ to run
 # instead of those two, --also NAME one to run after them, in the same load
 # of vfio (each may be given more than once): iommufd_rs_rust_vmm drives
-# the same device through rust-vmm's vfio-ioctls and iommufd-ioctls.
+# the same device through rust-vmm's vfio-ioctls and iommufd-ioctls. A
+# NAME ending in .py is a script in selftests/iommufd_rs/ (qemu_vpasid.py).
 set -u
 tests=()
 also=()
@@ -65,8 +66,11 @@ if [ $rc -eq 0 ]; then
 			python3 "$repo/selftests/iommufd_rs/qemu_client.py" || rc=1
 	fi
 	for t in "${tests[@]}" "${also[@]}"; do
-		"$repo/scripts/guest-tap.sh" "$label:$t" \
-			"$repo/build/selftests/iommufd_rs/$t" || rc=1
+		case "$t" in
+		*.py) cmd=(python3 "$repo/selftests/iommufd_rs/$t") ;;
+		*) cmd=("$repo/build/selftests/iommufd_rs/$t") ;;
+		esac
+		"$repo/scripts/guest-tap.sh" "$label:${t%.py}" "${cmd[@]}" || rc=1
 	done
 fi
 for m in vfio_pci_pasid vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do

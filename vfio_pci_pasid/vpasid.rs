@@ -272,7 +272,7 @@ pub(crate) fn parse_offset(s: &str) -> Result<Option<u16>, Refusal> {
 }
 
 fn check_offset(o: u16) -> Result<(), Refusal> {
-    if o % 4 != 0 || !(EXT_START..=DEFAULT_OFFSET).contains(&o) {
+    if !o.is_multiple_of(4) || !(EXT_START..=DEFAULT_OFFSET).contains(&o) {
         return Err(Refusal::BadOffset(o));
     }
     Ok(())

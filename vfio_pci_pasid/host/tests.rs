@@ -310,7 +310,10 @@ fn model_pasid_at_ff8() {
     check_user_chain(&phys, &virt, 0x104);
     // vfio-pci's placeholder keeps id and version 0, linked to ours; the
     // device's, which vfio-pci would show, leads to its hidden PASID.
-    assert_eq!(Chain::read(&presented(&phys)).unwrap().find(PASID_ID), Some(0xff8));
+    assert_eq!(
+        Chain::read(&presented(&phys)).unwrap().find(PASID_ID),
+        Some(0xff8)
+    );
     let user = user_view(&presented(&phys), &virt);
     assert_eq!(user.get32(0x100), 0x104 << 20);
 }
@@ -329,14 +332,22 @@ fn model_null_header_first() {
     phys.put32(0x130, 0x0001_000d);
     phys.put32(0x134, 0x0000_0001);
     let shown = presented(&phys);
-    let ids: Vec<_> = Chain::read(&shown).unwrap().iter().map(|(o, h)| (o, h.id)).collect();
+    let ids: Vec<_> = Chain::read(&shown)
+        .unwrap()
+        .iter()
+        .map(|(o, h)| (o, h.id))
+        .collect();
     assert_eq!(ids, [(0x100, 0), (0x120, PASID_ID), (0x130, 0x0d)]);
     let virt = build_on(&phys, 0x1b36, 0x1f00, "", None).unwrap().unwrap();
     assert_eq!((virt.off, virt.prev), (0xff8, 0x130));
     assert_eq!(virt.head, Some(0x130 << 20));
     check_user_chain(&phys, &virt, 0xff8);
     let user = user_view(&shown, &virt);
-    let ids: Vec<_> = Chain::read(&user).unwrap().iter().map(|(o, h)| (o, h.id)).collect();
+    let ids: Vec<_> = Chain::read(&user)
+        .unwrap()
+        .iter()
+        .map(|(o, h)| (o, h.id))
+        .collect();
     assert_eq!(ids, [(0x100, 0), (0x130, 0x0d), (0xff8, PASID_ID)]);
 }
 
