@@ -7,7 +7,7 @@
 #   rustfmt          rustfmt --check with the kernel's .rustfmt.toml
 #   fmt              (not a check) format the Rust sources in place
 #   checkpatch       scripts/checkpatch.pl --strict on our sources
-#   stack-frames     no function of the module (either variant) with a 2 KiB
+#   stack-frames     no function of the modules (either variant) with a 2 KiB
 #                    stack frame or more
 #   c-werror         the C selftests and samples built with -Wall -Werror
 #   selftests-clippy cargo clippy on the Rust selftests (with the rust-vmm
@@ -56,7 +56,9 @@ stack-frames)
 	# The kernel stack is 16 KiB and Rust has no -Wframe-larger-than: a
 	# GUP batch on the stack once overflowed it here.
 	scripts/stack-frames.py iommufd_rs.ko 2048 &&
-		scripts/stack-frames.py "$(prod_dir)/iommufd_rs.ko" 2048
+		scripts/stack-frames.py "$(prod_dir)/iommufd_rs.ko" 2048 &&
+		scripts/stack-frames.py vfio_pci_pasid/vfio-pci-pasid.ko 2048 &&
+		scripts/stack-frames.py "$(prod_dir)/vfio_pci_pasid/vfio-pci-pasid.ko" 2048
 	;;
 c-werror)
 	scripts/build-tests.sh

@@ -149,15 +149,19 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// The dwords of the extended config space that hold registers: one bit per
-/// dword, with the offset of what occupies it for messages.
-pub(crate) struct Occupancy {
+/// A set of dwords of the config space, one bit each: the dwords that hold
+/// registers, or where capabilities start.
+#[derive(Clone, Copy)]
+pub(crate) struct Dwords {
     bits: [u32; (EXT_END / 4 / 32) as usize],
 }
 
-impl Occupancy {
+/// The dwords that hold registers.
+pub(crate) type Occupancy = Dwords;
+
+impl Dwords {
     fn new() -> Self {
-        Occupancy {
+        Dwords {
             bits: [0; (EXT_END / 4 / 32) as usize],
         }
     }
@@ -181,6 +185,14 @@ impl Occupancy {
     /// The first taken dword in `off..off + len`, if any.
     fn first_taken(&self, off: u16, len: u16) -> Option<u16> {
         (off..off + len).step_by(4).find(|&o| self.taken(o))
+    }
+
+    /// The first taken dword above `off`, or the end of the space.
+    fn next_above(&self, off: u16) -> u16 {
+        (off / 4 * 4 + 4..EXT_END)
+            .step_by(4)
+            .find(|&o| self.taken(o))
+            .unwrap_or(EXT_END)
     }
 }
 
@@ -320,11 +332,35 @@ pub(crate) fn offsets_valid(table: &str) -> bool {
         })
 }
 
-/// The physical extended capability chain: offsets and headers, in chain
-/// order.
+/// An extended capability chain, checked once: it ends, without a loop,
+/// inside extended space, within [`MAX_CAPS`] capabilities. Its headers are
+/// read again from the config space on each walk.
 pub(crate) struct Chain {
-    caps: [(u16, Header); MAX_CAPS],
+    /// Where its capabilities start.
+    starts: Dwords,
     len: usize,
+}
+
+/// A walk of a [`Chain`].
+pub(crate) struct ChainIter<'a, C> {
+    cfg: &'a C,
+    off: u16,
+    left: usize,
+}
+
+impl<C: ConfigSpace> Iterator for ChainIter<'_, C> {
+    type Item = (u16, Header);
+
+    fn next(&mut self) -> Option<(u16, Header)> {
+        if self.left == 0 || self.off < EXT_START {
+            return None;
+        }
+        self.left -= 1;
+        let off = self.off;
+        let h = Header::from_u32(self.cfg.read32(off)?);
+        self.off = h.next;
+        Some((off, h))
+    }
 }
 
 impl Chain {
@@ -332,14 +368,7 @@ impl Chain {
     /// 0x100 is an empty chain.
     pub(crate) fn read(cfg: &impl ConfigSpace) -> Result<Self, Refusal> {
         let mut chain = Chain {
-            caps: [(
-                0,
-                Header {
-                    id: 0,
-                    version: 0,
-                    next: 0,
-                },
-            ); MAX_CAPS],
+            starts: Dwords::new(),
             len: 0,
         };
         let mut off = EXT_START;
@@ -348,12 +377,12 @@ impl Chain {
             if off == EXT_START && (v == 0 || v == u32::MAX) {
                 return Ok(chain);
             }
-            if chain.len == MAX_CAPS || chain.iter().any(|(o, _)| o == off) {
+            if chain.len == MAX_CAPS || chain.starts.taken(off) {
                 return Err(Refusal::BadChain(off));
             }
-            let h = Header::from_u32(v);
-            chain.caps[chain.len] = (off, h);
+            chain.starts.mark(off, off + 4);
             chain.len += 1;
+            let h = Header::from_u32(v);
             if h.next == 0 {
                 return Ok(chain);
             }
@@ -364,23 +393,23 @@ impl Chain {
         }
     }
 
-    /// The capabilities, in chain order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (u16, Header)> + '_ {
-        self.caps[..self.len].iter().copied()
+    /// The capabilities, in chain order, read from `cfg`.
+    pub(crate) fn iter<'a, C: ConfigSpace>(&self, cfg: &'a C) -> ChainIter<'a, C> {
+        ChainIter {
+            cfg,
+            off: EXT_START,
+            left: self.len,
+        }
     }
 
     /// The offset of capability `id`, if the chain has it.
-    pub(crate) fn find(&self, id: u16) -> Option<u16> {
-        self.iter().find(|(_, h)| h.id == id).map(|(o, _)| o)
+    pub(crate) fn find(&self, cfg: &impl ConfigSpace, id: u16) -> Option<u16> {
+        self.iter(cfg).find(|(_, h)| h.id == id).map(|(o, _)| o)
     }
 
     /// The lowest capability offset above `off`, or the end of the space.
     fn next_above(&self, off: u16) -> u16 {
-        self.iter()
-            .map(|(o, _)| o)
-            .filter(|&o| o > off)
-            .min()
-            .unwrap_or(EXT_END)
+        self.starts.next_above(off)
     }
 }
 
@@ -490,18 +519,15 @@ pub(crate) struct Device<'a> {
     pub(crate) quirks: &'a str,
 }
 
-/// The registers of the physical extended config space: every capability
-/// of the chain for its length, and the device's quirk ranges.
-pub(crate) fn occupancy(
-    cfg: &impl ConfigSpace,
-    chain: &Chain,
-    dev: &Device<'_>,
-) -> (Occupancy, [(u16, u16); MAX_CAPS + 8]) {
-    let mut occ = Occupancy::new();
-    // Who owns each taken range, for messages: (start, end).
-    let mut owners = [(0u16, 0u16); MAX_CAPS + 8];
-    let mut n = 0;
-    for (off, h) in chain.iter() {
+/// The ranges of registers of the physical extended config space, `start`
+/// to `end` exclusive: every capability of the chain for its length, and
+/// the device's quirk ranges.
+fn ranges<'a, C: ConfigSpace>(
+    cfg: &'a C,
+    chain: &'a Chain,
+    dev: &'a Device<'a>,
+) -> impl Iterator<Item = (u16, u16)> + 'a {
+    let caps = chain.iter(cfg).map(move |(off, h)| {
         let next = chain.next_above(off);
         let len = cap_len(cfg, off, h.id)
             .map(|l| l.max(4))
@@ -509,41 +535,45 @@ pub(crate) fn occupancy(
         let end = u16::try_from(u32::from(off) + len)
             .unwrap_or(EXT_END)
             .min(EXT_END);
-        occ.mark(off, end);
-        owners[n] = (off, end);
-        n += 1;
-    }
+        (off, end)
+    });
     let table = BUILTIN_QUIRKS
         .iter()
         .copied()
-        .chain(quirks(dev.quirks).filter_map(|q| q.ok()));
-    for q in table {
-        if q.vendor == dev.vendor && q.device == dev.device {
-            occ.mark(q.start, q.end);
-            if n < owners.len() {
-                owners[n] = (q.start, q.end);
-                n += 1;
-            }
-        }
+        .chain(quirks(dev.quirks).filter_map(|q| q.ok()))
+        .filter(|q| q.vendor == dev.vendor && q.device == dev.device)
+        .map(|q| (q.start, q.end));
+    caps.chain(table)
+}
+
+/// The dwords of the physical extended config space that hold registers.
+pub(crate) fn occupancy(cfg: &impl ConfigSpace, chain: &Chain, dev: &Device<'_>) -> Occupancy {
+    let mut occ = Occupancy::new();
+    for (start, end) in ranges(cfg, chain, dev) {
+        occ.mark(start, end);
     }
-    (occ, owners)
+    occ
+}
+
+/// Where the range that holds the taken dword `t` starts (for messages).
+fn owner(cfg: &impl ConfigSpace, chain: &Chain, dev: &Device<'_>, t: u16) -> u16 {
+    ranges(cfg, chain, dev)
+        .find(|&(s, e)| s <= t && t < e)
+        .map_or(t, |(s, _)| s)
 }
 
 /// Chooses the capability's offset: the one requested, which must be free;
-/// else 0xff8 if free; else the first free 8-byte dword-aligned gap.
+/// else 0xff8 if free; else the first free 8-byte dword-aligned gap. A
+/// taken request is refused with what `owner` says holds it.
 pub(crate) fn place(
     occ: &Occupancy,
-    owners: &[(u16, u16)],
     request: Option<u16>,
+    owner: impl Fn(u16) -> u16,
 ) -> Result<u16, Refusal> {
     if let Some(o) = request {
         check_offset(o)?;
         if let Some(t) = occ.first_taken(o, PASID_LEN) {
-            let by = owners
-                .iter()
-                .find(|&&(s, e)| s <= t && t < e)
-                .map_or(t, |&(s, _)| s);
-            return Err(Refusal::Taken(o, by));
+            return Err(Refusal::Taken(o, owner(t)));
         }
         return Ok(o);
     }
@@ -666,16 +696,16 @@ pub(crate) fn build(
     required: Option<u64>,
 ) -> Result<Option<Virtual>, Refusal> {
     let chain = Chain::read(phys)?;
-    let (occ, owners) = occupancy(phys, &chain, dev);
-    let off = place(&occ, &owners, request)?;
+    let occ = occupancy(phys, &chain, dev);
+    let off = place(&occ, request, |t| owner(phys, &chain, dev, t))?;
     // vfio-pci's chain always starts at 0x100, with a placeholder (id 0)
     // when the first physical capability is hidden or there is none; the
     // placeholder's next pointer is ours to set then.
     let vchain = Chain::read(vcfg)?;
-    if vchain.find(PASID_ID).is_some() {
+    if vchain.find(vcfg, PASID_ID).is_some() {
         return Ok(None);
     }
-    let (prev, prev_header) = match vchain.iter().last() {
+    let (prev, prev_header) = match vchain.iter(vcfg).last() {
         Some((o, _)) => (o, vcfg.read32(o).ok_or(Refusal::BadChain(o))?),
         None => (EXT_START, 0),
     };
@@ -701,17 +731,13 @@ pub(crate) fn build(
         version: 1,
         next: 0,
     };
-    let layout = vchain
-        .iter()
-        .map(|(o, h)| {
-            if o == prev {
-                Header { next: off, ..h }
-            } else {
-                h
-            }
-        })
-        .zip(vchain.iter().map(|(o, _)| o))
-        .map(|(h, o)| (o, h));
+    let layout = vchain.iter(vcfg).map(|(o, h)| {
+        if o == prev {
+            (o, Header { next: off, ..h })
+        } else {
+            (o, h)
+        }
+    });
     let fp = fingerprint(layout.chain(core::iter::once((off, ours))), info.cap());
     if let Some(want) = required {
         if want != fp {

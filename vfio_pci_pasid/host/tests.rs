@@ -38,7 +38,7 @@ impl Cfg {
     /// Appends an extended capability `id` at `off` to the chain, with
     /// `dw1` as its second dword.
     fn append(&mut self, off: u16, id: u16, dw1: u32) {
-        let last = Chain::read(self).unwrap().iter().last().map(|(o, _)| o);
+        let last = Chain::read(self).unwrap().iter(self).last().map(|(o, _)| o);
         self.put32(off, u32::from(id) | 1 << 16);
         self.put32(off + 4, dw1);
         if let Some(l) = last {
@@ -126,7 +126,7 @@ fn vfio_view(phys: &Cfg) -> Cfg {
     let mut v = Cfg::empty();
     let mut prev: Option<u16> = None;
     let mut shown = 0;
-    for (off, h) in Chain::read(phys).unwrap().iter() {
+    for (off, h) in Chain::read(phys).unwrap().iter(phys) {
         let raw = phys.get32(off);
         if !vfio_shows(h.id) {
             match prev {
@@ -159,7 +159,7 @@ fn vfio_view(phys: &Cfg) -> Cfg {
 fn presented(phys: &Cfg) -> Cfg {
     let v = vfio_view(phys);
     let mut shown = phys.clone();
-    for (off, _) in Chain::read(&v).unwrap().iter() {
+    for (off, _) in Chain::read(&v).unwrap().iter(&v) {
         shown.put32(off, v.get32(off));
     }
     let h = phys.get32(0x100);
@@ -205,12 +205,16 @@ fn build_on(
 fn check_user_chain(phys: &Cfg, virt: &Virtual, off: u16) {
     let vcfg = vfio_view(phys);
     let user = user_view(&presented(phys), virt);
-    let mut before: Vec<_> = Chain::read(&vcfg).unwrap().iter().map(|(o, _)| o).collect();
+    let mut before: Vec<_> = Chain::read(&vcfg)
+        .unwrap()
+        .iter(&vcfg)
+        .map(|(o, _)| o)
+        .collect();
     // An empty chain gains a null header at 0x100 that leads to ours.
     if before.is_empty() {
         before.push(EXT_START);
     }
-    let after: Vec<_> = Chain::read(&user).unwrap().iter().collect();
+    let after: Vec<_> = Chain::read(&user).unwrap().iter(&user).collect();
     assert_eq!(after.len(), before.len() + 1);
     for (i, &o) in before.iter().enumerate() {
         assert_eq!(after[i].0, o);
@@ -311,7 +315,9 @@ fn model_pasid_at_ff8() {
     // vfio-pci's placeholder keeps id and version 0, linked to ours; the
     // device's, which vfio-pci would show, leads to its hidden PASID.
     assert_eq!(
-        Chain::read(&presented(&phys)).unwrap().find(PASID_ID),
+        Chain::read(&presented(&phys))
+            .unwrap()
+            .find(&presented(&phys), PASID_ID),
         Some(0xff8)
     );
     let user = user_view(&presented(&phys), &virt);
@@ -334,7 +340,7 @@ fn model_null_header_first() {
     let shown = presented(&phys);
     let ids: Vec<_> = Chain::read(&shown)
         .unwrap()
-        .iter()
+        .iter(&shown)
         .map(|(o, h)| (o, h.id))
         .collect();
     assert_eq!(ids, [(0x100, 0), (0x120, PASID_ID), (0x130, 0x0d)]);
@@ -345,7 +351,7 @@ fn model_null_header_first() {
     let user = user_view(&shown, &virt);
     let ids: Vec<_> = Chain::read(&user)
         .unwrap()
-        .iter()
+        .iter(&user)
         .map(|(o, h)| (o, h.id))
         .collect();
     assert_eq!(ids, [(0x100, 0), (0x130, 0x0d), (0xff8, PASID_ID)]);
@@ -482,7 +488,7 @@ fn bad_chains() {
     assert_eq!(on(&phys), Err(Refusal::BadChain(0x200)));
     // All ones at 0x100 (no extended space): an empty chain.
     phys.put32(0x100, u32::MAX);
-    assert!(Chain::read(&phys).unwrap().iter().next().is_none());
+    assert!(Chain::read(&phys).unwrap().iter(&phys).next().is_none());
 }
 
 #[test]
