@@ -55,6 +55,8 @@ vpasid=$repo/vfio_pci_pasid/vfio-pci-pasid.ko
 [ "$IOMMUFD_IMPL" != rust-prod ] || vpasid=$repo/build/prod/vfio_pci_pasid/vfio-pci-pasid.ko
 if [ $rc -eq 0 ] && [ -e "$vpasid" ]; then
 	insmod "$vpasid" || { echo "vfio-edu: insmod $vpasid failed"; rc=1; }
+	# iommufd_rs_vfio_vpasid reloads it with module parameters.
+	export IOMMUFD_RS_VPASID_KO=$vpasid
 fi
 label=${1:-$IOMMUFD_IMPL}
 if [ $rc -eq 0 ]; then

@@ -19,6 +19,8 @@
  * - offset_request, fingerprint_required: the sysfs contract of the
  *   migration target (an offset or a fingerprint required before open, a
  *   refused open when it cannot be honoured).
+ * - module_parameters: offsets by vendor:device and by address, quirk
+ *   ranges, and tables that do not parse (the variant is reloaded).
  *
  * Needs vfio-pci and vfio-pci-pasid loaded (scripts/vfio-edu.sh). Fails,
  * rather than skips, when IOMMUFD_RS_NEED_PASID_DEV=1 and there is no
@@ -286,9 +288,39 @@ FIXTURE_SETUP(vpasid)
 	}
 }
 
+/*
+ * Reloads the variant (IOMMUFD_RS_VPASID_KO, which scripts/vfio-edu.sh
+ * loaded) with these module parameters: 0, or -1 if the load failed.
+ */
+static int reload_variant(const char *params)
+{
+	const char *ko = getenv("IOMMUFD_RS_VPASID_KO");
+	char cmd[1024];
+
+	if (!ko)
+		return -1;
+	if (!access("/sys/module/vfio_pci_pasid", F_OK) && system("rmmod vfio_pci_pasid"))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "insmod '%s' %s 2>/dev/null", ko, params);
+	return system(cmd) ? -1 : 0;
+}
+
+/* Whether the variant is loaded with empty quirks and offsets. */
+static int variant_plain(void)
+{
+	char q[64], o[64];
+
+	return !read_sysfs("/sys/module/vfio_pci_pasid/parameters/quirks", q, sizeof(q)) &&
+	       !read_sysfs("/sys/module/vfio_pci_pasid/parameters/offsets", o, sizeof(o)) &&
+	       !q[0] && !o[0];
+}
+
 FIXTURE_TEARDOWN(vpasid)
 {
 	int i;
+
+	if (!variant_plain())
+		reload_variant("");
 
 	for (i = 0; i < VFU_MAX; i++) {
 		char drv[128];
@@ -546,6 +578,65 @@ TEST_F(vpasid, fingerprint_required)
 		vdev_close(&v);
 		break;
 	}
+}
+
+/* The quirks and offsets module parameters. */
+TEST_F(vpasid, module_parameters)
+{
+	const struct vfu_dev *d = &self->devs[self->idx[0]];
+	char params[256], attr[64], id[2][16];
+	struct vdev v;
+
+	if (!getenv("IOMMUFD_RS_VPASID_KO"))
+		SKIP(return, "IOMMUFD_RS_VPASID_KO is not set (scripts/vfio-edu.sh sets it)");
+	snprintf(params, sizeof(params), SYSFS_DEV "%s/vendor", d->bdf);
+	ASSERT_EQ(0, read_sysfs(params, id[0], sizeof(id[0])));
+	snprintf(params, sizeof(params), SYSFS_DEV "%s/device", d->bdf);
+	ASSERT_EQ(0, read_sysfs(params, id[1], sizeof(id[1])));
+
+	/* Tables that do not parse fail the load. */
+	ASSERT_EQ(-1, reload_variant("quirks=1b36:1f00:0x50-0x60"));
+	ASSERT_EQ(-1, reload_variant("offsets=1b36:1f00=0xf02"));
+
+	/* An offset for the function's vendor:device. */
+	snprintf(params, sizeof(params), "'offsets=%s:%s=0xf00'", id[0] + 2, id[1] + 2);
+	ASSERT_EQ(0, reload_variant(params));
+	ASSERT_EQ(0, bind_driver(d->bdf, VARIANT));
+	ASSERT_EQ(0, vdev_open(&v, d->bdf));
+	ASSERT_EQ(0x0001001bU, vcfg32(&v, 0xf00));
+	vdev_close(&v);
+	ASSERT_EQ(0, attr_read(d->bdf, "vpasid_offset", attr, sizeof(attr)));
+	ASSERT_STREQ("0xf00", attr);
+
+	/* Its address wins over its vendor:device. */
+	snprintf(params, sizeof(params), "'offsets=%s:%s=0xf00;%s=0xe00'", id[0] + 2,
+		 id[1] + 2, d->bdf);
+	ASSERT_EQ(0, reload_variant(params));
+	ASSERT_EQ(0, bind_driver(d->bdf, VARIANT));
+	ASSERT_EQ(0, vdev_open(&v, d->bdf));
+	ASSERT_EQ(0x0001001bU, vcfg32(&v, 0xe00));
+	vdev_close(&v);
+
+	/*
+	 * A quirk over the end of config space: the default goes to the first
+	 * gap. On the model's endpoint with ATS, ATS is at 0x100 (8 bytes)
+	 * and PRI at 0x110, so that is 0x108.
+	 */
+	if (d->ats && !d->dump[0] && !d->pasid_at) {
+		snprintf(params, sizeof(params), "'quirks=%s:%s:0xf00-0xfff'", id[0] + 2,
+			 id[1] + 2);
+		ASSERT_EQ(0, reload_variant(params));
+		ASSERT_EQ(0, bind_driver(d->bdf, VARIANT));
+		ASSERT_EQ(0, vdev_open(&v, d->bdf));
+		ASSERT_EQ(0x0001001bU, vcfg32(&v, 0x108));
+		vdev_close(&v);
+		/* And the operator cannot have 0xff8 there. */
+		ASSERT_EQ(0, attr_write(d->bdf, "vpasid_offset", "0xff8"));
+		ASSERT_EQ(-1, vdev_open(&v, d->bdf));
+		ASSERT_EQ(EBUSY, errno);
+	}
+	ASSERT_EQ(0, reload_variant(""));
+	ASSERT_TRUE(variant_plain());
 }
 
 TEST_HARNESS_MAIN

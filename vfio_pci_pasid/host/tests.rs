@@ -179,6 +179,15 @@ fn user_view(vcfg: &Cfg, virt: &Virtual) -> Cfg {
     u
 }
 
+/// A device without quirks of its own.
+fn no_quirks(vendor: u16, device: u16) -> Device<'static> {
+    Device {
+        vendor,
+        device,
+        quirks: "",
+    }
+}
+
 const FULL: PasidInfo = PasidInfo {
     width: 20,
     exec: true,
@@ -476,11 +485,7 @@ fn bad_chains() {
     // A loop.
     phys.put32(0x100, 0x200 << 20 | 0x0001_0001);
     phys.put32(0x200, 0x100 << 20 | 0x0001_0003);
-    let dev = Device {
-        vendor: 1,
-        device: 2,
-        quirks: "",
-    };
+    let dev = no_quirks(1, 2);
     let on = |p: &Cfg| build(p, &Cfg::empty(), &dev, FULL, None, None);
     assert_eq!(on(&phys), Err(Refusal::BadChain(0x100)));
     // A next pointer into standard config space.
@@ -494,11 +499,7 @@ fn bad_chains() {
 #[test]
 fn vfio_already_shows_pasid() {
     let (phys, v, d) = dump("intel-skl-gpu.lspci");
-    let dev = Device {
-        vendor: v,
-        device: d,
-        quirks: "",
-    };
+    let dev = no_quirks(v, d);
     // A vfio-pci that presented PASID itself: nothing to synthesize.
     assert_eq!(build(&phys, &phys, &dev, FULL, None, None), Ok(None));
 }
@@ -506,11 +507,7 @@ fn vfio_already_shows_pasid() {
 #[test]
 fn control_register() {
     let (phys, v, d) = dump("intel-dsa-accel.lspci");
-    let dev = Device {
-        vendor: v,
-        device: d,
-        quirks: "",
-    };
+    let dev = no_quirks(v, d);
     let vcfg = vfio_view(&phys);
     // DSA enables Priv, not Exec.
     let info = PasidInfo::new(1 << 20, 20, CAP_PRIV).unwrap();
@@ -573,11 +570,7 @@ fn virtual_function() {
     vf.put32(0x150, h & 0xf_ffff);
     vf.put32(0x160, 0);
     let pf = PasidInfo::new(1 << 20, 16, CAP_EXEC).unwrap();
-    let dev = Device {
-        vendor: v,
-        device: 0x10ca,
-        quirks: "",
-    };
+    let dev = no_quirks(v, 0x10ca);
     let virt = build(&vf, &vfio_view(&vf), &dev, pf, None, None)
         .unwrap()
         .unwrap();
@@ -588,11 +581,7 @@ fn virtual_function() {
 #[test]
 fn fingerprints() {
     let (phys, v, d) = dump("intel-cxl-accel.lspci");
-    let dev = Device {
-        vendor: v,
-        device: d,
-        quirks: "",
-    };
+    let dev = no_quirks(v, d);
     let vcfg = vfio_view(&phys);
     let fp = |info, req| {
         build(&phys, &vcfg, &dev, info, req, None)
