@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build iommufd_rs.ko against the cached test kernel (out of tree, M=).
+# Build iommufd_rs.ko and vfio_pci_pasid/vfio-pci-pasid.ko against the
+# cached test kernel (out of tree, M=).
 # CLIPPY=1 in the environment runs clippy as part of the build; with
 # WERROR=1 any compiler or clippy warning fails it.
 #
@@ -25,8 +26,8 @@ args=("${KMAKE_ARGS[@]}")
 # files, so that the copy builds incrementally.
 copy_sources() {
 	mkdir -p "$1"
-	(cd "$REPO" && git ls-files -co --exclude-standard Kbuild rust glue |
-		grep -v '^rust/host/') |
+	(cd "$REPO" && git ls-files -co --exclude-standard Kbuild rust glue include \
+		vfio_pci_pasid | grep -Ev '^(rust|vfio_pci_pasid)/host/') |
 		rsync -a --files-from=- "$REPO/" "$1/"
 }
 

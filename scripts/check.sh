@@ -66,6 +66,8 @@ normal_only() {
 		rm -f "$log"
 	}
 	host_tests "host unit tests" --manifest-path rust/host/Cargo.toml
+	host_tests "vfio-pci-pasid placement unit tests" \
+		--manifest-path vfio_pci_pasid/host/Cargo.toml
 	CARGO_HOME=$CARGO_HOME_DEPS host_tests "vfio-user device model unit tests" --locked \
 		--manifest-path tools/vfio-user-device/Cargo.toml
 
@@ -144,7 +146,8 @@ prod_tests() {
 	cat <<-EOS
 		rc=0
 		scripts/vfio-each.sh --also iommufd_rs_rust_vmm --also iommufd_rs_vfu \
-			--also iommufd_rs_vfio_pasid vtd c rust-prod || rc=1
+			--also iommufd_rs_vfio_pasid --also iommufd_rs_vfio_vpasid \
+			--also qemu_vpasid.py vtd c rust-prod || rc=1
 		if insmod $(impl_module rust-prod); then
 			export IOMMUFD_IMPL=rust-prod
 			scripts/guest-tap.sh rust-prod:iommufd_rs_uapi $t/iommufd_rs_uapi || rc=1

@@ -7,7 +7,7 @@
 #   rustfmt          rustfmt --check with the kernel's .rustfmt.toml
 #   fmt              (not a check) format the Rust sources in place
 #   checkpatch       scripts/checkpatch.pl --strict on our sources
-#   stack-frames     no function of the module (either variant) with a 2 KiB
+#   stack-frames     no function of the modules (either variant) with a 2 KiB
 #                    stack frame or more
 #   c-werror         the C selftests and samples built with -Wall -Werror
 #   selftests-clippy cargo clippy on the Rust selftests (with the rust-vmm
@@ -20,13 +20,17 @@ cd "$REPO"
 STEPS="clippy rustfmt checkpatch stack-frames c-werror selftests-clippy"
 [ "${1:-}" != --list ] || { echo "$STEPS"; exit 0; }
 
-rust_sources() { git ls-files -co --exclude-standard 'rust/*.rs' 'selftests/**/*.rs' 'tools/**/*.rs'; }
+rust_sources() {
+	git ls-files -co --exclude-standard 'rust/*.rs' 'vfio_pci_pasid/*.rs' \
+		'selftests/**/*.rs' 'tools/**/*.rs'
+}
 c_sources() { git ls-files -co --exclude-standard '*.c' '*.h'; }
 
 case "${1:-all}" in
 clippy)
 	# An up-to-date object would skip the compile, and clippy with it.
-	rm -f rust/iommufd.o "$(prod_dir)/rust/iommufd.o"
+	rm -f rust/iommufd.o "$(prod_dir)/rust/iommufd.o" \
+		vfio_pci_pasid/vfio_pci_pasid.o "$(prod_dir)/vfio_pci_pasid/vfio_pci_pasid.o"
 	CLIPPY=1 WERROR=1 scripts/build-module.sh &&
 		IOMMUFD_RS_SELFTEST=n CLIPPY=1 WERROR=1 scripts/build-module.sh
 	;;
@@ -52,7 +56,9 @@ stack-frames)
 	# The kernel stack is 16 KiB and Rust has no -Wframe-larger-than: a
 	# GUP batch on the stack once overflowed it here.
 	scripts/stack-frames.py iommufd_rs.ko 2048 &&
-		scripts/stack-frames.py "$(prod_dir)/iommufd_rs.ko" 2048
+		scripts/stack-frames.py "$(prod_dir)/iommufd_rs.ko" 2048 &&
+		scripts/stack-frames.py vfio_pci_pasid/vfio-pci-pasid.ko 2048 &&
+		scripts/stack-frames.py "$(prod_dir)/vfio_pci_pasid/vfio-pci-pasid.ko" 2048
 	;;
 c-werror)
 	scripts/build-tests.sh
@@ -69,6 +75,9 @@ selftests-clippy)
 			--target-dir "$CACHE/cargo-target" -- -D warnings &&
 		cargo clippy --quiet --offline --tests \
 			--manifest-path rust/host/Cargo.toml \
+			--target-dir "$CACHE/cargo-target" -- -D warnings &&
+		cargo clippy --quiet --offline --tests \
+			--manifest-path vfio_pci_pasid/host/Cargo.toml \
 			--target-dir "$CACHE/cargo-target" -- -D warnings
 	;;
 all)

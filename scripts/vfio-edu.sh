@@ -15,7 +15,8 @@
 # --test NAME is a test program in build/selftests/iommufd_rs/ to run
 # instead of those two, --also NAME one to run after them, in the same load
 # of vfio (each may be given more than once): iommufd_rs_rust_vmm drives
-# the same device through rust-vmm's vfio-ioctls and iommufd-ioctls.
+# the same device through rust-vmm's vfio-ioctls and iommufd-ioctls. A
+# NAME ending in .py is a script in selftests/iommufd_rs/ (qemu_vpasid.py).
 set -u
 tests=()
 also=()
@@ -47,6 +48,16 @@ echo "vfio-edu: $(grep '^kernel/drivers/vfio/vfio.ko:' "$root/lib/modules/$kver/
 
 rc=0
 modprobe -d "$root" vfio-pci || { echo "vfio-edu: modprobe vfio-pci failed"; rc=1; }
+# The variant driver with a virtual PASID capability (vfio_pci_pasid/): it
+# binds only where driver_override names it, so it changes nothing for the
+# other tests. It needs only vfio-pci-core, so either build will do.
+vpasid=$repo/vfio_pci_pasid/vfio-pci-pasid.ko
+[ "$IOMMUFD_IMPL" != rust-prod ] || vpasid=$repo/build/prod/vfio_pci_pasid/vfio-pci-pasid.ko
+if [ $rc -eq 0 ] && [ -e "$vpasid" ]; then
+	insmod "$vpasid" || { echo "vfio-edu: insmod $vpasid failed"; rc=1; }
+	# iommufd_rs_vfio_vpasid reloads it with module parameters.
+	export IOMMUFD_RS_VPASID_KO=$vpasid
+fi
 label=${1:-$IOMMUFD_IMPL}
 if [ $rc -eq 0 ]; then
 	if [ ${#tests[@]} -eq 0 ]; then
@@ -57,11 +68,14 @@ if [ $rc -eq 0 ]; then
 			python3 "$repo/selftests/iommufd_rs/qemu_client.py" || rc=1
 	fi
 	for t in "${tests[@]}" "${also[@]}"; do
-		"$repo/scripts/guest-tap.sh" "$label:$t" \
-			"$repo/build/selftests/iommufd_rs/$t" || rc=1
+		case "$t" in
+		*.py) cmd=(python3 "$repo/selftests/iommufd_rs/$t") ;;
+		*) cmd=("$repo/build/selftests/iommufd_rs/$t") ;;
+		esac
+		"$repo/scripts/guest-tap.sh" "$label:${t%.py}" "${cmd[@]}" || rc=1
 	done
 fi
-for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
+for m in vfio_pci_pasid vfio_pci vfio_pci_core vfio_iommu_type1 vfio irqbypass; do
 	if grep -q "^$m " /proc/modules; then
 		rmmod "$m" || { echo "vfio-edu: rmmod $m failed"; rc=1; }
 	fi

@@ -107,26 +107,55 @@ static inline int iommu_group_of(const char *bdf)
 	return name ? atoi(name + 1) : -1;
 }
 
-/* Binds bdf to vfio-pci through driver_override; 0 or -1. */
-static inline int bind_vfio_pci(const char *bdf)
+/* The name of bdf's driver into drv (empty if none); 0, or -1. */
+static inline int driver_of(const char *bdf, char *drv, size_t len)
 {
-	char path[512], link[512];
+	char path[512], link[512], *name;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/driver", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = 0;
-		if (strstr(link, "/vfio-pci"))
-			return 0;
+	if (n <= 0) {
+		drv[0] = 0;
+		return n < 0 && errno != ENOENT ? -1 : 0;
+	}
+	link[n] = 0;
+	name = strrchr(link, '/');
+	name = name ? name + 1 : link;
+	if (strlen(name) >= len)
+		return -1;
+	memcpy(drv, name, strlen(name) + 1);
+	return 0;
+}
+
+/*
+ * Binds bdf to driver drv (vfio-pci, vfio-pci-pasid) through
+ * driver_override: 0, or -1. A driver can still refuse the device in its
+ * probe (vfio-pci's denylist): driver_of() tells.
+ */
+static inline int bind_driver(const char *bdf, const char *drv)
+{
+	char path[512], cur[128];
+
+	if (driver_of(bdf, cur, sizeof(cur)))
+		return -1;
+	if (!strcmp(cur, drv))
+		return 0;
+	if (cur[0]) {
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/driver/unbind", bdf);
 		if (write_file(path, bdf))
 			return -1;
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.63s/driver_override", bdf);
-	if (write_file(path, "vfio-pci"))
+	if (write_file(path, drv))
 		return -1;
 	return write_file("/sys/bus/pci/drivers_probe", bdf);
+}
+
+/* Binds bdf to vfio-pci through driver_override; 0 or -1. */
+static inline int bind_vfio_pci(const char *bdf)
+{
+	return bind_driver(bdf, "vfio-pci");
 }
 
 /* The vfio cdev of bdf, /dev/vfio/devices/vfioN, opened; or -1. */

@@ -197,15 +197,9 @@ static inline int vfu_devices(struct vfu_dev *devs, int max)
 /* Whether vfio-pci is bdf's driver. */
 static inline int vfu_vfio_pci_bound(const char *bdf)
 {
-	char path[128], link[256];
-	ssize_t n;
+	char drv[128];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = 0;
-	return !!strstr(link, "/vfio-pci");
+	return !driver_of(bdf, drv, sizeof(drv)) && !strcmp(drv, "vfio-pci");
 }
 
 /* Whether bdf is an Intel display device (vfio-pci's IGD support). */

@@ -47,18 +47,25 @@ def find_edu():
     return None
 
 
-def bind_vfio_pci(bdf):
+def bind_driver(bdf, drv):
+    """Binds bdf to driver drv (vfio-pci, vfio-pci-pasid) by its name."""
     dev = f"/sys/bus/pci/devices/{bdf}"
-    drv = os.path.join(dev, "driver")
-    if os.path.islink(drv):
-        if os.path.basename(os.readlink(drv)) == "vfio-pci":
+    link = os.path.join(dev, "driver")
+    if os.path.islink(link):
+        if os.path.basename(os.readlink(link)) == drv:
             return
-        with open(os.path.join(drv, "unbind"), "w") as f:
+        with open(os.path.join(link, "unbind"), "w") as f:
             f.write(bdf)
     with open(os.path.join(dev, "driver_override"), "w") as f:
-        f.write("vfio-pci")
+        f.write(drv)
     with open("/sys/bus/pci/drivers_probe", "w") as f:
         f.write(bdf)
+    if not os.path.islink(link) or os.path.basename(os.readlink(link)) != drv:
+        raise RuntimeError(f"{bdf} did not bind to {drv}")
+
+
+def bind_vfio_pci(bdf):
+    bind_driver(bdf, "vfio-pci")
 
 
 def msi_isolated():
@@ -72,6 +79,23 @@ def unsafe_param():
         if os.path.exists(p):
             return p
     return None
+
+
+def allow_unsafe_irqs():
+    """Without interrupt remapping (AMD-Vi in QEMU) vfio binds only with
+    the module's override: sets it, and returns what restore_irqs needs."""
+    if msi_isolated():
+        return None
+    param = unsafe_param()
+    with open(param, "w") as f:
+        f.write("Y")
+    return param
+
+
+def restore_irqs(param):
+    if param:
+        with open(param, "w") as f:
+            f.write("N")
 
 
 def qemu_argv(repo):
@@ -179,13 +203,8 @@ def main():
     host_id = int.from_bytes(host_cfg[0:4], "little")
     host_class = int.from_bytes(host_cfg[8:12], "little")
 
-    param = None
-    if not msi_isolated():
-        # AMD-Vi in QEMU: no interrupt remapping, so vfio binds only with
-        # the override (iommufd_rs_vfio_edu checks the refusal itself).
-        param = unsafe_param()
-        with open(param, "w") as f:
-            f.write("Y")
+    # iommufd_rs_vfio_edu checks the refusal without the override itself.
+    param = allow_unsafe_irqs()
 
     argv = qemu_argv(repo) + [
         "-machine", "q35", "-accel", "tcg", "-S", "-nodefaults",
@@ -258,9 +277,7 @@ def main():
         for line in errlog.read().splitlines():
             print(f"# qemu: {line}")
         errlog.close()
-        if param:
-            with open(param, "w") as f:
-                f.write("N")
+        restore_irqs(param)
     print(f"# took {time.monotonic() - start:.0f} s")
     return tap.done(total)
 
