@@ -25,7 +25,7 @@ n)
 	mkdir -p "$DIR"
 	# Only the module's sources; rsync keeps the times of unchanged
 	# files, so that the copy builds incrementally.
-	(cd "$REPO" && git ls-files -co --exclude-standard Kbuild rust glue |
+	(cd "$REPO" && git ls-files -co --exclude-standard Kbuild rust glue include |
 		grep -v '^rust/host/') |
 		rsync -a --files-from=- "$REPO/" "$DIR/"
 	args+=(IOMMUFD_RS_SELFTEST=n)
