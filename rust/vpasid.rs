@@ -142,9 +142,10 @@ pub(crate) fn change(
         dev.change_translated(ictx, ppasid, pt_id, true)?;
         return Ok(ppasid);
     }
-    // A device that cannot tag its DMA with a PASID has no use for one.
+    // A device that cannot tag its DMA with a PASID has no use for one:
+    // the IOMMU core gives it no PASIDs, or PASID 0 (the RID) alone.
     let limit = dev.max_pasids();
-    if limit == 0 {
+    if limit <= 1 {
         return Err(EINVAL);
     }
     let scope = dev.group_key();

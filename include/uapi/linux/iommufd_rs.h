@@ -180,4 +180,11 @@ struct iommu_rs_test_mediate_pasid {
 	__u32 out_dev_pasid;
 };
 
+/*
+ * Selftest ABI: a dev_flags bit of IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, above
+ * upstream's MOCK_FLAGS_DEVICE_*. Every mock device made with it is in one
+ * IOMMU group, as devices the IOMMU cannot tell apart (DMA aliases) are.
+ */
+#define IOMMU_RS_MOCK_FLAGS_DEVICE_SHARED_GROUP (1U << 16)
+
 #endif /* _UAPI_IOMMUFD_RS_H */
