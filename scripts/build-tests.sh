@@ -20,10 +20,16 @@ make -s -C "$REPO/selftests/iommufd_rs" LIBMK="$SRC/tools/testing/selftests/lib.
 make -s -C "$REPO/samples" OUTPUT="$OUT/samples" KHDR_INCLUDES="$KHDR" \
 	TEST_ABI_INCLUDES="-I$SRC/drivers/iommu/iommufd" CC=gcc
 
-# The test driver of the in-kernel access API, out of tree into build/kmod.
+# The test drivers of the in-kernel access API and of the PASID
+# virtualization API, out of tree into build/kmod. The latter's symbols are
+# iommufd_rs.ko's, which need not be built yet: modpost learns them from
+# include/linux/iommufd_rs.h (the kernel has no MODVERSIONS, so no CRCs).
 mkdir -p "$OUT/kmod"
+sed -n 's/^[a-z].* \**\(iommufd_rs_[a-z_]*\)(.*/\1/p' "$REPO/include/linux/iommufd_rs.h" |
+	awk '{ printf "0x00000000\t%s\tiommufd_rs\tEXPORT_SYMBOL_GPL\tIOMMUFD\n", $1 }' \
+	>"$OUT/kmod/iommufd_rs.symvers"
 make -s -C "$KBUILD" M="$REPO/selftests/iommufd_rs/kmod" MO="$OUT/kmod" \
-	"${KMAKE_ARGS[@]}" modules
+	KBUILD_EXTRA_SYMBOLS="$OUT/kmod/iommufd_rs.symvers" "${KMAKE_ARGS[@]}" modules
 
 cargo build --quiet --release --offline \
 	--manifest-path "$REPO/selftests/iommufd_rs/rust/Cargo.toml" \
