@@ -149,6 +149,11 @@ prod_tests() {
 			scripts/guest-tap.sh rust-prod:iommufd_rs_vpasid $t/iommufd_rs_vpasid \
 				-f any_module || rc=1
 			scripts/guest-access.sh rust-prod || rc=1
+			# The vPASID in-kernel API through its test driver, on
+			# the PASID function vfio-pci has left: iommufd_rs only
+			# (the driver does not load against C, which has no such
+			# API, so C has no count here rather than a pass).
+			scripts/guest-vpasid-kapi.sh rust-prod || rc=1
 			rmmod iommufd_rs || { echo "check: rmmod iommufd_rs failed"; rc=1; }
 		else
 			echo "RESULT rust-prod:insmod pass=0 fail=1 skip=0"
