@@ -485,4 +485,97 @@ TEST_F(kapi, iommufd_closed_first)
 	}
 }
 
+/*
+ * Two PASID functions, each alone in its IOMMU group, bound by two files
+ * of the driver to one iommufd: in per-RID mode each group has its own
+ * PASID space, so one vPASID may get the same host PASID on both; in
+ * global mode one vPASID is one pool PASID on both, with a HWPT of each,
+ * and stays while either is attached.
+ */
+TEST(two_groups)
+{
+	char bdfs[32][BDF_LEN], bdf[2][BDF_LEN];
+	__u32 dev[2], hwpt[2], p[2], q, ioas;
+	int i, n, k = 0, fd, cfd[2], unsafe;
+	void *buf;
+
+	if (c_iommufd_loaded())
+		SKIP(return, "not applicable: the C iommufd.ko has no vPASID in-kernel API");
+	n = find_by_ext_cap(bdfs, 32, PCI_EXT_CAP_ID_PASID, 1);
+	for (i = 0; i < n && k < 2; i++)
+		if (iommu_group_size(bdfs[i]) == 1)
+			snprintf(bdf[k++], BDF_LEN, "%.63s", bdfs[i]);
+	if (k < 2) {
+		if (need_device())
+			ASSERT_TRUE(0 && "no two PASID functions alone in their IOMMU groups");
+		SKIP(return, "fewer than two PASID functions alone in their groups");
+	}
+	if (iommu_vendor() != IOMMU_VTD)
+		SKIP(return, "VT-d only: AMD-Vi has no PASID-capable domain here");
+	ASSERT_EQ(0, vtd_debugfs());
+	TH_LOG("%s and %s", bdf[0], bdf[1]);
+	fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, fd);
+	unsafe = msi_isolated() == 0;
+	if (unsafe)
+		ASSERT_EQ(0, set_unsafe_irqs(1));
+	ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &ioas));
+	buf = mmap(NULL, PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, edu_map(fd, ioas, buf, PSZ, IOVA_A));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, unbind_driver(bdf[i]));
+		cfd[i] = open(VPASID_CLIENT_DEV, O_RDWR);
+		ASSERT_LE(0, cfd[i]);
+		dev[i] = client_bind(cfd[i], fd, bdf[i]);
+		ASSERT_NE(0, dev[i]);
+		ASSERT_EQ(0, hwpt_alloc(fd, PA, dev[i], ioas, 0, IOMMU_HWPT_DATA_NONE, NULL, 0,
+					&hwpt[i]));
+	}
+
+	/* Per-RID: the lowest free PASID of each group, 1 on both. */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, kapi(cfd[i], VPASID_CLIENT_ATTACH, 100, hwpt[i], &p[i]));
+		EXPECT_EQ(1, p[i]);
+		EXPECT_EQ(0, query(fd, dev[i], 100, &q, NULL));
+		EXPECT_EQ(p[i], q);
+		EXPECT_TRUE(vtd_view(bdf[i], p[i]).present);
+	}
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, kapi(cfd[i], VPASID_CLIENT_DETACH, 100, 0, NULL));
+
+	/* Global: one pool PASID for vPASID 100 on both devices. */
+	ASSERT_EQ(0, _test_ioctl_set_pasid_mode(fd, GLOBAL));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, kapi(cfd[i], VPASID_CLIENT_ATTACH, 100, hwpt[i], &p[i]));
+		EXPECT_TRUE(vtd_view(bdf[i], p[i]).present);
+	}
+	EXPECT_EQ(p[0], p[1]);
+	ASSERT_EQ(0, kapi(cfd[1], VPASID_CLIENT_ATTACH, 200, hwpt[1], &q));
+	EXPECT_NE(p[0], q);
+	/* The first to leave leaves the PASID to the other. */
+	EXPECT_EQ(0, kapi(cfd[0], VPASID_CLIENT_DETACH, 100, 0, NULL));
+	EXPECT_EQ(ENOENT, kapi(cfd[0], VPASID_CLIENT_TO_PPASID, 100, 0, NULL));
+	EXPECT_FALSE(vtd_view(bdf[0], p[0]).present);
+	EXPECT_EQ(0, kapi(cfd[1], VPASID_CLIENT_TO_PPASID, 100, 0, &q));
+	EXPECT_EQ(p[1], q);
+	EXPECT_TRUE(vtd_view(bdf[1], p[1]).present);
+	/* Attached again, the first gets the PASID the other kept. */
+	ASSERT_EQ(0, kapi(cfd[0], VPASID_CLIENT_ATTACH, 100, hwpt[0], &q));
+	EXPECT_EQ(p[1], q);
+
+	/* The unbinds drop all of it. */
+	for (i = 0; i < 2; i++) {
+		close(cfd[i]);
+		EXPECT_EQ(0, vtd_pasids_left(bdf[i]));
+	}
+	EXPECT_EQ(0, destroy_id(fd, hwpt[0]));
+	EXPECT_EQ(0, destroy_id(fd, hwpt[1]));
+	EXPECT_EQ(0, _test_ioctl_set_pasid_mode(fd, PER_RID));
+	close(fd);
+	munmap(buf, PSZ);
+	if (unsafe)
+		set_unsafe_irqs(0);
+}
+
 TEST_HARNESS_MAIN
