@@ -21,6 +21,7 @@
 #include <linux/iommufd.h>
 #include <linux/module.h>
 
+#include "../include/linux/iommufd_rs.h"
 #include "iommufd_rs_kapi.h"
 
 static bool allow_unsafe_interrupts;
@@ -160,6 +161,34 @@ void iommufd_device_detach(struct iommufd_device *idev, ioasid_t pasid)
 	iommufd_rs_kapi_device_detach(idev, pasid);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_detach, "IOMMUFD");
+
+/* The extension of include/linux/iommufd_rs.h: PASID virtualization. */
+int iommufd_rs_device_attach_vpasid(struct iommufd_device *idev, u32 vpasid,
+				    u32 *pt_id, u32 *ppasid)
+{
+	return iommufd_rs_kapi_device_vpasid_change(idev, vpasid, pt_id, ppasid, false);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_rs_device_attach_vpasid, "IOMMUFD");
+
+int iommufd_rs_device_replace_vpasid(struct iommufd_device *idev, u32 vpasid,
+				     u32 *pt_id, u32 *ppasid)
+{
+	return iommufd_rs_kapi_device_vpasid_change(idev, vpasid, pt_id, ppasid, true);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_rs_device_replace_vpasid, "IOMMUFD");
+
+void iommufd_rs_device_detach_vpasid(struct iommufd_device *idev, u32 vpasid)
+{
+	iommufd_rs_kapi_device_vpasid_detach(idev, vpasid);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_rs_device_detach_vpasid, "IOMMUFD");
+
+int iommufd_rs_device_vpasid_to_ppasid(struct iommufd_device *idev, u32 vpasid,
+				       u32 *ppasid)
+{
+	return iommufd_rs_kapi_device_vpasid_lookup(idev, vpasid, ppasid);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_rs_device_vpasid_to_ppasid, "IOMMUFD");
 
 struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev)
 {

@@ -39,6 +39,11 @@ void iommufd_rs_kapi_device_unbind(struct iommufd_device *idev);
 int iommufd_rs_kapi_device_change(struct iommufd_device *idev, u32 pasid,
 				  u32 *pt_id, bool replace);
 void iommufd_rs_kapi_device_detach(struct iommufd_device *idev, u32 pasid);
+int iommufd_rs_kapi_device_vpasid_change(struct iommufd_device *idev, u32 vpasid,
+					 u32 *pt_id, u32 *ppasid, bool replace);
+void iommufd_rs_kapi_device_vpasid_detach(struct iommufd_device *idev, u32 vpasid);
+int iommufd_rs_kapi_device_vpasid_lookup(struct iommufd_device *idev, u32 vpasid,
+					 u32 *ppasid);
 struct file *iommufd_rs_kapi_device_ctx(struct iommufd_device *idev);
 u32 iommufd_rs_kapi_device_id(struct iommufd_device *idev);
 bool iommufd_rs_kapi_has_group(void *ictx, struct iommu_group *group);

@@ -27,6 +27,7 @@
 #include "iommu-pages.h"
 #include "iommu-priv.h"
 #include "iommufd_test.h"
+#include "../include/uapi/linux/iommufd_rs.h"
 #include "iommufd_rs_glue.h"
 
 struct rs_mock_domain {
@@ -379,6 +380,33 @@ static void rs_mock_page_response(struct device *dev, struct iopf_fault *evt,
 {
 }
 
+/*
+ * The one group of every device made with
+ * IOMMU_RS_MOCK_FLAGS_DEVICE_SHARED_GROUP: devices the IOMMU cannot tell
+ * apart, as DMA aliases are. Made on first use; the module's reference goes
+ * at exit, after the last device.
+ */
+static struct iommu_group *rs_mock_shared_group;
+static DEFINE_MUTEX(rs_mock_shared_group_lock);
+
+static struct iommu_group *rs_mock_device_group(struct device *dev)
+{
+	struct iommu_group *group;
+
+	if (!(to_rs_mock_dev(dev)->flags & IOMMU_RS_MOCK_FLAGS_DEVICE_SHARED_GROUP))
+		return generic_device_group(dev);
+	mutex_lock(&rs_mock_shared_group_lock);
+	if (!rs_mock_shared_group) {
+		group = iommu_group_alloc();
+		if (!IS_ERR(group))
+			rs_mock_shared_group = group;
+	}
+	group = rs_mock_shared_group ? iommu_group_ref_get(rs_mock_shared_group) :
+				       ERR_PTR(-ENOMEM);
+	mutex_unlock(&rs_mock_shared_group_lock);
+	return group;
+}
+
 static const struct iommu_ops rs_mock_ops = {
 	/* BLOCKED is zero, so def_domain_type() cannot name it. */
 	.default_domain = &rs_mock_blocked,
@@ -388,7 +416,7 @@ static const struct iommu_ops rs_mock_ops = {
 	.domain_alloc_paging_flags = rs_mock_alloc_paging,
 	.domain_alloc_nested = rs_mock_alloc_nested,
 	.capable = rs_mock_capable,
-	.device_group = generic_device_group,
+	.device_group = rs_mock_device_group,
 	.probe_device = rs_mock_probe_device,
 	.page_response = rs_mock_page_response,
 	.user_pasid_table = true,
@@ -431,7 +459,8 @@ struct device *iommufd_rs_mock_dev_create(u32 flags)
 	struct rs_mock_dev *mdev;
 	int rc, i;
 
-	if (flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID))
+	if (flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID |
+		      IOMMU_RS_MOCK_FLAGS_DEVICE_SHARED_GROUP))
 		return ERR_PTR(-EINVAL);
 	mdev = kzalloc_obj(*mdev, GFP_KERNEL_ACCOUNT);
 	if (!mdev)
@@ -634,6 +663,9 @@ void iommufd_rs_mock_exit(void)
 	iommu_device_sysfs_remove(&rs_mock_iommu);
 	bus_unregister(&rs_mock_bus);
 	platform_device_unregister(rs_mock_pdev);
+	if (rs_mock_shared_group)
+		iommu_group_put(rs_mock_shared_group);
+	rs_mock_shared_group = NULL;
 }
 
 MODULE_IMPORT_NS("GENERIC_PT_IOMMU");

@@ -61,6 +61,7 @@ use crate::{
         Vdevice,
         Viommu, //
     },
+    vpasid::Vpasids,
 };
 
 impl From<AttachError> for Error {
@@ -162,6 +163,9 @@ pub(crate) struct Device {
     id: u32,
     /// The PASIDs the device may use.
     max_pasids: u32,
+    /// The file's vPASID translation, which restricts the untranslated
+    /// PASID path and which the device leaves when it unbinds.
+    vpasids: Vpasids,
     /// Its vDEVICE, if it has one: the object id and its vIOMMU.
     #[pin]
     vdev: Mutex<Option<(WeakObj<Vdevice>, WeakObj<Viommu>)>>,
@@ -187,6 +191,13 @@ impl Groups {
         Self { list: KVec::new() }
     }
 
+    /// Whether any group has a PASID (not the RID) attached.
+    pub(crate) fn any_pasid_attached(&self) -> bool {
+        self.list
+            .iter()
+            .any(|(g, _)| g.state.lock().any_pasid_attached())
+    }
+
     /// Whether a bound device is in IOMMU group `key`.
     pub(crate) fn has(&self, key: usize) -> bool {
         self.list.iter().any(|(g, _)| g.key == key)
@@ -203,6 +214,7 @@ impl Device {
         let group = group_get(&groups, bound.group_key())?;
         let max_pasids = bound.max_pasids();
         let (g2, gs2) = (group.clone(), groups.clone());
+        let vpasids = ictx.vpasids.clone();
         let res = ictx.objects.reserve_with(move |id, _| {
             let d = Arc::pin_init(
                 pin_init!(Device {
@@ -211,6 +223,7 @@ impl Device {
                     groups: gs2,
                     id,
                     max_pasids,
+                    vpasids,
                     vdev <- new_mutex!(None),
                 }),
                 GFP_KERNEL_ACCOUNT,
@@ -297,6 +310,8 @@ impl Device {
         }
         *bound = None;
         drop(bound);
+        // Detached from every host PASID above: they can go back.
+        self.vpasids.lock().forget_device(self.id);
         group_put(&self.groups, &self.group);
         Self::release(ictx, released);
         // The vDEVICE goes with the device; its id destroys as ENOENT after.
@@ -311,13 +326,70 @@ impl Device {
     /// Attaches the device at `pasid` to `pt_id`: a HWPT, or an IOAS whose
     /// automatic domain is found or made (only for the RID in practice, as
     /// automatic domains are not PASID compatible). Returns the HWPT id.
+    ///
+    /// A PASID that the file's vPASID translation owns (every PASID in
+    /// global mode) is `EBUSY` here.
     pub(crate) fn attach(&self, ictx: &Ictx, pasid: u32, pt_id: u32) -> Result<u32> {
+        let v = self.vpasids.lock();
+        v.check_raw(self.group.key, pasid)?;
         self.change(ictx, pasid, pt_id, false)
     }
 
     /// Replaces what `pasid` is attached to; on failure nothing changes.
+    /// `EBUSY` for a PASID the vPASID translation owns.
     pub(crate) fn replace(&self, ictx: &Ictx, pasid: u32, pt_id: u32) -> Result<u32> {
+        let v = self.vpasids.lock();
+        v.check_raw(self.group.key, pasid)?;
         self.change(ictx, pasid, pt_id, true)
+    }
+
+    /// Attaches (or with `replace` replaces) host PASID `ppasid` for the
+    /// vPASID translation, which holds the file's [`Vpasids`] lock.
+    pub(crate) fn change_translated(
+        &self,
+        ictx: &Ictx,
+        ppasid: u32,
+        pt_id: u32,
+        replace: bool,
+    ) -> Result<u32> {
+        self.change(ictx, ppasid, pt_id, replace)
+    }
+
+    /// Detaches host PASID `ppasid` for the vPASID translation, which holds
+    /// the file's [`Vpasids`] lock.
+    pub(crate) fn detach_translated(&self, ictx: &Ictx, ppasid: u32) {
+        self.detach_unchecked(ictx, ppasid);
+    }
+
+    /// The file's vPASID translation.
+    pub(crate) fn vpasids(&self) -> &Vpasids {
+        &self.vpasids
+    }
+
+    /// The device's IOMMU group, as an identity.
+    pub(crate) fn group_key(&self) -> usize {
+        self.group.key
+    }
+
+    /// How many PASIDs the device may use; zero without PASID support.
+    pub(crate) fn max_pasids(&self) -> u32 {
+        self.max_pasids
+    }
+
+    /// Whether anything is attached at `pasid` of the device's group.
+    pub(crate) fn pasid_in_use(&self, pasid: u32) -> bool {
+        self.group.state.lock().at(pasid).is_some()
+    }
+
+    /// The id of the HWPT the device's group has at `pasid`.
+    pub(crate) fn hwpt_id_at(&self, pasid: u32) -> Option<u32> {
+        self.group.state.lock().hwpt_at(pasid).map(|h| h.id())
+    }
+
+    /// A PASID of the system-wide pool for this device: `ENOENT` once
+    /// unbound, `ENOSPC` if the pool has none below its width.
+    pub(crate) fn alloc_global_pasid(&self) -> Result<u32> {
+        self.with_bound(|b| b.alloc_global_pasid())
     }
 
     /// A PASID beyond the device's width is `EINVAL`. A device with no
@@ -541,7 +613,17 @@ impl Device {
     }
 
     /// Detaches the device at `pasid`; nothing attached is not an error.
+    /// A PASID that the vPASID translation owns is left alone (it is
+    /// detached by vPASID).
     pub(crate) fn detach(&self, ictx: &Ictx, pasid: u32) {
+        let v = self.vpasids.lock();
+        if v.check_raw(self.group.key, pasid).is_err() {
+            return;
+        }
+        self.detach_unchecked(ictx, pasid);
+    }
+
+    fn detach_unchecked(&self, ictx: &Ictx, pasid: u32) {
         let mut released = Released(None);
         {
             let bound = self.bound.lock();

@@ -26,7 +26,11 @@ use crate::{
     device::Groups,
     ioctl,
     object::ObjectTable,
-    vfio_compat::CompatIoas, //
+    vfio_compat::CompatIoas,
+    vpasid::{
+        VpasidState,
+        Vpasids, //
+    },
 };
 
 /// One iommufd context: everything a file descriptor owns. Closing the file
@@ -40,6 +44,9 @@ pub(crate) struct Ictx {
     pub(crate) vfio_ioas: Mutex<Option<CompatIoas>>,
     /// The IOMMU groups of the bound devices.
     pub(crate) groups: Arc<Mutex<Groups>>,
+    /// The PASID mode and the vPASID mappings (`iommufd_rs.h`), shared
+    /// with the bound devices.
+    pub(crate) vpasids: Vpasids,
     /// `IOMMU_OPTION_RLIMIT_MODE`: charge pins to the process's mm rather
     /// than to the user.
     account_per_process: Atomic<bool>,
@@ -63,11 +70,13 @@ impl MiscDevice for Ictx {
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
         let groups = Arc::pin_init(new_mutex!(Groups::new()), GFP_KERNEL_ACCOUNT)?;
+        let vpasids = Arc::pin_init(new_mutex!(VpasidState::new()), GFP_KERNEL_ACCOUNT)?;
         KBox::try_pin_init(
             try_pin_init!(Self {
                 objects <- ObjectTable::new(),
                 vfio_ioas <- new_mutex!(None),
                 groups,
+                vpasids,
                 account_per_process: Atomic::new(false),
             }),
             GFP_KERNEL_ACCOUNT,

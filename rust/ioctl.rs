@@ -32,7 +32,8 @@ use crate::{
     uapi::*,
     ucmd::UserCmdBuf,
     vfio_compat,
-    viommu, //
+    viommu,
+    vpasid, //
 };
 
 /// A row of the table.
@@ -70,14 +71,14 @@ macro_rules! layout_of {
 /// wrapper struct names the struct it wraps in brackets. A row may carry
 /// `#[cfg]`.
 macro_rules! ioctl_table {
-    ($len:expr; $(
+    ($base:expr, $len:expr; $(
         $(#[$m:meta])* $nr:ident => $handler:path, $t:ty $([$layout:ty])?, $last:ident;
     )*) => {{
         let mut table: [Option<IoctlOp>; $len] = [None; $len];
         $(
             $(#[$m])*
             {
-                table[($nr - IOMMUFD_CMD_BASE) as usize] = Some(IoctlOp {
+                table[($nr - $base) as usize] = Some(IoctlOp {
                     cmd: iommufd_ioctl_nr($nr),
                     execute: |ictx, buf| {
                         let min = offset_of_end!(layout_of!($t $(, $layout)?), $last);
@@ -103,7 +104,7 @@ const TABLE_LEN: usize = (LAST_CMD - IOMMUFD_CMD_BASE + 1) as usize;
 /// The commands. Upstream's `IOMMU_VEVENTQ_ALLOC`, `IOMMU_HW_QUEUE_ALLOC` and
 /// `IOMMU_IOAS_NOIOMMU_GET_PA` have no row yet.
 static IOCTL_OPS: [Option<IoctlOp>; TABLE_LEN] = ioctl_table! {
-    TABLE_LEN;
+    IOMMUFD_CMD_BASE, TABLE_LEN;
     IOMMUFD_CMD_DESTROY => destroy, IommuDestroy, id;
     IOMMUFD_CMD_FAULT_QUEUE_ALLOC => fault::alloc_ioctl, IommuFaultAlloc, out_fault_fd;
     IOMMUFD_CMD_GET_HW_INFO => device::get_hw_info_ioctl, IommuHwInfo, __reserved;
@@ -132,16 +133,50 @@ static IOCTL_OPS: [Option<IoctlOp>; TABLE_LEN] = ioctl_table! {
     IOMMUFD_CMD_TEST => crate::selftest::test_cmd_ioctl, TestCmd[iommu_test_cmd], last;
 };
 
+const RS_TABLE_LEN: usize = (IOMMUFD_RS_CMD_VPASID_QUERY - IOMMUFD_RS_CMD_BASE + 1) as usize;
+
+// The extension's numbers lie above upstream's table (and its selftest
+// command), so that no upstream command can reach them.
+const _: () = assert!(IOMMUFD_RS_CMD_BASE > IOMMUFD_CMD_BASE + 32);
+const _: () = assert!(IOMMUFD_RS_CMD_BASE > LAST_CMD);
+
+/// The commands of `iommufd_rs.h`, which upstream does not have.
+static RS_IOCTL_OPS: [Option<IoctlOp>; RS_TABLE_LEN] = ioctl_table! {
+    IOMMUFD_RS_CMD_BASE, RS_TABLE_LEN;
+    IOMMUFD_RS_CMD_PASID_MODE => vpasid::mode_ioctl, IommuRsPasidMode, __reserved;
+    IOMMUFD_RS_CMD_VPASID_ATTACH => vpasid::attach_ioctl, IommuRsVpasidAttach, out_ppasid;
+    IOMMUFD_RS_CMD_VPASID_DETACH => vpasid::detach_ioctl, IommuRsVpasidDetach, vpasid;
+    IOMMUFD_RS_CMD_VPASID_QUERY => vpasid::query_ioctl, IommuRsVpasidQuery, out_pt_id;
+};
+
 /// Runs ioctl `cmd` with argument `arg` on `ictx`.
 pub(crate) fn dispatch(ictx: &Ictx, file: &File, cmd: u32, arg: usize) -> Result<isize> {
     let slot = _IOC_NR(cmd)
         .checked_sub(IOMMUFD_CMD_BASE)
         .and_then(|i| IOCTL_OPS.get(i as usize));
     let Some(slot) = slot else {
-        return vfio_compat::vfio_ioctl(ictx, cmd, arg).unwrap_or(Err(ENOTTY));
+        // An extension command only if the whole number is one, so that
+        // any other number gets upstream's answer (from the VFIO compat
+        // layer, ENOTTY in the end) before its argument is read.
+        let rs = _IOC_NR(cmd)
+            .checked_sub(IOMMUFD_RS_CMD_BASE)
+            .and_then(|i| RS_IOCTL_OPS.get(i as usize))
+            .and_then(Option::as_ref)
+            .filter(|op| op.cmd == cmd);
+        let Some(op) = rs else {
+            return vfio_compat::vfio_ioctl(ictx, cmd, arg).unwrap_or(Err(ENOTTY));
+        };
+        return run(ictx, file, op, arg);
     };
     let mut buf = UserCmdBuf::new(file, arg)?;
     let op = slot.as_ref().filter(|op| op.cmd == cmd).ok_or(ENOTTY)?;
+    let res = (op.execute)(ictx, &mut buf);
+    buf.finish(res).map(|()| 0)
+}
+
+/// Reads the size of `op`'s struct at `arg` and runs it.
+fn run(ictx: &Ictx, file: &File, op: &IoctlOp, arg: usize) -> Result<isize> {
+    let mut buf = UserCmdBuf::new(file, arg)?;
     let res = (op.execute)(ictx, &mut buf);
     buf.finish(res).map(|()| 0)
 }

@@ -151,6 +151,14 @@ pub(crate) fn dev_raw(dev: &Device) -> *mut bindings::device {
     core::ptr::from_ref(dev).cast_mut().cast()
 }
 
+/// Gives `pasid`, from [`BoundDev::alloc_global_pasid`], back to the
+/// system-wide pool. The caller has detached every domain from it.
+pub(crate) fn free_global_pasid(pasid: u32) {
+    // SAFETY: Freeing an id of the pool has no other precondition; the
+    // caller owns `pasid`.
+    unsafe { bindings::iommu_free_global_pasid(pasid) };
+}
+
 /// A device whose DMA this iommufd file owns. Dropping it gives ownership
 /// back, with every attachment gone.
 ///
@@ -225,6 +233,20 @@ impl BoundDev {
         }
         // SAFETY: `iommu` is the device's live IOMMU data (above).
         unsafe { (*iommu).max_pasids }
+    }
+
+    /// A PASID of the system-wide pool that this device can use (below its
+    /// `max_pasids`), as ENQCMD needs: `ENOSPC` if none is free. Give it
+    /// back with [`free_global_pasid`].
+    pub(crate) fn alloc_global_pasid(&self) -> Result<u32> {
+        // SAFETY: `raw()` is a live device with IOMMU data (it is bound);
+        // the pool has its own lock.
+        let pasid = unsafe { bindings::iommu_alloc_global_pasid(self.raw()) };
+        // `IOMMU_PASID_INVALID` is `(ioasid_t)-1`.
+        if pasid == u32::MAX {
+            return Err(ENOSPC);
+        }
+        Ok(pasid)
     }
 
     /// `IOMMU_HW_CAP_*` of the device.

@@ -38,6 +38,8 @@ mod uapi;
 mod ucmd;
 mod vfio_compat;
 mod viommu;
+mod vpasid;
+mod vpasid_map;
 
 use ictx::Ictx;
 use miscdev::MiscRegistration;

@@ -41,7 +41,8 @@ use crate::{
         ObjRef,
         ObjectKind, //
     },
-    vfio_compat, //
+    vfio_compat,
+    vpasid, //
 };
 
 // Only pointers to the kernel's structs cross this boundary; bindgen gives
@@ -233,6 +234,73 @@ unsafe extern "C" fn iommufd_rs_kapi_device_detach(idev: *mut c_void, pasid: u32
     // SAFETY: `idev` is bound.
     let k = unsafe { kdev_ref(idev) };
     k.dev.detach(k.ictx(), pasid);
+}
+
+/// `iommufd_rs_device_attach_vpasid` and `_replace_vpasid`: `*pt_id` is a
+/// HWPT; the host PASID comes back in `*ppasid`.
+///
+/// # Safety
+///
+/// `idev` came from [`iommufd_rs_kapi_device_bind`] and is not unbound;
+/// `pt_id` is valid for reads, `ppasid` for writes.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_device_vpasid_change(
+    idev: *mut c_void,
+    vpasid: u32,
+    pt_id: *mut u32,
+    ppasid: *mut u32,
+    replace: bool,
+) -> c_int {
+    // SAFETY: `idev` is bound.
+    let k = unsafe { kdev_ref(idev) };
+    // SAFETY: `pt_id` is valid for reads.
+    let id = unsafe { pt_id.read() };
+    match vpasid::change(k.ictx(), &k.dev, vpasid, id, replace) {
+        Ok(p) => {
+            // SAFETY: `ppasid` is valid for writes.
+            unsafe { ppasid.write(p) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `iommufd_rs_device_detach_vpasid`: nothing attached there is no error.
+///
+/// # Safety
+///
+/// `idev` came from [`iommufd_rs_kapi_device_bind`] and is not unbound.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_device_vpasid_detach(idev: *mut c_void, vpasid: u32) {
+    // SAFETY: `idev` is bound.
+    let k = unsafe { kdev_ref(idev) };
+    // A vPASID out of range is attached nowhere: nothing to do.
+    let _ = vpasid::detach(k.ictx(), &k.dev, vpasid);
+}
+
+/// `iommufd_rs_device_vpasid_to_ppasid`: `ENOENT` if the device is not
+/// attached at `vpasid`.
+///
+/// # Safety
+///
+/// `idev` came from [`iommufd_rs_kapi_device_bind`] and is not unbound;
+/// `ppasid` is valid for writes.
+#[no_mangle]
+unsafe extern "C" fn iommufd_rs_kapi_device_vpasid_lookup(
+    idev: *mut c_void,
+    vpasid: u32,
+    ppasid: *mut u32,
+) -> c_int {
+    // SAFETY: `idev` is bound.
+    let k = unsafe { kdev_ref(idev) };
+    match vpasid::lookup(&k.dev, vpasid) {
+        Ok(p) => {
+            // SAFETY: `ppasid` is valid for writes.
+            unsafe { ppasid.write(p) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// `iommufd_device_to_ictx`: the file the device is bound to.

@@ -19,6 +19,10 @@ use kernel::{
 use kernel::{
     new_mutex,
     sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
         Arc,
         Mutex, //
     },
@@ -241,6 +245,13 @@ pub(crate) fn test_cmd_ioctl<'a>(
                 Err(EINVAL)
             }
         }
+        IOMMU_RS_TEST_OP_MEDIATE_PASID => {
+            let m = ictx.objects.get::<MockDevice>(cmd.id)?;
+            let mut p: IommuRsTestMediatePasid = cmd.rs_payload().ok_or(EINVAL)?;
+            p.out_dev_pasid = m.mediate_pasid_write(p.vpasid)?;
+            cmd.set_rs_payload(&p)?;
+            buf.respond(&cmd)
+        }
         IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT => {
             // Sizes upstream's batch buffers; this module has none.
             if cmd.memory_limit().limit < MIN_MEMORY_LIMIT {
@@ -261,6 +272,9 @@ pub(crate) struct MockDevice {
     /// the device object while this reference lives.
     #[pin]
     dev: Mutex<Option<Binding>>,
+    /// The device-side PASID register: the PASID the device tags its DMA
+    /// with, as its (mediating) driver last wrote it.
+    pasid_reg: Atomic<u32>,
     /// Dropped last: the device is unbound before it is unregistered.
     mock: MockDev,
 }
@@ -280,6 +294,17 @@ impl MockDevice {
         self.dev.lock().as_ref().ok_or(ENOENT)?.0.clone_ref()
     }
 
+    /// The guest writes `vpasid` to the device's PASID register; the
+    /// mediation path writes what the vPASID translates to on this device,
+    /// as a variant driver would through the in-kernel lookup. Returns the
+    /// register. `ENOENT`, the register unchanged, without a translation.
+    fn mediate_pasid_write(&self, vpasid: u32) -> Result<u32> {
+        let dev = self.device()?;
+        let ppasid = crate::vpasid::lookup(&dev, vpasid)?;
+        self.pasid_reg.store(ppasid, Relaxed);
+        Ok(self.pasid_reg.load(Relaxed))
+    }
+
     /// `IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS)`: a mock device with `flags`,
     /// bound and attached to `cmd.id` (an IOAS or a HWPT).
     fn create<'a>(
@@ -294,6 +319,7 @@ impl MockDevice {
         let m = Arc::pin_init(
             pin_init!(MockDevice {
                 dev <- new_mutex!(None),
+                pasid_reg: Atomic::new(0),
                 mock,
             }),
             GFP_KERNEL_ACCOUNT,

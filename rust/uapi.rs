@@ -117,6 +117,17 @@ pub(crate) type IommuIoasChangeProcess = iommu_ioas_change_process;
 pub(crate) type IommuFaultAlloc = iommu_fault_alloc;
 /// Argument of `IOMMU_VIOMMU_ALLOC`.
 pub(crate) type IommuViommuAlloc = iommu_viommu_alloc;
+/// Argument of `IOMMU_RS_PASID_MODE` (`iommufd_rs.h`).
+pub(crate) type IommuRsPasidMode = iommu_rs_pasid_mode;
+/// Argument of `IOMMU_RS_VPASID_ATTACH` (`iommufd_rs.h`).
+pub(crate) type IommuRsVpasidAttach = iommu_rs_vpasid_attach;
+/// Argument of `IOMMU_RS_VPASID_DETACH` (`iommufd_rs.h`).
+pub(crate) type IommuRsVpasidDetach = iommu_rs_vpasid_detach;
+/// Argument of `IOMMU_RS_VPASID_QUERY` (`iommufd_rs.h`).
+pub(crate) type IommuRsVpasidQuery = iommu_rs_vpasid_query;
+/// Payload of the selftest's `IOMMU_RS_TEST_OP_MEDIATE_PASID`.
+#[cfg(iommufd_rs_selftest)]
+pub(crate) type IommuRsTestMediatePasid = iommu_rs_test_mediate_pasid;
 
 plain_data! {
     IommuDestroy,
@@ -138,6 +149,10 @@ plain_data! {
     IommuIoasChangeProcess,
     IommuFaultAlloc,
     IommuViommuAlloc,
+    IommuRsPasidMode,
+    IommuRsVpasidAttach,
+    IommuRsVpasidDetach,
+    IommuRsVpasidQuery,
     vfio_iommu_type1_info,
     vfio_iommu_type1_dma_map,
     vfio_iommu_type1_dma_unmap,
@@ -150,6 +165,7 @@ plain_data! {
 #[cfg(iommufd_rs_selftest)]
 plain_data! {
     iommu_viommu_selftest,
+    IommuRsTestMediatePasid,
 }
 
 // SAFETY: As for `plain_data!`: the one union member, `in_data_type` or
@@ -201,6 +217,37 @@ impl core::ops::Deref for TestCmd {
 
     fn deref(&self) -> &iommu_test_cmd {
         &self.0
+    }
+}
+
+#[cfg(iommufd_rs_selftest)]
+impl TestCmd {
+    /// The payload of one of this module's own test ops (`iommufd_rs.h`),
+    /// which upstream's union has no member for: its first bytes, as `T`.
+    /// `None` if `T` does not fit in the union.
+    pub(crate) fn rs_payload<T: FromBytes>(&self) -> Option<T> {
+        T::from_bytes_copy(self.as_bytes().get(Self::payload_range::<T>()?)?)
+    }
+
+    /// Writes `v` as the payload of one of this module's own test ops.
+    /// `EINVAL` if it does not fit in the union.
+    pub(crate) fn set_rs_payload<T: AsBytes>(&mut self, v: &T) -> kernel::error::Result {
+        let range = Self::payload_range::<T>().ok_or(kernel::error::code::EINVAL)?;
+        // Whole bytes of a padding-free value: every byte written is
+        // initialised, which keeps the invariant.
+        self.as_bytes_mut()
+            .get_mut(range)
+            .ok_or(kernel::error::code::EINVAL)?
+            .copy_from_slice(v.as_bytes());
+        Ok(())
+    }
+
+    /// Where a payload of type `T` lies: from the union's start, ending
+    /// before `last`.
+    fn payload_range<T>() -> Option<core::ops::Range<usize>> {
+        let start = core::mem::offset_of!(iommu_test_cmd, __bindgen_anon_1);
+        let end = start.checked_add(core::mem::size_of::<T>())?;
+        (end <= core::mem::offset_of!(iommu_test_cmd, last)).then_some(start..end)
     }
 }
 

@@ -7,6 +7,11 @@
 
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
+/*
+ * The repository's own extension, by a path relative to this file, so that
+ * the module and the Rust selftests need no include path for it.
+ */
+#include "../include/uapi/linux/iommufd_rs.h"
 
 #ifdef IOMMUFD_RS_TEST_ABI
 #include "iommufd_test.h"

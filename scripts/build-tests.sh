@@ -15,11 +15,17 @@ SRC=$(kernel_src)
 [ -e "$KBUILD/.complete" ] || die "no test kernel at $KBUILD (run make kernel)"
 OUT=$REPO/build
 
-# The test driver of the in-kernel access API, out of tree into build/kmod
-# (build/debug/kmod).
+# The test drivers of the in-kernel access API and of the PASID
+# virtualization API, out of tree into build/kmod (build/debug/kmod). The
+# latter's symbols are iommufd_rs.ko's, which need not be built yet: modpost
+# learns them from include/linux/iommufd_rs.h (the kernel has no
+# MODVERSIONS, so no CRCs).
 mkdir -p "$(kmod_dir)"
+sed -n 's/^[a-z].* \**\(iommufd_rs_[a-z_]*\)(.*/\1/p' "$REPO/include/linux/iommufd_rs.h" |
+	awk '{ printf "0x00000000\t%s\tiommufd_rs\tEXPORT_SYMBOL_GPL\tIOMMUFD\n", $1 }' \
+	>"$(kmod_dir)/iommufd_rs.symvers"
 make -s -C "$KBUILD" M="$REPO/selftests/iommufd_rs/kmod" MO="$(kmod_dir)" \
-	"${KMAKE_ARGS[@]}" modules
+	KBUILD_EXTRA_SYMBOLS="$(kmod_dir)/iommufd_rs.symvers" "${KMAKE_ARGS[@]}" modules
 [ -z "$KERNEL_VARIANT" ] || exit 0
 
 KHDR="-isystem $KBUILD/usr/include"

@@ -107,11 +107,15 @@ normal_only() {
 
 # One boot per implementation; every TAP program reports a RESULT line.
 guest_tests() {
-	local impl=$1 counted=
+	local impl=$1 counted= vpasid_args='-F upstream'
 	# On the debug kernel, upstream's fail_nth cases outlast their
 	# harness's fixed 30 s under KASAN, against either module (map_domain,
 	# map_file_domain, map_two_domains): reported there, not counted.
 	[ -z "$KERNEL_VARIANT" ] || counted=--info
+	# The PASID virtualization extension is iommufd_rs.ko's alone: the C
+	# module must answer its commands as unknown ones (fixture upstream),
+	# and both must agree on the numbers around them (any_module).
+	[ "$impl" != c ] || vpasid_args='-f upstream -f any_module'
 	cat <<-EOS
 		rc=0
 		scripts/guest-tap.sh $impl:iommufd_rs_uapi build/selftests/iommufd_rs/iommufd_rs_uapi || rc=1
@@ -122,6 +126,8 @@ guest_tests() {
 		scripts/guest-tap.sh $impl:iommufd_rs_pasid build/selftests/iommufd_rs/iommufd_rs_pasid || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_pasid_fail_nth build/selftests/iommufd_rs/iommufd_rs_pasid_fail_nth || rc=1
 		scripts/guest-tap.sh $impl:iommufd_rs_harden build/selftests/iommufd_rs/iommufd_rs_harden || rc=1
+		scripts/guest-tap.sh $impl:iommufd_rs_vpasid build/selftests/iommufd_rs/iommufd_rs_vpasid \
+			$vpasid_args || rc=1
 		# Upstream's fail_nth cases, all but "device", which needs the
 		# dirty tracking, vdevice and event queue ioctls.
 		scripts/guest-tap.sh $counted $impl:upstream_fail_nth build/upstream/iommu/iommufd_fail_nth \
@@ -130,6 +136,10 @@ guest_tests() {
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		# The in-kernel access API, through its test driver.
 		scripts/guest-access.sh $impl || rc=1
+	EOS
+	[ "$impl" = c ] || cat <<-EOS
+		scripts/guest-tap.sh $impl:iommufd_rs_vpasid_fail_nth \
+			build/selftests/iommufd_rs/iommufd_rs_vpasid_fail_nth || rc=1
 	EOS
 	# The VFIO clients run against C and against iommufd_rs in its
 	# production variant, which is what a VMM would run on (the selftest
@@ -153,7 +163,14 @@ prod_tests() {
 			scripts/guest-tap.sh rust-prod:iommufd_rs_uapi $t/iommufd_rs_uapi || rc=1
 			scripts/guest-tap.sh rust-prod:iommufd_rs_uapi_rs $t/iommufd_rs_uapi_rs || rc=1
 			scripts/guest-tap.sh rust-prod:iommufd_rs_ioas $t/iommufd_rs_ioas -v no_domain || rc=1
+			scripts/guest-tap.sh rust-prod:iommufd_rs_vpasid $t/iommufd_rs_vpasid \
+				-f any_module || rc=1
 			scripts/guest-access.sh rust-prod || rc=1
+			# The vPASID in-kernel API through its test driver, on
+			# the PASID function vfio-pci has left: iommufd_rs only
+			# (the driver does not load against C, which has no such
+			# API, so C has no count here rather than a pass).
+			scripts/guest-vpasid-kapi.sh rust-prod || rc=1
 			rmmod iommufd_rs || { echo "check: rmmod iommufd_rs failed"; rc=1; }
 		else
 			echo "RESULT rust-prod:insmod pass=0 fail=1 skip=0"

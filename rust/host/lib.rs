@@ -13,6 +13,9 @@ mod pasid_attach;
 #[path = "../shim/mod.rs"]
 mod shim;
 
+#[path = "../vpasid_map.rs"]
+mod vpasid_map;
+
 #[cfg(test)]
 mod iova_tests;
 
@@ -21,3 +24,6 @@ mod pasid_attach_tests;
 
 #[cfg(test)]
 mod shim_tests;
+
+#[cfg(test)]
+mod vpasid_map_tests;

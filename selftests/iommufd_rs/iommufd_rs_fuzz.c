@@ -1229,8 +1229,13 @@ static bool real_cmd(unsigned long cmd)
 
 	if (_IOC_TYPE(cmd) != IOMMUFD_TYPE || _IOC_DIR(cmd) || _IOC_SIZE(cmd))
 		return false;
+	/*
+	 * The iommufd-rs extension's commands are real too: iommufd_rs.ko
+	 * reads their structs, the C module does not know them.
+	 */
 	return (nr >= IOMMUFD_CMD_BASE && nr <= IOMMUFD_CMD_BASE + 0x20) ||
-	       (nr >= VFIO_BASE && nr <= VFIO_BASE + 20);
+	       (nr >= VFIO_BASE && nr <= VFIO_BASE + 20) ||
+	       (nr >= IOMMUFD_RS_CMD_BASE && nr <= IOMMUFD_RS_CMD_VPASID_QUERY);
 }
 
 /*

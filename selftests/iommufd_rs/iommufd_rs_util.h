@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+/* the iommufd-rs extension, from this repository */
+#include "../../include/uapi/linux/iommufd_rs.h"
 #include "iommufd_test.h"
 
 /*
@@ -550,6 +552,101 @@ static inline int fail_nth_run(int nthfd, int nth, int (*flow)(void *),
 		return -1;
 	buf[n] = 0;
 	return atoi(buf) == 0;
+}
+
+/* PASID virtualization, the iommufd-rs extension (linux/iommufd_rs.h) */
+
+static inline int _test_ioctl_pasid_mode(int fd, __u32 op, __u32 *mode)
+{
+	struct iommu_rs_pasid_mode cmd = {
+		.size = sizeof(cmd),
+		.op = op,
+		.mode = *mode,
+	};
+	int ret = ioctl(fd, IOMMU_RS_PASID_MODE, &cmd);
+
+	if (!ret && op == IOMMU_OPTION_OP_GET)
+		*mode = cmd.mode;
+	return ret;
+}
+
+static inline int _test_ioctl_set_pasid_mode(int fd, __u32 mode)
+{
+	return _test_ioctl_pasid_mode(fd, IOMMU_OPTION_OP_SET, &mode);
+}
+
+/* Attach (or with IOMMU_RS_VPASID_REPLACE, replace) idev at vpasid. */
+static inline int _test_ioctl_vpasid_attach(int fd, __u32 flags, __u32 idev,
+					    __u32 vpasid, __u32 pt,
+					    __u32 *ppasid)
+{
+	struct iommu_rs_vpasid_attach cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = idev,
+		.vpasid = vpasid,
+		.pt_id = pt,
+		.out_ppasid = 0xdeadbeef,
+	};
+	int ret = ioctl(fd, IOMMU_RS_VPASID_ATTACH, &cmd);
+
+	if (ppasid)
+		*ppasid = ret ? 0 : cmd.out_ppasid;
+	return ret;
+}
+
+static inline int _test_ioctl_vpasid_detach(int fd, __u32 idev, __u32 vpasid)
+{
+	struct iommu_rs_vpasid_detach cmd = {
+		.size = sizeof(cmd),
+		.dev_id = idev,
+		.vpasid = vpasid,
+	};
+
+	return ioctl(fd, IOMMU_RS_VPASID_DETACH, &cmd);
+}
+
+static inline int _test_ioctl_vpasid_query(int fd, __u32 idev, __u32 vpasid,
+					   __u32 *ppasid, __u32 *pt)
+{
+	struct iommu_rs_vpasid_query cmd = {
+		.size = sizeof(cmd),
+		.dev_id = idev,
+		.vpasid = vpasid,
+	};
+	int ret = ioctl(fd, IOMMU_RS_VPASID_QUERY, &cmd);
+
+	if (ppasid)
+		*ppasid = ret ? 0 : cmd.out_ppasid;
+	if (pt)
+		*pt = ret ? 0 : cmd.out_pt_id;
+	return ret;
+}
+
+/*
+ * The guest writes vpasid into the PASID register of mock device stdev; the
+ * mediation path translates it. *reg gets the register: the host PASID
+ * the device's DMA carries to the mock IOMMU.
+ */
+static inline int _test_cmd_mediate_pasid(int fd, __u32 stdev, __u32 vpasid,
+					  __u32 *reg)
+{
+	struct iommu_rs_test_mediate_pasid m = { .vpasid = vpasid };
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_RS_TEST_OP_MEDIATE_PASID,
+		.id = stdev,
+	};
+	int ret;
+
+	/* The payload is the union's first bytes; every member starts there. */
+	if (sizeof(m) > sizeof(cmd.check_map))
+		return -1;
+	memcpy(&cmd.check_map, &m, sizeof(m));
+	ret = _test_cmd(fd, &cmd);
+	memcpy(&m, &cmd.check_map, sizeof(m));
+	if (reg)
+		*reg = ret ? 0 : m.out_dev_pasid;
+	return ret;
 }
 
 #endif

@@ -356,6 +356,68 @@ TEST_F(pasid_dev, attach_replace_detach)
 }
 
 /*
+ * PASID virtualization (linux/iommufd_rs.h) on a real PASID function: the
+ * kernel chooses the host PASID, and intel-iommu has the PASID table entry
+ * there, not at the vPASID. vfio's own PASID attach, which puts the PASID
+ * on the wire unchanged, stays off the translation's PASIDs, and off all
+ * of them in global mode. The C module answers ENOTTY.
+ */
+TEST_F(pasid_dev, vpasid_translation)
+{
+	__u32 mode = IOMMU_RS_PASID_MODE_GLOBAL, p, q, pt;
+	struct vtd_view v;
+
+	if (c_iommufd_loaded()) {
+		EXPECT_ERRNO(ENOTTY, _test_ioctl_set_pasid_mode(self->iommufd, mode));
+		EXPECT_ERRNO(ENOTTY, _test_ioctl_vpasid_attach(self->iommufd, 0, self->devid,
+							       100, self->hwpt_b, NULL));
+		EXPECT_ERRNO(ENOTTY, _test_ioctl_vpasid_query(self->iommufd, self->devid, 100,
+							      NULL, NULL));
+		EXPECT_ERRNO(ENOTTY, _test_ioctl_vpasid_detach(self->iommufd, self->devid, 100));
+		return;
+	}
+	ASSERT_EQ(0, attach_rid(self->hwpt_a));
+
+	/* Per-RID: the lowest free PASID of the function's group. */
+	ASSERT_EQ(0, _test_ioctl_vpasid_attach(self->iommufd, 0, self->devid, 100,
+					       self->hwpt_b, &p));
+	EXPECT_EQ(1, p);
+	ASSERT_EQ(0, _test_ioctl_vpasid_query(self->iommufd, self->devid, 100, &q, &pt));
+	EXPECT_EQ(p, q);
+	EXPECT_EQ(self->hwpt_b, pt);
+	if (self->debugfs) {
+		v = vtd_view(self->bdf, p);
+		ASSERT_TRUE(v.present);
+		EXPECT_TRUE(v.maps_b);
+		EXPECT_FALSE(v.maps_a);
+		EXPECT_FALSE(vtd_view(self->bdf, 100).present);
+	}
+	EXPECT_EQ(EBUSY, attach_pasid(p, self->hwpt_a));
+	EXPECT_ERRNO(EBUSY, _test_ioctl_set_pasid_mode(self->iommufd, mode));
+	ASSERT_EQ(0, _test_ioctl_vpasid_detach(self->iommufd, self->devid, 100));
+	if (self->debugfs)
+		EXPECT_FALSE(vtd_view(self->bdf, p).present);
+
+	/* Global: a PASID of the pool, and vfio's PASID attach refused. */
+	ASSERT_EQ(0, _test_ioctl_set_pasid_mode(self->iommufd, mode));
+	ASSERT_EQ(0, _test_ioctl_vpasid_attach(self->iommufd, 0, self->devid, 100,
+					       self->hwpt_b, &p));
+	EXPECT_NE(0, p);
+	EXPECT_GT(1U << self->cap.width, p);
+	if (self->debugfs) {
+		v = vtd_view(self->bdf, p);
+		ASSERT_TRUE(v.present);
+		EXPECT_TRUE(v.maps_b);
+	}
+	EXPECT_EQ(EBUSY, attach_pasid(5, self->hwpt_a));
+	if (self->debugfs)
+		EXPECT_FALSE(vtd_view(self->bdf, 5).present);
+	ASSERT_EQ(0, _test_ioctl_vpasid_detach(self->iommufd, self->devid, 100));
+	if (self->debugfs)
+		EXPECT_FALSE(vtd_view(self->bdf, p).present);
+}
+
+/*
  * Which PASIDs can be attached: the function's range is [1, 2^width), as
  * the IOMMU core checks against max_pasids; PASID 0 with the PASID flag is
  * the RID to vfio.

@@ -101,6 +101,7 @@ fn main() {
         PathBuf::from(env.bindgen),
         helper,
         parameters,
+        repo.join("include/uapi/linux/iommufd_rs.h"),
         khdr.join("linux/iommufd.h"),
         khdr.join("linux/vfio.h"),
         test_abi.join("iommufd_test.h"),

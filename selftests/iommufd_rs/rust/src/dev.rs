@@ -310,4 +310,75 @@ impl Iommufd {
             e => Err(e),
         }
     }
+
+    /// `IOMMU_RS_PASID_MODE` with `op`: the mode after the call.
+    pub fn pasid_mode(&self, op: u32, mode: u32) -> Result<u32, Errno> {
+        let mut cmd = iommu_rs_pasid_mode {
+            size: size32::<iommu_rs_pasid_mode>(),
+            op,
+            mode,
+            __reserved: 0,
+        };
+        match self.ioctl(IOMMU_RS_PASID_MODE, &mut cmd) {
+            0 => Ok(cmd.mode),
+            e => Err(e),
+        }
+    }
+
+    /// `IOMMU_RS_VPASID_ATTACH`: the host PASID.
+    pub fn vpasid_attach(&self, flags: u32, idev: u32, vpasid: u32, pt: u32) -> Result<u32, Errno> {
+        let mut cmd = iommu_rs_vpasid_attach {
+            size: size32::<iommu_rs_vpasid_attach>(),
+            flags,
+            dev_id: idev,
+            vpasid,
+            pt_id: pt,
+            out_ppasid: 0,
+        };
+        match self.ioctl(IOMMU_RS_VPASID_ATTACH, &mut cmd) {
+            0 => Ok(cmd.out_ppasid),
+            e => Err(e),
+        }
+    }
+
+    pub fn vpasid_detach(&self, idev: u32, vpasid: u32) -> Errno {
+        let mut cmd = iommu_rs_vpasid_detach {
+            size: size32::<iommu_rs_vpasid_detach>(),
+            flags: 0,
+            dev_id: idev,
+            vpasid,
+        };
+        self.ioctl(IOMMU_RS_VPASID_DETACH, &mut cmd)
+    }
+
+    /// `IOMMU_RS_VPASID_QUERY`: the host PASID and the HWPT.
+    pub fn vpasid_query(&self, idev: u32, vpasid: u32) -> Result<(u32, u32), Errno> {
+        let mut cmd = iommu_rs_vpasid_query {
+            size: size32::<iommu_rs_vpasid_query>(),
+            dev_id: idev,
+            vpasid,
+            ..Default::default()
+        };
+        match self.ioctl(IOMMU_RS_VPASID_QUERY, &mut cmd) {
+            0 => Ok((cmd.out_ppasid, cmd.out_pt_id)),
+            e => Err(e),
+        }
+    }
+
+    /// The guest writes `vpasid` to the PASID register of mock device
+    /// `stdev`, which the mediation path translates: the register after.
+    pub fn mediate_pasid(&self, stdev: u32, vpasid: u32) -> Result<u32, Errno> {
+        let mut cmd = iommu_test_cmd::new(
+            IOMMU_RS_TEST_OP_MEDIATE_PASID,
+            stdev,
+            iommu_rs_test_mediate_pasid {
+                vpasid,
+                out_dev_pasid: 0,
+            },
+        );
+        match self.test_cmd(&mut cmd) {
+            0 => Ok(cmd.payload::<iommu_rs_test_mediate_pasid>().out_dev_pasid),
+            e => Err(e),
+        }
+    }
 }

@@ -9,6 +9,7 @@ mod ioas_tests;
 mod pasid_tests;
 mod tests;
 mod uapi;
+mod vpasid_tests;
 
 use std::process::ExitCode;
 
@@ -50,13 +51,35 @@ macro_rules! check_eq {
     }};
 }
 
+/// Unwraps an `Ok`, or fails the test naming the call and its errno.
+#[macro_export]
+macro_rules! ok {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(errno) => {
+                return Err($crate::Failure(format!(
+                    "{}:{}: {} failed with errno {}",
+                    file!(),
+                    line!(),
+                    stringify!($e),
+                    errno
+                ))
+                .into())
+            }
+        }
+    };
+}
+
 fn main() -> ExitCode {
     let mut tests = tests::all();
     tests.extend(ioas_tests::all());
+    tests.extend(vpasid_tests::without_mock());
     let first_mock = tests.len();
     // The PASID tests drive the mock IOMMU through IOMMU_TEST_CMD, which the
     // production variant of iommufd_rs.ko does not have: they skip there.
     tests.extend(pasid_tests::all());
+    tests.extend(vpasid_tests::with_mock());
     let test_cmd = dev::Iommufd::open().is_ok_and(|fd| fd.has_test_cmd());
     println!("TAP version 13");
     println!("1..{}", tests.len());

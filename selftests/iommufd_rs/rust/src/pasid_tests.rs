@@ -13,7 +13,7 @@ use std::ffi::{c_int, c_void};
 
 use crate::dev::{Errno, Iommufd, MockDev};
 use crate::uapi::*;
-use crate::{check_eq, Failure, NotPassed, TestResult};
+use crate::{check_eq, ok, Failure, NotPassed, TestResult};
 
 const EINVAL: i32 = 22;
 const EBUSY: i32 = 16;
@@ -57,25 +57,6 @@ pub fn all() -> Vec<Test> {
         ),
         ("pasid_domain_filled_from_ioas", domain_filled_from_ioas),
     ]
-}
-
-/// Unwraps an `Ok`, or fails the test naming the call and its errno.
-macro_rules! ok {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(errno) => {
-                return Err(Failure(format!(
-                    "{}:{}: {} failed with errno {}",
-                    file!(),
-                    line!(),
-                    stringify!($e),
-                    errno
-                ))
-                .into())
-            }
-        }
-    };
 }
 
 extern "C" {

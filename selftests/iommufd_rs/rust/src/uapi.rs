@@ -48,6 +48,10 @@ pub const IOMMU_IOAS_UNMAP: u64 = io(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP);
 pub const IOMMU_IOAS_MAP_FILE: u64 = io(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE);
 pub const IOMMU_HWPT_ALLOC: u64 = io(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC);
 pub const IOMMU_GET_HW_INFO: u64 = io(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO);
+pub const IOMMU_RS_PASID_MODE: u64 = io(IOMMUFD_TYPE, IOMMUFD_RS_CMD_PASID_MODE);
+pub const IOMMU_RS_VPASID_ATTACH: u64 = io(IOMMUFD_TYPE, IOMMUFD_RS_CMD_VPASID_ATTACH);
+pub const IOMMU_RS_VPASID_DETACH: u64 = io(IOMMUFD_TYPE, IOMMUFD_RS_CMD_VPASID_DETACH);
+pub const IOMMU_RS_VPASID_QUERY: u64 = io(IOMMUFD_TYPE, IOMMUFD_RS_CMD_VPASID_QUERY);
 /// `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)` in iommufd_test.h.
 pub const IOMMU_TEST_CMD: u64 = io(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32);
 
@@ -102,6 +106,34 @@ test_payload! {
     iommu_test_pasid_replace => pasid_replace,
     iommu_test_pasid_detach => pasid_detach,
     iommu_test_pasid_check => pasid_check,
+}
+
+// The payload of iommufd_rs.h's own test op is no member of upstream's union:
+// it is written at the union's start, which the union's members all share.
+const _: () =
+    assert!(size_of::<iommu_rs_test_mediate_pasid>() <= size_of::<iommu_test_check_map>());
+
+impl TestPayload for iommu_rs_test_mediate_pasid {
+    fn put(self, cmd: &mut iommu_test_cmd) {
+        // SAFETY: The union is at least as large as its `check_map` member,
+        // which is larger than `Self` (asserted above); `Self` is plain
+        // integers.
+        unsafe {
+            std::ptr::addr_of_mut!(cmd.__bindgen_anon_1)
+                .cast::<Self>()
+                .write_unaligned(self)
+        }
+    }
+
+    fn get(cmd: &iommu_test_cmd) -> Self {
+        // SAFETY: As for `put`; every byte of the union is initialised
+        // (`iommu_test_cmd::new` zeroes it) and any bit pattern is valid.
+        unsafe {
+            std::ptr::addr_of!(cmd.__bindgen_anon_1)
+                .cast::<Self>()
+                .read_unaligned()
+        }
+    }
 }
 
 impl iommu_test_cmd {
