@@ -67,7 +67,7 @@ OUT=$REPO/build/bench
 BENCH=$OUT/iommufd_rs_bench
 mkdir -p "$OUT"
 gcc -Wall -Werror -O2 -isystem "$KBUILD/usr/include" \
-	-I"$SRC/drivers/iommu/iommufd" -o "$BENCH" \
+	-I"$SRC/drivers/iommu/iommufd" -I"$REPO/selftests/iommufd_rs" -pthread -o "$BENCH" \
 	"$REPO/selftests/iommufd_rs/bench/iommufd_rs_bench.c"
 
 declare -A module

@@ -10,19 +10,23 @@
 # (selftests/iommufd_rs/qemu_client.py), and unloads vfio again, so that the iommufd
 # module can be removed.
 #
-#   scripts/vfio-edu.sh [--test NAME]... [--also NAME]... [label]
+#   scripts/vfio-edu.sh [--test NAME]... [--also NAME]... [--run CMD] [label]
 #
 # --test NAME is a test program in build/selftests/iommufd_rs/ to run
 # instead of those two, --also NAME one to run after them, in the same load
 # of vfio (each may be given more than once): iommufd_rs_rust_vmm drives
 # the same device through rust-vmm's vfio-ioctls and iommufd-ioctls.
+# --run CMD runs the shell command CMD instead of any test (make bench's
+# measurements on edu's domain); its status is the script's.
 set -u
 tests=()
 also=()
+run=
 while [ $# -ge 2 ]; do
 	case "$1" in
 	--test) tests+=("$2") ;;
 	--also) also+=("$2") ;;
+	--run) run=$2 ;;
 	*) break ;;
 	esac
 	shift 2
@@ -48,7 +52,9 @@ echo "vfio-edu: $(grep '^kernel/drivers/vfio/vfio.ko:' "$root/lib/modules/$kver/
 rc=0
 modprobe -d "$root" vfio-pci || { echo "vfio-edu: modprobe vfio-pci failed"; rc=1; }
 label=${1:-$IOMMUFD_IMPL}
-if [ $rc -eq 0 ]; then
+if [ $rc -eq 0 ] && [ -n "$run" ]; then
+	bash -c "$run" || rc=1
+elif [ $rc -eq 0 ]; then
 	if [ ${#tests[@]} -eq 0 ]; then
 		"$repo/scripts/guest-tap.sh" "$label:iommufd_rs_vfio_edu" \
 			"$repo/build/selftests/iommufd_rs/iommufd_rs_vfio_edu" || rc=1
