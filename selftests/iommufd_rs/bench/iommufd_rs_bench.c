@@ -464,8 +464,8 @@ static int bench_map(unsigned long chunk, unsigned long size,
 	char *buf;
 
 	if (!chunk || chunk % 4096 || !size || size % chunk || size > target->map_max)
-		usage("CHUNK must be a multiple of 4 KiB dividing SIZE, SIZE at most %llu MiB on %s",
-		      (unsigned long long)target->map_max / MIB, target->name);
+		usage("CHUNK: 4 KiB multiple dividing SIZE; SIZE: %llu MiB at most on %s",
+		      (unsigned long long)(target->map_max / MIB), target->name);
 	if (!passes)
 		usage("at least one pass");
 
@@ -521,10 +521,10 @@ static bool kmem_read(struct kmem *k)
 {
 	static const char *const counted[] = {
 		"Slab:", "VmallocUsed:", "PageTables:", "SecPageTables:",
-		"KernelStack:", "Percpu:",
+		"KernelStack:", "Percpu:", NULL,
 	};
 	char line[256];
-	unsigned int i, seen = 0;
+	unsigned int i = 0, seen = 0;
 	FILE *f = fopen("/proc/meminfo", "r");
 
 	if (!f)
@@ -536,7 +536,7 @@ static bool kmem_read(struct kmem *k)
 			k->free = strtol(line + 8, NULL, 10);
 			continue;
 		}
-		for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
+		for (i = 0; counted[i]; i++) {
 			size_t n = strlen(counted[i]);
 
 			if (!strncmp(line, counted[i], n)) {
@@ -546,7 +546,7 @@ static bool kmem_read(struct kmem *k)
 		}
 	}
 	fclose(f);
-	return k->free >= 0 && seen == sizeof(counted) / sizeof(counted[0]);
+	return k->free >= 0 && seen == i;
 }
 
 /* /proc/meminfo after a pause in which deferred frees (RCU) can run. */
@@ -656,8 +656,9 @@ static int bench_pin(unsigned long size, bool huge)
 	buf = alloc_buffer(size, huge);
 	thp = thp_kib(buf);
 	setup(&s);
-	if (s.vfio < 0 && _test_cmd_create_access(s.fd, s.ioas_id, &access_fd,
-						 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES))
+	if (s.vfio < 0 &&
+	    _test_cmd_create_access(s.fd, s.ioas_id, &access_fd,
+				    MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES))
 		fail("IOMMU_TEST_OP_CREATE_ACCESS");
 
 	kmem_settled(&k0);
@@ -734,11 +735,10 @@ static int bench_failmap(unsigned long size)
 		__u64 iova = target->fail_base, t0;
 		int rc;
 
-		if (i == 0) {
+		if (i == 0)
 			kmem_settled(&k0);
-		} else {
+		else
 			sampler_start(&smp);
-		}
 		t0 = now_ns();
 		rc = _test_ioctl_ioas_map(s.fd, s.ioas_id, va, size, &iova,
 					  MAP_FIXED_RW);
