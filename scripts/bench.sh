@@ -172,7 +172,9 @@ fi
 echo "bench: ${impls[*]}, $ROUNDS round(s): $size_label in 4 KiB chunks, $PASSES_2M x $size_label" \
 	"in 2 MiB chunks, $PASID_SECS s of PASID ops; VM_ACCEL=${VM_ACCEL:-tcg}, $clock; host $(nproc) CPUs"
 set +e
-env "${vm_env[@]}" IOMMUFD_IMPL=none VM_MEM=${BENCH_VM_MEM:-3G} scripts/vm.sh "$(guest_script)" 2>&1 |
+# A whole run under icount on a busy host took more than vm.sh's default
+# 3000 s: allow three hours.
+env "${vm_env[@]}" VM_TIMEOUT="${VM_TIMEOUT:-10800}" IOMMUFD_IMPL=none VM_MEM=${BENCH_VM_MEM:-3G} scripts/vm.sh "$(guest_script)" 2>&1 |
 	tee "$LOG"
 vm_rc=${PIPESTATUS[0]}
 set -e
