@@ -34,6 +34,11 @@ mkdir -p "$OUT/selftests/iommufd_rs" "$OUT/samples" "$OUT/upstream/iommu"
 make -s -C "$REPO/selftests/iommufd_rs" LIBMK="$SRC/tools/testing/selftests/lib.mk" \
 	OUTPUT="$OUT/selftests/iommufd_rs" KHDR_INCLUDES="$KHDR" CC=gcc
 
+# make bench's program (scripts/bench.sh), smoked by make check.
+mkdir -p "$OUT/bench"
+gcc -Wall -Werror -O2 $KHDR -I"$SRC/drivers/iommu/iommufd" -I"$REPO/selftests/iommufd_rs" \
+	-pthread -o "$OUT/bench/iommufd_rs_bench" "$REPO/selftests/iommufd_rs/bench/iommufd_rs_bench.c"
+
 make -s -C "$REPO/samples" OUTPUT="$OUT/samples" KHDR_INCLUDES="$KHDR" \
 	TEST_ABI_INCLUDES="-I$SRC/drivers/iommu/iommufd" CC=gcc
 

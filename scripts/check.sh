@@ -136,6 +136,10 @@ guest_tests() {
 		scripts/guest-tap.sh --info $impl:upstream_iommufd build/upstream/iommu/iommufd
 		# The in-kernel access API, through its test driver.
 		scripts/guest-access.sh $impl || rc=1
+		# make bench's measurements once each, at sizes of seconds: that
+		# they produce figures. On edu's VT-d domain in one boot only:
+		# loading vfio is what costs, and the code is the same.
+		scripts/bench-smoke.sh $([ $impl = rust ] && echo --edu) $impl || rc=1
 	EOS
 	[ "$impl" = c ] || cat <<-EOS
 		scripts/guest-tap.sh $impl:iommufd_rs_vpasid_fail_nth \

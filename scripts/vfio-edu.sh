@@ -10,20 +10,24 @@
 # (selftests/iommufd_rs/qemu_client.py), and unloads vfio again, so that the iommufd
 # module can be removed.
 #
-#   scripts/vfio-edu.sh [--test NAME]... [--also NAME]... [label]
+#   scripts/vfio-edu.sh [--test NAME]... [--also NAME]... [--run CMD] [label]
 #
 # --test NAME is a test program in build/selftests/iommufd_rs/ to run
 # instead of those two, --also NAME one to run after them, in the same load
 # of vfio (each may be given more than once): iommufd_rs_rust_vmm drives
 # the same device through rust-vmm's vfio-ioctls and iommufd-ioctls. A
 # NAME ending in .py is a script in selftests/iommufd_rs/ (qemu_vpasid.py).
+# --run CMD runs the shell command CMD instead of any test (make bench's
+# measurements on edu's domain); its status is the script's.
 set -u
 tests=()
 also=()
+run=
 while [ $# -ge 2 ]; do
 	case "$1" in
 	--test) tests+=("$2") ;;
 	--also) also+=("$2") ;;
+	--run) run=$2 ;;
 	*) break ;;
 	esac
 	shift 2
@@ -59,7 +63,9 @@ if [ $rc -eq 0 ] && [ -e "$vpasid" ]; then
 	export IOMMUFD_RS_VPASID_KO=$vpasid
 fi
 label=${1:-$IOMMUFD_IMPL}
-if [ $rc -eq 0 ]; then
+if [ $rc -eq 0 ] && [ -n "$run" ]; then
+	bash -c "$run" || rc=1
+elif [ $rc -eq 0 ]; then
 	if [ ${#tests[@]} -eq 0 ]; then
 		"$repo/scripts/guest-tap.sh" "$label:iommufd_rs_vfio_edu" \
 			"$repo/build/selftests/iommufd_rs/iommufd_rs_vfio_edu" || rc=1

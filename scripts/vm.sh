@@ -14,6 +14,10 @@
 # IOMMUFD_RS_KERNEL=debug boots the debug kernel (KASAN, UBSAN) with the
 # modules built against it in build/debug/.
 # VM_SMP=N gives the guest N CPUs (as many as the host has by default).
+# VM_ICOUNT=1 runs TCG with -icount shift=0,sleep=off and one CPU: guest
+# time then counts instructions (1 ns each) instead of following the host's
+# clock, so that timings inside the guest do not depend on how busy the host
+# is (make bench's BENCH_ICOUNT=1).
 # VM_KMEMLEAK=1 also scans for leaks after the command and fails the run on
 # any unreferenced object allocated on an iommufd path. VM_EDU=1 adds QEMU's
 # edu PCI device (a DMA engine) and turns on the IOMMU's interrupt remapping
@@ -160,6 +164,19 @@ amd) iommu=amd-iommu,dma-remap=on ;;
 *) die "VM_IOMMU must be intel, intel-legacy or amd" ;;
 esac
 extra=()
+smp=${VM_SMP:-$(nproc)}
+case "${VM_ICOUNT:-0}" in
+0) ;;
+1)
+	[ "$accel" = tcg ] || die "VM_ICOUNT=1 needs TCG, not VM_ACCEL=kvm"
+	# One CPU: with more, TCG's round-robin interleaving, and with it
+	# what each CPU's time counts, depends on the host again.
+	[ "${VM_SMP:-1}" = 1 ] || die "VM_ICOUNT=1 runs one CPU; leave VM_SMP unset"
+	smp=1
+	extra+=(-icount shift=0,sleep=off)
+	;;
+*) die "VM_ICOUNT must be 0 or 1" ;;
+esac
 case "${VM_EDU:-0}" in
 0) ;;
 1) extra+=(-device edu) ;;
@@ -237,7 +254,7 @@ LOG=$RUNDIR/console.log
 set +e
 timeout --foreground "${VM_TIMEOUT:-3000}" \
 	"${QEMU[@]}" \
-	-machine "$machine" -cpu max -smp "${VM_SMP:-$(nproc)}" -m "${VM_MEM:-2G}" \
+	-machine "$machine" -cpu max -smp "$smp" -m "${VM_MEM:-2G}" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-device "$iommu" "${extra[@]}" \
 	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$INITRD" -append "$append" \

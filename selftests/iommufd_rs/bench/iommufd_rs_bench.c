@@ -12,18 +12,44 @@
  *	A 4 KiB chunk uses a buffer with MADV_NOHUGEPAGE, anything larger one
  *	with MADV_HUGEPAGE; the line says how much of it THP backed.
  *
+ *   iommufd_rs_bench [-T tag] [-D edu] pin [-s SIZE] [-H]
+ *	Kernel memory taken by pinning SIZE (1 GiB) of populated memory: one
+ *	IOMMU_IOAS_MAP of all of it into the IOAS with the domain, then (mock
+ *	only) an in-kernel access pinning all of it too
+ *	(IOMMU_TEST_OP_ACCESS_PAGES, 16 MiB a call, which includes the test
+ *	op's own page array of 2 MiB per GiB), each step's growth of kernel memory read
+ *	from /proc/meminfo. -H backs the buffer with THP.
+ *
+ *   iommufd_rs_bench [-T tag] [-D edu] failmap [-s SIZE]
+ *	IOMMU_IOAS_MAP of SIZE bytes of user address space that has no memory
+ *	(PROT_NONE), into the IOAS with the domain: it must fail with EFAULT.
+ *	Reports the time to fail, and the peak and the rest of kernel memory
+ *	on the way, seen by a thread that samples /proc/meminfo meanwhile.
+ *	SIZE defaults to the most the domain takes: 2032 MiB on the mock
+ *	domain, 64 GiB on edu's.
+ *
  *   iommufd_rs_bench [-T tag] pasid [-d SECONDS] [-p PASID]
  *	IOMMU_TEST_OP_PASID_ATTACH, _REPLACE and _DETACH in a loop on a
  *	PASID-capable mock device, between two paging HWPTs allocated with
  *	IOMMU_HWPT_ALLOC_PASID, for a fixed time.
  *
- * Output: "BENCH <tag> metric=... key=value ...", times in nanoseconds. Any
- * failing call ends the program with a message and exit status 1 before it
- * prints anything on stdout, so that no figure comes from a broken run.
+ * -D edu runs map, pin and failmap on a real IOMMU domain instead of the
+ * mock: QEMU's edu device (VM_EDU=1), bound to vfio-pci here, its vfio cdev
+ * bound to /dev/iommu (VFIO_DEVICE_BIND_IOMMUFD) and attached to the IOAS,
+ * so that the IOAS has the domain of the guest's IOMMU (VT-d or AMD-Vi).
+ * vfio-pci must be loaded against the module under test
+ * (scripts/vfio-edu.sh).
+ *
+ * Output: "BENCH <tag> metric=... key=value ...", times in nanoseconds,
+ * memory in KiB. Any failing call ends the program with a message and exit
+ * status 1 before it prints anything on stdout, so that no figure comes
+ * from a broken run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +63,9 @@
 
 #include <linux/iommufd.h>
 #include "iommufd_test.h"
+/* The selftests' helpers: ioctl wrappers, edu discovery and vfio binding. */
+#include "iommufd_rs_util.h"
+#include "iommufd_rs_edu.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -47,9 +76,39 @@
 #define GIB (1024UL * MIB)
 #define HUGE_SZ (2 * MIB)
 
-/* Inside the mock domain's aperture [16 MiB, 2 GiB), 1 GiB aligned. */
-#define IOVA_BASE GIB
-#define MAX_SIZE GIB
+/*
+ * Where each target maps. The mock domain's aperture is [16 MiB, 2 GiB):
+ * the timed maps go at 1 GiB, a failing map may take all of it. A real
+ * domain has at least 39 bits and reserves only the MSI window below 4 GiB.
+ */
+struct target {
+	const char *name;
+	__u64 map_base;
+	__u64 map_max;
+	__u64 fail_base;
+	__u64 fail_max;
+	__u64 fail_default;
+};
+
+static const struct target mock_target = {
+	.name = "mock",
+	.map_base = GIB,
+	.map_max = GIB,
+	.fail_base = MOCK_APERTURE_START,
+	.fail_max = (__u64)MOCK_APERTURE_LAST + 1 - MOCK_APERTURE_START,
+	.fail_default = (__u64)MOCK_APERTURE_LAST + 1 - MOCK_APERTURE_START,
+};
+
+static const struct target edu_target = {
+	.name = "edu",
+	.map_base = 4 * GIB,
+	.map_max = 64 * GIB,
+	.fail_base = 128 * GIB,
+	.fail_max = 256 * GIB,
+	.fail_default = 64 * GIB,
+};
+
+static const struct target *target = &mock_target;
 
 static const char *tag = "";
 
@@ -81,7 +140,9 @@ static void report_usage(const char *fmt, ...)
 	vreport(0, fmt, ap);
 	va_end(ap);
 	fprintf(stderr,
-		"usage: iommufd_rs_bench [-T tag] map -c CHUNK [-s SIZE] [-r PASSES]\n"
+		"usage: iommufd_rs_bench [-T tag] [-D edu] map -c CHUNK [-s SIZE] [-r PASSES]\n"
+		"       iommufd_rs_bench [-T tag] [-D edu] pin [-s SIZE] [-H]\n"
+		"       iommufd_rs_bench [-T tag] [-D edu] failmap [-s SIZE]\n"
 		"       iommufd_rs_bench [-T tag] pasid [-d SECONDS] [-p PASID]\n"
 		"SIZE and CHUNK take a K, M or G suffix\n");
 }
@@ -158,7 +219,47 @@ struct setup {
 	__u32 stdev_id;
 	__u32 hwpt_id;
 	__u32 idev_id;
+	/* -D edu: the vfio cdev, -1 on the mock. */
+	int vfio;
 };
+
+/*
+ * /dev/iommu, an IOAS, and edu's vfio cdev bound to the one and attached to
+ * the other.
+ */
+static void setup_edu(struct setup *s)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	char bdf[BDF_LEN];
+
+	memset(s, 0, sizeof(*s));
+	if (find_edu(bdf, sizeof(bdf)))
+		wrong("no edu device (boot the VM with VM_EDU=1)");
+	if (bind_vfio_pci(bdf))
+		fail("binding %s to vfio-pci", bdf);
+	s->vfio = open_vfio_cdev(bdf);
+	if (s->vfio < 0)
+		fail("opening the vfio cdev of %s", bdf);
+	s->fd = open("/dev/iommu", O_RDWR);
+	if (s->fd < 0)
+		fail("open /dev/iommu");
+	bind.iommufd = s->fd;
+	if (ioctl(s->vfio, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		fail("VFIO_DEVICE_BIND_IOMMUFD");
+	s->idev_id = bind.out_devid;
+	if (ioctl(s->fd, IOMMU_IOAS_ALLOC, &alloc))
+		fail("IOMMU_IOAS_ALLOC");
+	s->ioas_id = alloc.out_ioas_id;
+	attach.pt_id = s->ioas_id;
+	if (ioctl(s->vfio, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		fail("VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+	s->hwpt_id = attach.pt_id;
+	if (!s->idev_id || !s->hwpt_id || s->hwpt_id == s->ioas_id)
+		wrong("edu bound as %u, attached to %u: no domain of its own",
+		      s->idev_id, s->hwpt_id);
+}
 
 /* /dev/iommu, an IOAS, and a PASID-capable mock device attached to it. */
 static void setup(struct setup *s)
@@ -169,6 +270,9 @@ static void setup(struct setup *s)
 		.mock_domain_flags = { .dev_flags = MOCK_FLAGS_DEVICE_PASID },
 	};
 
+	if (target == &edu_target)
+		return setup_edu(s);
+	s->vfio = -1;
 	s->fd = open("/dev/iommu", O_RDWR);
 	if (s->fd < 0)
 		fail("open /dev/iommu");
@@ -189,6 +293,8 @@ static void setup(struct setup *s)
 
 static void teardown(struct setup *s)
 {
+	if (s->vfio >= 0 && close(s->vfio))
+		fail("close the vfio cdev");
 	if (close(s->fd))
 		fail("close /dev/iommu");
 }
@@ -299,7 +405,7 @@ static void map_all(struct setup *s, char *buf, unsigned long chunk,
 
 	for (off = 0; off < size; off += chunk) {
 		map.user_va = (uintptr_t)buf + off;
-		map.iova = IOVA_BASE + off;
+		map.iova = target->map_base + off;
 		if (ioctl(s->fd, IOMMU_IOAS_MAP, &map))
 			fail("IOMMU_IOAS_MAP of %lu bytes at iova 0x%llx",
 			     chunk, (unsigned long long)map.iova);
@@ -315,7 +421,7 @@ static void unmap_all(struct setup *s, unsigned long chunk, unsigned long size)
 	unsigned long off;
 
 	for (off = 0; off < size; off += chunk) {
-		unmap.iova = IOVA_BASE + off;
+		unmap.iova = target->map_base + off;
 		unmap.length = chunk;
 		if (ioctl(s->fd, IOMMU_IOAS_UNMAP, &unmap))
 			fail("IOMMU_IOAS_UNMAP of %lu bytes at iova 0x%llx",
@@ -357,8 +463,9 @@ static int bench_map(unsigned long chunk, unsigned long size,
 	long thp;
 	char *buf;
 
-	if (!chunk || chunk % 4096 || !size || size % chunk || size > MAX_SIZE)
-		usage("CHUNK must be a multiple of 4 KiB dividing SIZE, SIZE at most 1 GiB");
+	if (!chunk || chunk % 4096 || !size || size % chunk || size > target->map_max)
+		usage("CHUNK: 4 KiB multiple dividing SIZE; SIZE: %llu MiB at most on %s",
+		      (unsigned long long)(target->map_max / MIB), target->name);
 	if (!passes)
 		usage("at least one pass");
 
@@ -373,8 +480,11 @@ static int bench_map(unsigned long chunk, unsigned long size,
 		t_map += now_ns() - t0;
 
 		/* Not timed: the mock domain holds the first and last chunk. */
-		check_map(&s, IOVA_BASE, chunk, buf);
-		check_map(&s, IOVA_BASE + size - chunk, chunk, buf + size - chunk);
+		if (s.vfio < 0) {
+			check_map(&s, target->map_base, chunk, buf);
+			check_map(&s, target->map_base + size - chunk, chunk,
+				  buf + size - chunk);
+		}
 
 		t0 = now_ns();
 		unmap_all(&s, chunk, size);
@@ -387,11 +497,274 @@ static int bench_map(unsigned long chunk, unsigned long size,
 	if (munmap(buf, size))
 		fail("munmap");
 
-	printf("BENCH %smetric=map chunk=%lu size=%lu passes=%u bytes=%llu ops=%llu",
-	       tag, chunk, size, passes, (unsigned long long)size * passes,
+	printf("BENCH %starget=%s metric=map chunk=%lu size=%lu passes=%u bytes=%llu ops=%llu",
+	       tag, target->name, chunk, size, passes, (unsigned long long)size * passes,
 	       (unsigned long long)size / chunk * passes);
 	printf(" map_ns=%llu unmap_ns=%llu thp_kib=%ld thp_mode=%s\n",
 	       (unsigned long long)t_map, (unsigned long long)t_unmap, thp, mode);
+	return 0;
+}
+
+/*
+ * Kernel memory from /proc/meminfo, in KiB: what is free, and the sum of
+ * the counters kernel allocations land in (slab, large kmalloc included;
+ * vmalloc; CPU and IOMMU page tables; stacks; per-CPU areas). Pinning user
+ * memory that is already resident changes neither: what moves them is the
+ * module's bookkeeping, and the domain's page table.
+ */
+struct kmem {
+	long free;
+	long kernel;
+};
+
+static bool kmem_read(struct kmem *k)
+{
+	static const char *const counted[] = {
+		"Slab:", "VmallocUsed:", "PageTables:", "SecPageTables:",
+		"KernelStack:", "Percpu:", NULL,
+	};
+	char line[256];
+	unsigned int i = 0, seen = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return false;
+	k->free = -1;
+	k->kernel = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "MemFree:", 8)) {
+			k->free = strtol(line + 8, NULL, 10);
+			continue;
+		}
+		for (i = 0; counted[i]; i++) {
+			size_t n = strlen(counted[i]);
+
+			if (!strncmp(line, counted[i], n)) {
+				k->kernel += strtol(line + n, NULL, 10);
+				seen++;
+			}
+		}
+	}
+	fclose(f);
+	return k->free >= 0 && seen == i;
+}
+
+/* /proc/meminfo after a pause in which deferred frees (RCU) can run. */
+static void kmem_settled(struct kmem *k)
+{
+	usleep(200 * 1000);
+	if (!kmem_read(k))
+		wrong("/proc/meminfo lacks one of the counters read");
+}
+
+/*
+ * The extremes of kernel memory while it runs: the most the kernel
+ * counters reached and the least memory was free.
+ */
+struct sampler {
+	pthread_t thread;
+	int stop;
+	long samples;
+	struct kmem worst;
+};
+
+static void *sampler_run(void *arg)
+{
+	struct sampler *s = arg;
+	struct kmem k;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		if (!kmem_read(&k))
+			continue;
+		if (k.kernel > s->worst.kernel)
+			s->worst.kernel = k.kernel;
+		if (k.free < s->worst.free)
+			s->worst.free = k.free;
+		s->samples++;
+	}
+	return NULL;
+}
+
+static void sampler_start(struct sampler *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->worst.free = LONG_MAX;
+	errno = pthread_create(&s->thread, NULL, sampler_run, s);
+	if (errno)
+		fail("pthread_create");
+	/* Let it take its first samples before what it watches starts. */
+	usleep(20 * 1000);
+}
+
+static void sampler_stop(struct sampler *s)
+{
+	usleep(20 * 1000);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	errno = pthread_join(s->thread, NULL);
+	if (errno)
+		fail("pthread_join");
+	if (!s->samples)
+		wrong("the /proc/meminfo sampler took no sample");
+}
+
+static __u64 map_one(struct setup *s, void *va, __u64 len, __u64 iova)
+{
+	__u64 t0 = now_ns();
+
+	if (_test_ioctl_ioas_map(s->fd, s->ioas_id, va, len, &iova, MAP_FIXED_RW))
+		fail("IOMMU_IOAS_MAP of %llu bytes at iova 0x%llx",
+		     (unsigned long long)len, (unsigned long long)iova);
+	return now_ns() - t0;
+}
+
+static __u64 unmap_one(struct setup *s, __u64 len, __u64 iova)
+{
+	__u64 t0 = now_ns(), out = 0;
+
+	if (_test_ioctl_ioas_unmap(s->fd, s->ioas_id, iova, len, &out))
+		fail("IOMMU_IOAS_UNMAP of %llu bytes at iova 0x%llx",
+		     (unsigned long long)len, (unsigned long long)iova);
+	if (out != len)
+		wrong("IOMMU_IOAS_UNMAP at iova 0x%llx unmapped %llu bytes, not %llu",
+		      (unsigned long long)iova, (unsigned long long)out,
+		      (unsigned long long)len);
+	return now_ns() - t0;
+}
+
+/* The most IOMMU_TEST_OP_ACCESS_PAGES pins in one call, in both modules. */
+#define ACCESS_CHUNK (16 * MIB)
+
+/*
+ * Kernel memory for SIZE bytes pinned: by the IOAS (and its domain), then
+ * (mock only) also by an in-kernel access. Growth is measured from the
+ * state before the map; "left" is what is still taken after all of it is
+ * undone, which should be about nothing.
+ */
+static int bench_pin(unsigned long size, bool huge)
+{
+	struct kmem k0, k_map, k_acc = { 0 }, k_end;
+	__u64 t_map, t_unmap, t_acc = 0;
+	__u32 *pages_ids = NULL;
+	int access_fd = -1;
+	struct setup s;
+	long thp;
+	char *buf;
+
+	if (!size || size % HUGE_SZ || size > target->map_max)
+		usage("SIZE must be a multiple of 2 MiB, at most %llu MiB on %s",
+		      (unsigned long long)target->map_max / MIB, target->name);
+	buf = alloc_buffer(size, huge);
+	thp = thp_kib(buf);
+	setup(&s);
+	if (s.vfio < 0 &&
+	    _test_cmd_create_access(s.fd, s.ioas_id, &access_fd,
+				    MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES))
+		fail("IOMMU_TEST_OP_CREATE_ACCESS");
+
+	kmem_settled(&k0);
+	t_map = map_one(&s, buf, size, target->map_base);
+	kmem_settled(&k_map);
+	if (s.vfio < 0)
+		check_map(&s, target->map_base, size, buf);
+	if (access_fd >= 0) {
+		unsigned long n = size / ACCESS_CHUNK, i;
+
+		pages_ids = calloc(n, sizeof(*pages_ids));
+		if (!pages_ids)
+			fail("calloc");
+		t_acc = now_ns();
+		for (i = 0; i < n; i++)
+			if (_test_cmd_access_pages(s.fd, access_fd,
+						   target->map_base + i * ACCESS_CHUNK,
+						   ACCESS_CHUNK, buf + i * ACCESS_CHUNK,
+						   &pages_ids[i]))
+				fail("IOMMU_TEST_OP_ACCESS_PAGES at offset %lu", i * ACCESS_CHUNK);
+		t_acc = now_ns() - t_acc;
+		kmem_settled(&k_acc);
+		for (i = 0; i < n; i++)
+			if (_test_cmd_destroy_access_pages(s.fd, access_fd, pages_ids[i]))
+				fail("IOMMU_TEST_OP_DESTROY_ACCESS_PAGES");
+		free(pages_ids);
+		if (close(access_fd))
+			fail("close the access");
+	}
+	t_unmap = unmap_one(&s, size, target->map_base);
+	check_empty(&s);
+	teardown(&s);
+	kmem_settled(&k_end);
+	if (munmap(buf, size))
+		fail("munmap");
+
+	printf("BENCH %starget=%s metric=pin size=%lu huge=%d thp_kib=%ld", tag,
+	       target->name, size, huge, thp);
+	printf(" map_kib=%ld map_free_kib=%ld map_ns=%llu unmap_ns=%llu",
+	       k_map.kernel - k0.kernel, k0.free - k_map.free,
+	       (unsigned long long)t_map, (unsigned long long)t_unmap);
+	if (access_fd >= 0)
+		printf(" access_kib=%ld access_free_kib=%ld access_ns=%llu",
+		       k_acc.kernel - k_map.kernel, k_map.free - k_acc.free,
+		       (unsigned long long)t_acc);
+	printf(" left_kib=%ld\n", k_end.kernel - k0.kernel);
+	return 0;
+}
+
+/*
+ * IOMMU_IOAS_MAP of SIZE bytes of address space with nothing behind it, into
+ * the IOAS with the domain: EFAULT. Once unwatched for its time, once
+ * watched for the peak of kernel memory on the way.
+ */
+static int bench_failmap(unsigned long size)
+{
+	struct kmem k0, k_end;
+	struct sampler smp;
+	__u64 t_fail = 0;
+	struct setup s;
+	int i, err;
+	char *va;
+
+	if (!size || size % 4096 || size > target->fail_max)
+		usage("SIZE must be a multiple of 4 KiB, at most %llu MiB on %s",
+		      (unsigned long long)target->fail_max / MIB, target->name);
+	va = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		  -1, 0);
+	if (va == MAP_FAILED)
+		fail("mmap %lu bytes PROT_NONE", size);
+	setup(&s);
+
+	for (i = 0; i < 2; i++) {
+		__u64 iova = target->fail_base, t0;
+		int rc;
+
+		if (i == 0)
+			kmem_settled(&k0);
+		else
+			sampler_start(&smp);
+		t0 = now_ns();
+		rc = _test_ioctl_ioas_map(s.fd, s.ioas_id, va, size, &iova,
+					  MAP_FIXED_RW);
+		err = errno;
+		if (i == 0)
+			t_fail = now_ns() - t0;
+		else
+			sampler_stop(&smp);
+		if (rc == 0)
+			wrong("IOMMU_IOAS_MAP of %lu bytes of PROT_NONE succeeded", size);
+		if (err != EFAULT) {
+			errno = err;
+			fail("IOMMU_IOAS_MAP of %lu bytes of PROT_NONE: not EFAULT", size);
+		}
+	}
+	check_empty(&s);
+	kmem_settled(&k_end);
+	teardown(&s);
+	if (munmap(va, size))
+		fail("munmap");
+
+	printf("BENCH %starget=%s metric=failmap size=%lu ns=%llu peak_kib=%ld",
+	       tag, target->name, size, (unsigned long long)t_fail,
+	       smp.worst.kernel - k0.kernel);
+	printf(" peak_free_kib=%ld left_kib=%ld samples=%ld\n",
+	       k0.free - smp.worst.free, k_end.kernel - k0.kernel, smp.samples);
 	return 0;
 }
 
@@ -498,19 +871,24 @@ static int bench_pasid(double secs, __u32 pasid)
 
 int main(int argc, char **argv)
 {
-	unsigned long chunk = 0, size = GIB;
+	unsigned long chunk = 0, size = 0;
 	unsigned int passes = 1;
+	bool huge = false;
 	char tagbuf[256];
 	double secs = 3;
 	__u32 pasid = 100;
 	const char *mode;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+T:")) != -1) {
-		if (opt != 'T')
+	while ((opt = getopt(argc, argv, "+T:D:")) != -1) {
+		if (opt == 'T') {
+			snprintf(tagbuf, sizeof(tagbuf), "%s ", optarg);
+			tag = tagbuf;
+		} else if (opt == 'D' && !strcmp(optarg, "edu")) {
+			target = &edu_target;
+		} else if (opt != 'D' || strcmp(optarg, "mock")) {
 			usage("unknown option");
-		snprintf(tagbuf, sizeof(tagbuf), "%s ", optarg);
-		tag = tagbuf;
+		}
 	}
 	if (optind >= argc)
 		usage("no benchmark named");
@@ -518,7 +896,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0;
-	while ((opt = getopt(argc, argv, "c:s:r:d:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:r:d:p:H")) != -1) {
 		switch (opt) {
 		case 'c':
 			chunk = parse_size(optarg);
@@ -535,6 +913,9 @@ int main(int argc, char **argv)
 		case 'p':
 			pasid = strtoul(optarg, NULL, 0);
 			break;
+		case 'H':
+			huge = true;
+			break;
 		default:
 			usage("unknown option");
 		}
@@ -544,8 +925,12 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(mode, "map"))
-		return bench_map(chunk, size, passes);
-	if (!strcmp(mode, "pasid"))
+		return bench_map(chunk, size ? size : GIB, passes);
+	if (!strcmp(mode, "pin"))
+		return bench_pin(size ? size : GIB, huge);
+	if (!strcmp(mode, "failmap"))
+		return bench_failmap(size ? size : target->fail_default);
+	if (!strcmp(mode, "pasid") && target == &mock_target)
 		return bench_pasid(secs, pasid);
 	usage("unknown benchmark '%s'", mode);
 }
