@@ -580,8 +580,12 @@ TEST_F(vpasid, fingerprint_required)
 	}
 }
 
-/* The quirks and offsets module parameters. */
-TEST_F(vpasid, module_parameters)
+/*
+ * The quirks and offsets module parameters. Each reload unbinds and binds
+ * the functions again: on one vCPU under TCG beside other VMs that took
+ * longer than the harness's default 30 s.
+ */
+TEST_F_TIMEOUT(vpasid, module_parameters, 300)
 {
 	const struct vfu_dev *d = &self->devs[self->idx[0]];
 	char params[256], attr[64], id[2][16];
