@@ -76,6 +76,7 @@ struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
 						    u64 uptr, u32 len);
 bool iommufd_rs_domain_owned_by(struct iommu_domain *domain,
 				struct device *dev);
+struct page *iommufd_rs_domain_page_at(struct iommu_domain *domain, u64 iova);
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
 				u64 first_offset, u64 length, int prot,

@@ -200,6 +200,21 @@ err:
 }
 
 /*
+ * The page a domain maps at @iova, or NULL if nothing is mapped there (or
+ * what is mapped has no struct page). C: pfn_valid() and pfn_to_page() are
+ * inline or macros.
+ */
+struct page *iommufd_rs_domain_page_at(struct iommu_domain *domain, u64 iova)
+{
+	phys_addr_t phys = iommu_iova_to_phys(domain, iova);
+	unsigned long pfn = PHYS_PFN(phys);
+
+	if (!phys || !pfn_valid(pfn))
+		return NULL;
+	return pfn_to_page(pfn);
+}
+
+/*
  * Passes the guest's cache invalidation requests to a nested domain's
  * driver; *entry_num comes back as the number handled. C: u64_to_user_ptr()
  * is inline.

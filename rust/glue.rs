@@ -12,6 +12,7 @@
 #[cfg(iommufd_rs_selftest)]
 use core::ffi::c_void;
 use core::{
+    marker::PhantomData,
     ops::Deref,
     ptr::NonNull, //
 };
@@ -134,6 +135,184 @@ impl<T: ForeignOwnable> Deref for SyncMapleTreeAlloc<T> {
     }
 }
 
+/// An entry of an [`IntervalTree`]: the C node first, so that a node
+/// pointer is the entry's.
+#[repr(C)]
+struct ItEntry<T> {
+    node: bindings::interval_tree_node,
+    value: T,
+}
+
+/// Values of type `T`, each over an inclusive range `[start, last]`, found
+/// by the ranges they meet.
+///
+/// The kernel crate has no interval tree (7.3): this binds the kernel's own
+/// (`lib/interval_tree.c`, built in as `IOMMUFD` selects it). Each entry is
+/// an allocation of its own, which the C tree links, so that linked nodes
+/// never move.
+///
+/// # Invariants
+///
+/// Every node linked from `root` is the `node` of an `ItEntry<T>` made by
+/// `KBox::into_raw`, owned by the tree and reachable only through it.
+pub(crate) struct IntervalTree<T> {
+    root: bindings::rb_root_cached,
+    _owns: PhantomData<KBox<ItEntry<T>>>,
+}
+
+// SAFETY: The tree owns its values; moving it moves them.
+unsafe impl<T: Send> Send for IntervalTree<T> {}
+
+// SAFETY: A shared tree only hands out shared references to its values.
+unsafe impl<T: Sync> Sync for IntervalTree<T> {}
+
+impl<T> IntervalTree<T> {
+    /// An empty tree.
+    pub(crate) fn new() -> Self {
+        // INVARIANT: All zeroes is the empty tree (`RB_ROOT_CACHED`); no node
+        // points back at the root, so it may move.
+        Self {
+            root: bindings::rb_root_cached::default(),
+            _owns: PhantomData,
+        }
+    }
+
+    /// Whether the tree is empty.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.root.rb_root.rb_node.is_null()
+    }
+
+    /// The first entry meeting `[start, last]`, or null.
+    fn first_in(&self, start: usize, last: usize) -> *mut ItEntry<T> {
+        let root = core::ptr::from_ref(&self.root).cast_mut();
+        // SAFETY: `root` is a valid tree, which the function only reads.
+        let node = unsafe { bindings::interval_tree_iter_first(root, start, last) };
+        node.cast()
+    }
+
+    /// The entry after `entry` meeting `[start, last]`, or null.
+    fn next_in(entry: *mut ItEntry<T>, start: usize, last: usize) -> *mut ItEntry<T> {
+        // SAFETY: `entry` is linked in a valid tree, which the function only
+        // reads.
+        let node = unsafe { bindings::interval_tree_iter_next(entry.cast(), start, last) };
+        node.cast()
+    }
+
+    /// Links `entry`, which the tree owns from now on.
+    fn link(&mut self, entry: *mut ItEntry<T>) {
+        // SAFETY: `entry` is a live allocation from `KBox::into_raw` that
+        // is not linked anywhere; its node is its first field.
+        unsafe {
+            bindings::interval_tree_insert(core::ptr::addr_of_mut!((*entry).node), &mut self.root)
+        };
+    }
+
+    /// Adds `value` over `[start, last]` (`start <= last`).
+    pub(crate) fn insert(&mut self, start: usize, last: usize, value: T) -> Result {
+        if start > last {
+            return Err(EINVAL);
+        }
+        let node = bindings::interval_tree_node {
+            start,
+            last,
+            ..Default::default()
+        };
+        let entry = KBox::new(ItEntry { node, value }, GFP_KERNEL_ACCOUNT)?;
+        // INVARIANT: The entry goes to the tree.
+        self.link(KBox::into_raw(entry));
+        Ok(())
+    }
+
+    /// Whether an entry meets `[start, last]`.
+    pub(crate) fn meets(&self, start: usize, last: usize) -> bool {
+        !self.first_in(start, last).is_null()
+    }
+
+    /// Calls `f` with the range and value of each entry meeting
+    /// `[start, last]`, by increasing start, for as long as it returns
+    /// `true`.
+    pub(crate) fn for_each_meeting(
+        &self,
+        start: usize,
+        last: usize,
+        mut f: impl FnMut(usize, usize, &T) -> bool,
+    ) {
+        let mut e = self.first_in(start, last);
+        while !e.is_null() {
+            // SAFETY: `e` is an entry of the tree, which `&self` keeps from
+            // changing while the reference lives.
+            let entry = unsafe { &*e };
+            if !f(entry.node.start, entry.node.last, &entry.value) {
+                return;
+            }
+            e = Self::next_in(e, start, last);
+        }
+    }
+
+    /// Finds the first entry meeting `[start, last]` whose value `pred`
+    /// accepts, and lets `f` change its range and value: `f` returns
+    /// whether to keep the entry (with a range it left non-empty), else it
+    /// is dropped. Returns whether an entry was found. Never allocates.
+    pub(crate) fn update(
+        &mut self,
+        start: usize,
+        last: usize,
+        mut pred: impl FnMut(&T) -> bool,
+        f: impl FnOnce(&mut usize, &mut usize, &mut T) -> bool,
+    ) -> bool {
+        let mut e = self.first_in(start, last);
+        while !e.is_null() {
+            // SAFETY: `e` is an entry of the tree, which nothing changes
+            // while the reference lives.
+            if pred(unsafe { &(*e).value }) {
+                break;
+            }
+            e = Self::next_in(e, start, last);
+        }
+        if e.is_null() {
+            return false;
+        }
+        // SAFETY: `e` is linked in this tree.
+        unsafe {
+            bindings::interval_tree_remove(core::ptr::addr_of_mut!((*e).node), &mut self.root)
+        };
+        // SAFETY: `e` is unlinked, and the tree, which owns it, lends it out
+        // only here.
+        let entry = unsafe { &mut *e };
+        let keep = f(
+            &mut entry.node.start,
+            &mut entry.node.last,
+            &mut entry.value,
+        );
+        if keep && entry.node.start <= entry.node.last {
+            self.link(e);
+        } else {
+            // SAFETY: `e` came from `KBox::into_raw`, is unlinked and is given
+            // back once.
+            drop(unsafe { KBox::from_raw(e) });
+        }
+        true
+    }
+}
+
+impl<T> Drop for IntervalTree<T> {
+    fn drop(&mut self) {
+        loop {
+            let e = self.first_in(0, usize::MAX);
+            if e.is_null() {
+                return;
+            }
+            // SAFETY: `e` is linked in this tree.
+            unsafe {
+                bindings::interval_tree_remove(core::ptr::addr_of_mut!((*e).node), &mut self.root)
+            };
+            // SAFETY: `e` came from `KBox::into_raw`, is unlinked and is given
+            // back once.
+            drop(unsafe { KBox::from_raw(e) });
+        }
+    }
+}
+
 /// Whether the caller has `CAP_SYS_RESOURCE`.
 pub(crate) fn capable_sys_resource() -> bool {
     // SAFETY: `capable` may be called from any process context.
@@ -162,6 +341,38 @@ impl PinnedPage {
     /// The `struct page *`, for the in-kernel API to hand to a driver.
     pub(crate) fn as_raw(self) -> *mut bindings::page {
         self.0.as_ptr()
+    }
+
+    /// The handle of a page found mapped in one of this module's domains,
+    /// which map nothing but pinned pages.
+    pub(crate) fn from_mapped(page: NonNull<bindings::page>) -> Self {
+        // INVARIANT: A domain of this module maps a page only while a pin
+        // of it is held.
+        Self(page)
+    }
+
+    /// Copies between the page at `offset` and `buf`: into the page if
+    /// `to_page`, out of it otherwise. `EINVAL` if the range passes the end
+    /// of the page.
+    ///
+    /// # Safety
+    ///
+    /// The page carries a pin that is not released before this returns.
+    pub(crate) unsafe fn copy(self, offset: usize, buf: &mut [u8], to_page: bool) -> Result {
+        // SAFETY: By the function's contract the page is pinned, so valid,
+        // for as long as the borrow lives.
+        let page = unsafe { BorrowedPage::from_raw(self.0) };
+        if to_page {
+            // SAFETY: `buf` is valid for reads of `buf.len()` bytes. Other
+            // writers of the page are userspace and devices, as for the C
+            // core's `memcpy_to_page()`; no Rust reference to the page's
+            // memory exists. On x86 `flush_dcache_page()` is a no-op.
+            unsafe { page.write_raw(buf.as_ptr(), offset, buf.len()) }
+        } else {
+            // SAFETY: `buf` is valid for writes of `buf.len()` bytes; see
+            // above for concurrent writers.
+            unsafe { page.read_raw(buf.as_mut_ptr(), offset, buf.len()) }
+        }
     }
 }
 
@@ -193,6 +404,18 @@ unsafe fn unpin_pages(pages: &[PinnedPage], dirty: bool) {
     };
 }
 
+/// Releases pins that bookkeeping held, marking the pages dirty first if
+/// `dirty`.
+///
+/// # Safety
+///
+/// Each page carries a pin that the caller holds, that no value owns, and
+/// that the caller gives up here.
+pub(crate) unsafe fn release_held(pages: &[PinnedPage], dirty: bool) {
+    // SAFETY: By the function's contract each pin is the caller's to give up.
+    unsafe { unpin_pages(pages, dirty) };
+}
+
 /// One pin of one page, owned: dropping it unpins the page, marking it
 /// dirty first if a device may have written it.
 ///
@@ -215,20 +438,28 @@ impl PagePin {
     /// `to_page`, out of it otherwise. `EINVAL` if the range passes the end
     /// of the page.
     pub(crate) fn copy(&self, offset: usize, buf: &mut [u8], to_page: bool) -> Result {
-        // SAFETY: By the type invariant the page is pinned, so valid, for as
-        // long as `self` and so the borrow live.
-        let page = unsafe { BorrowedPage::from_raw(self.page.0) };
-        if to_page {
-            // SAFETY: `buf` is valid for reads of `buf.len()` bytes. Other
-            // writers of the page are userspace and devices, as for the C
-            // core's `memcpy_to_page()`; no Rust reference to the page's
-            // memory exists. On x86 `flush_dcache_page()` is a no-op.
-            unsafe { page.write_raw(buf.as_ptr(), offset, buf.len()) }
-        } else {
-            // SAFETY: `buf` is valid for writes of `buf.len()` bytes; see
-            // above for concurrent writers.
-            unsafe { page.read_raw(buf.as_mut_ptr(), offset, buf.len()) }
-        }
+        // SAFETY: By the type invariant the page is pinned for as long as
+        // `self` lives, which outlasts the call.
+        unsafe { self.page.copy(offset, buf, to_page) }
+    }
+
+    /// Gives the pin up without releasing it: from now on the caller's
+    /// bookkeeping holds it (see [`PagePin::from_held`]); forgotten, it
+    /// leaks.
+    pub(crate) fn into_held(self) -> PinnedPage {
+        let pin = core::mem::ManuallyDrop::new(self);
+        pin.page
+    }
+
+    /// Takes back, as an owned pin, a pin that bookkeeping held.
+    ///
+    /// # Safety
+    ///
+    /// `page` carries a pin that the caller holds and that no other value
+    /// owns; it moves to the result.
+    pub(crate) unsafe fn from_held(page: PinnedPage, dirty: bool) -> Self {
+        // INVARIANT: By the function's contract the pin is now ours alone.
+        Self { page, dirty }
     }
 }
 
@@ -359,11 +590,18 @@ impl PinBatch {
             .map_err(|_| core::mem::ManuallyDrop::into_inner(pin))
     }
 
-    /// The pages of the batch in order, as handles, once their pins were
-    /// all taken out (any left are released here).
-    pub(crate) fn into_pages(mut self) -> KVVec<PinnedPage> {
-        self.release();
-        core::mem::take(&mut self.pages)
+    /// The pages of the batch in order, as handles valid while the batch
+    /// (or whoever takes its pins) holds them.
+    pub(crate) fn pages(&self) -> &[PinnedPage] {
+        &self.pages
+    }
+
+    /// Gives up every pin the batch still owns without releasing them:
+    /// from now on the caller's bookkeeping holds them (see
+    /// [`release_held`]).
+    pub(crate) fn into_held(mut self) {
+        // INVARIANT: Every pin past `taken` leaves the batch unreleased.
+        self.taken = self.pages.len();
     }
 
     /// Releases the pins the batch still owns.

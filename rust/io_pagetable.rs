@@ -33,7 +33,11 @@ use crate::{
         SortedRanges,
         PAGE_SIZE, //
     },
-    pages::Pages,
+    pages::{
+        new_fill_id,
+        FillSource,
+        Pages, //
+    },
 };
 
 impl From<IovaError> for Error {
@@ -54,6 +58,8 @@ pub(crate) struct Area {
     start_byte: u64,
     /// `IOMMU_READ` / `IOMMU_WRITE` as the map asked.
     prot: u32,
+    /// The id of the area's fill of the domains in `pages`.
+    fill: u64,
     /// How many in-kernel access pins hold pages of this area. Unmapping
     /// it first asks the accesses to let go.
     access_pins: u32,
@@ -161,10 +167,25 @@ pub(crate) const IOMMU_WRITE: u32 = 1 << 1;
 const IOMMU_CACHE: u32 = 1 << 2;
 
 /// The IOVA a domain fill pins and maps at a time (see
-/// [`IoPagetable::map_chunks`]), a power of two: what a fill allocates
-/// ahead of pinning is a chunk's, 32 KiB of page pointers and the slots of
-/// its pages, whatever the area's length.
-const FILL_CHUNK: u64 = 16 << 20;
+/// [`IoPagetable::fill_area`]), a power of two: what a fill allocates
+/// ahead of pinning is a piece's, 4 KiB of page pointers, whatever the
+/// area's length. Pieces are aligned to it in IOVA, so that no IOMMU page
+/// spans two.
+const MAP_CHUNK: u64 = 2 << 20;
+
+/// The IOVA an unfill unmaps at a time, a multiple of [`MAP_CHUNK`]
+/// aligned alike, so that a piece unmaps whole mappings.
+pub(crate) const FILL_CHUNK: u64 = 16 << 20;
+
+/// The pages of one piece of [`FILL_CHUNK`] bytes (one more when IOVA and
+/// memory are not page aligned alike, which [`Pages::unfill`] keeps on its
+/// stack): 32 KiB of pointers.
+const SCRATCH: usize = (FILL_CHUNK / PAGE_SIZE) as usize;
+
+/// The last IOVA of the piece of `chunk` bytes from `at`, at most `end`.
+fn piece_end(at: u64, end: u64, chunk: u64) -> u64 {
+    (at | (chunk - 1)).min(end)
+}
 
 /// The IOVA space of one IOAS.
 pub(crate) struct IoPagetable {
@@ -185,6 +206,10 @@ pub(crate) struct IoPagetable {
     domains: KVec<Arc<Domain>>,
     /// The smallest page size every domain can map.
     domain_align: u64,
+    /// Room for the pages of one piece, while there are domains: unfilling
+    /// reads back the pages it will unpin before it unmaps them, and must
+    /// not fail. Allocated (and charged) with the first domain.
+    scratch: KVVec<PinnedPage>,
 }
 
 /// The areas as a [`RangeSet`].
@@ -209,51 +234,47 @@ impl IoPagetable {
             pinning_accesses: 0,
             domains: KVec::new(),
             domain_align: 1,
+            scratch: KVVec::new(),
         }
     }
 
-    /// Maps `area` into every domain, pinning its pages once for all of
-    /// them. On failure nothing of it is mapped or pinned.
-    fn fill_area(domains: &[Arc<Domain>], area: &Area, small: bool) -> Result {
-        if domains.is_empty() {
+    /// Where a fill of `area` into `domains` reads its pages back from.
+    fn source(domains: &[Arc<Domain>], area: &Area) -> Option<FillSource> {
+        Some(FillSource {
+            domain: domains.first()?.clone(),
+            iova_base: area.range.start.wrapping_sub(area.start_byte),
+        })
+    }
+
+    /// Maps `area` into every domain a [`MAP_CHUNK`] of IOVA at a time,
+    /// each piece pinned (once for all domains, and only the pages nothing
+    /// holds yet) and mapped before the next is looked at, so that what a
+    /// fill allocates is bounded by the piece, not by the area's length: a
+    /// huge range that cannot be pinned fails at its first piece. On
+    /// failure nothing of it is mapped, or pinned by this call.
+    fn fill_area(
+        domains: &[Arc<Domain>],
+        area: &Area,
+        small: bool,
+        scratch: &mut KVVec<PinnedPage>,
+    ) -> Result {
+        let Some(src) = Self::source(domains, area) else {
             return Ok(());
-        }
-        Self::map_chunks(domains, area, small, true)
-    }
-
-    /// Maps `area` into `domains` a [`FILL_CHUNK`] of IOVA at a time, each
-    /// chunk pinned and mapped before the next is looked at, so that what
-    /// a fill allocates is bounded by the chunk and by what is pinned, not
-    /// by the area's length: a huge range that cannot be pinned fails at
-    /// its first chunk. If `keep`, the pages stay pinned once more (the
-    /// domains' pin); otherwise they are pinned already and only looked
-    /// up. On failure nothing of it is mapped, or pinned by this call.
-    fn map_chunks(domains: &[Arc<Domain>], area: &Area, small: bool, keep: bool) -> Result {
-        let start = area.range.start;
-        // A chunk ends on a page boundary of the pages too when the IOVA
-        // and the memory have the same page offset, as in every domain;
-        // otherwise the area is one chunk, for no page to be pinned twice.
-        let chunk = if area.byte_at(start) % PAGE_SIZE == start % PAGE_SIZE {
-            FILL_CHUNK
-        } else {
-            0
         };
+        let start = area.range.start;
         let mut at = start;
         loop {
-            let last = if chunk == 0 {
-                area.range.last
-            } else {
-                (at | (chunk - 1)).min(area.range.last)
-            };
-            if let Err(e) = Self::map_chunk(domains, area, at, last, small, keep) {
+            let last = piece_end(at, area.range.last, MAP_CHUNK);
+            let res = area.pages.fill(
+                area.fill,
+                &src,
+                area.byte_at(at),
+                area.byte_at(last),
+                |pages| Self::map_pages(domains, area, at, last, pages, small),
+            );
+            if let Err(e) = res {
                 if at != start {
-                    for d in domains {
-                        d.unmap(start, at - start);
-                    }
-                    if keep {
-                        let (first, last) = area.page_span(start, at - 1);
-                        area.pages.unpin(first, last);
-                    }
+                    Self::unfill_range(domains, area, start, at - 1, scratch);
                 }
                 return Err(e);
             }
@@ -264,57 +285,111 @@ impl IoPagetable {
         }
     }
 
-    /// Maps `[start, last]` of `area` into `domains`, as [`Self::map_chunks`].
-    fn map_chunk(
+    /// Maps `[start, last]` of `area`, backed by `pages`, into `domains`:
+    /// on failure into none.
+    fn map_pages(
         domains: &[Arc<Domain>],
         area: &Area,
         start: u64,
         last: u64,
+        pages: &[PinnedPage],
         small: bool,
-        keep: bool,
     ) -> Result {
-        let (first, last_page) = area.page_span(start, last);
-        let pages = area.pages.pin(first, last_page)?;
         let offset = area.byte_at(start) % PAGE_SIZE;
         let len = last - start + 1;
-        let mut res = Ok(());
-        let mut done = 0usize;
-        for d in domains {
-            res = d.map(start, &pages, offset, len, area.iommu_prot(), small);
-            if res.is_err() {
-                break;
-            }
-            done += 1;
-        }
-        if res.is_err() {
-            for d in domains.iter().take(done) {
-                d.unmap(start, len);
+        for (done, d) in domains.iter().enumerate() {
+            if let Err(e) = d.map(start, pages, offset, len, area.iommu_prot(), small) {
+                for d in domains.iter().take(done) {
+                    d.unmap(start, len);
+                }
+                return Err(e);
             }
         }
-        drop(pages);
-        if res.is_err() || !keep {
-            area.pages.unpin(first, last_page);
-        }
-        res
+        Ok(())
     }
 
-    /// Unmaps `area` from `domain`.
+    /// Maps `area`, whose pages the other domains' fill holds, into one
+    /// more domain, a piece at a time. On failure nothing of it is mapped
+    /// there.
+    fn map_again(domain: &Domain, area: &Area, small: bool) -> Result {
+        let start = area.range.start;
+        let mut at = start;
+        loop {
+            let last = piece_end(at, area.range.last, MAP_CHUNK);
+            let res = area
+                .pages
+                .fill_again(area.byte_at(at), area.byte_at(last), |pages| {
+                    let offset = area.byte_at(at) % PAGE_SIZE;
+                    domain.map(at, pages, offset, last - at + 1, area.iommu_prot(), small)
+                });
+            if let Err(e) = res {
+                if at != start {
+                    Self::unmap_range(domain, start, at - 1);
+                }
+                return Err(e);
+            }
+            if last == area.range.last {
+                return Ok(());
+            }
+            at = last + 1;
+        }
+    }
+
+    /// Unmaps `[start, end]` from `domain` a [`FILL_CHUNK`] at a time,
+    /// pieces of whole mappings.
+    fn unmap_range(domain: &Domain, start: u64, end: u64) {
+        let mut at = start;
+        loop {
+            let last = piece_end(at, end, FILL_CHUNK);
+            domain.unmap(at, last - at + 1);
+            if last == end {
+                return;
+            }
+            at = last + 1;
+        }
+    }
+
+    /// Unmaps `area` from `domain`, which is not its fill's source.
     fn unmap_area_from(domain: &Domain, area: &Area) {
-        if let Some(len) = area.range.len() {
-            domain.unmap(area.range.start, len);
+        Self::unmap_range(domain, area.range.start, area.range.last);
+    }
+
+    /// Ends the fill of `[start, end]`, the lowest part of `area` still
+    /// filled, a piece at a time: see [`Pages::unfill`].
+    fn unfill_range(
+        domains: &[Arc<Domain>],
+        area: &Area,
+        start: u64,
+        end: u64,
+        scratch: &mut KVVec<PinnedPage>,
+    ) {
+        let mut at = start;
+        loop {
+            let last = piece_end(at, end, FILL_CHUNK);
+            area.pages.unfill(
+                area.fill,
+                area.byte_at(at),
+                area.byte_at(last),
+                scratch,
+                || {
+                    for d in domains {
+                        d.unmap(at, last - at + 1);
+                    }
+                },
+            );
+            if last == end {
+                return;
+            }
+            at = last + 1;
         }
     }
 
     /// Undoes [`Self::fill_area`].
-    fn unfill_area(domains: &[Arc<Domain>], area: &Area) {
+    fn unfill_area(domains: &[Arc<Domain>], area: &Area, scratch: &mut KVVec<PinnedPage>) {
         if domains.is_empty() {
             return;
         }
-        for d in domains {
-            Self::unmap_area_from(d, area);
-        }
-        let (first, last) = area.page_span(area.range.start, area.range.last);
-        area.pages.unpin(first, last);
+        Self::unfill_range(domains, area, area.range.start, area.range.last, scratch);
     }
 
     /// Adds a domain: reserves what lies outside its aperture (`EADDRINUSE`
@@ -352,11 +427,19 @@ impl IoPagetable {
             );
         }
         res = res.and_then(|()| Ok(self.domains.reserve(1, GFP_KERNEL_ACCOUNT)?));
+        if res.is_ok() && self.scratch.capacity() < SCRATCH {
+            res = KVVec::with_capacity(SCRATCH, GFP_KERNEL_ACCOUNT)
+                .map(|v| self.scratch = v)
+                .map_err(Error::from);
+        }
         if res.is_ok() {
             res = self.fill_domain(&domain);
         }
         if let Err(e) = res {
             self.reserved.retain(|r| r.by != by);
+            if self.domains.is_empty() {
+                self.scratch = KVVec::new();
+            }
             return Err(e);
         }
         // Room was reserved above.
@@ -367,17 +450,20 @@ impl IoPagetable {
         Ok(())
     }
 
-    /// Maps every area into `domain`; the first domain pins the pages.
-    fn fill_domain(&self, domain: &Arc<Domain>) -> Result {
+    /// Maps every area into `domain`; the first domain's fill pins the
+    /// pages, the others' reads them back from it.
+    fn fill_domain(&mut self, domain: &Arc<Domain>) -> Result {
         let first_domain = self.domains.is_empty();
         let small = !self.large_pages;
         let one = [domain.clone()];
         let mut done = 0usize;
         let mut res = Ok(());
         for area in self.areas.values() {
-            // The first domain pins the pages; for the others they are
-            // pinned already, and each chunk's pin only looks them up.
-            res = Self::map_chunks(&one, area, small, first_domain);
+            res = if first_domain {
+                Self::fill_area(&one, area, small, &mut self.scratch)
+            } else {
+                Self::map_again(domain, area, small)
+            };
             if res.is_err() {
                 break;
             }
@@ -386,7 +472,7 @@ impl IoPagetable {
         if res.is_err() {
             for area in self.areas.values().take(done) {
                 if first_domain {
-                    Self::unfill_area(&one, area);
+                    Self::unfill_area(&one, area, &mut self.scratch);
                 } else {
                     Self::unmap_area_from(domain, area);
                 }
@@ -396,7 +482,8 @@ impl IoPagetable {
     }
 
     /// Removes `domain`, unmapping every area from it; the last domain lets
-    /// the pages go. Nothing happens if it is not there.
+    /// the pages go, before it the fills read back through another domain.
+    /// Nothing happens if it is not there.
     pub(crate) fn remove_domain(&mut self, domain: &Arc<Domain>) {
         let Some(pos) = self.domains.iter().position(|d| Arc::ptr_eq(d, domain)) else {
             return;
@@ -404,13 +491,22 @@ impl IoPagetable {
         let Ok(d) = self.domains.remove(pos) else {
             return;
         };
-        let last = self.domains.is_empty();
+        let next = self.domains.first();
         for area in self.areas.values() {
-            if last {
-                Self::unfill_area(core::slice::from_ref(&d), area);
-            } else {
-                Self::unmap_area_from(&d, area);
+            match next {
+                None => Self::unfill_area(core::slice::from_ref(&d), area, &mut self.scratch),
+                Some(to) => {
+                    let (lo, hi) = (
+                        area.byte_at(area.range.start),
+                        area.byte_at(area.range.last),
+                    );
+                    area.pages.switch_fill(area.fill, lo, hi, &d, to);
+                    Self::unmap_area_from(&d, area);
+                }
             }
+        }
+        if self.domains.is_empty() {
+            self.scratch = KVVec::new();
         }
         let by = ReservedBy::Domain(Arc::as_ptr(&d) as usize);
         self.reserved.retain(|r| r.by != by);
@@ -552,6 +648,7 @@ impl IoPagetable {
                 pages: slice.pages,
                 start_byte: slice.start_byte,
                 prot,
+                fill: new_fill_id(),
                 access_pins: 0,
                 prevent_access: false,
             };
@@ -561,9 +658,9 @@ impl IoPagetable {
         }
         let small = !self.large_pages;
         for (filled, (area, _)) in areas.iter().enumerate() {
-            if let Err(e) = Self::fill_area(&self.domains, area, small) {
+            if let Err(e) = Self::fill_area(&self.domains, area, small, &mut self.scratch) {
                 for (done, _) in areas.iter().take(filled) {
-                    Self::unfill_area(&self.domains, done);
+                    Self::unfill_area(&self.domains, done, &mut self.scratch);
                 }
                 return Err(e);
             }
@@ -597,7 +694,7 @@ impl IoPagetable {
                 }
             }
             if let Some(a) = self.areas.get(&area.last) {
-                Self::unfill_area(&self.domains, a);
+                Self::unfill_area(&self.domains, a, &mut self.scratch);
             }
             // Dropping the area drops its reference on the pages.
             drop(self.areas.remove(&area.last));
@@ -768,6 +865,7 @@ impl IoPagetable {
         if area.access_pins != 0 {
             return Err(EINVAL);
         }
+        let lower = new_fill_id();
         let lhs = Area {
             range: IovaRange {
                 start: area.range.start,
@@ -776,10 +874,16 @@ impl IoPagetable {
             pages: area.pages.clone(),
             start_byte: area.start_byte,
             prot: area.prot,
+            fill: lower,
             access_pins: 0,
             prevent_access: false,
         };
         let node = RBTreeNode::new(iova, lhs, GFP_KERNEL_ACCOUNT)?;
+        // The fill of the lower part becomes the new area's.
+        if !self.domains.is_empty() {
+            area.pages
+                .split_fill(area.fill, lower, area.byte_at(new_start))?;
+        }
         if let Some(rhs) = self.areas.get_mut(&key) {
             rhs.start_byte = rhs.byte_at(new_start);
             rhs.range.start = new_start;

@@ -86,6 +86,10 @@ extern "C" {
         prot: i32,
         small: bool,
     ) -> i32;
+    fn iommufd_rs_domain_page_at(
+        domain: *mut bindings::iommu_domain,
+        iova: u64,
+    ) -> *mut bindings::page;
     fn iommufd_rs_domain_set_fault_handler(domain: *mut bindings::iommu_domain);
     fn iommufd_rs_domain_clear_dirty(
         domain: *mut bindings::iommu_domain,
@@ -487,6 +491,14 @@ impl Domain {
     pub(crate) fn unmap(&self, iova: u64, len: u64) -> u64 {
         // SAFETY: The domain is live.
         unsafe { bindings::iommu_unmap(self.raw(), iova as usize, len as usize) as u64 }
+    }
+
+    /// The page mapped at `iova`, if any. Only pinned pages are ever
+    /// mapped, so this is how a fill reads back the pages it holds.
+    pub(crate) fn page_at(&self, iova: u64) -> Option<PinnedPage> {
+        // SAFETY: The domain is live.
+        let page = unsafe { iommufd_rs_domain_page_at(self.raw(), iova) };
+        NonNull::new(page).map(PinnedPage::from_mapped)
     }
 
     /// The physical address `iova` translates to, zero if none.

@@ -6,9 +6,17 @@
 //! mapped: a user virtual range in the mapping process's mm, or a byte range
 //! of a file. Nothing is read, faulted or pinned at map time. Pages are pinned
 //! long-term when something needs their physical addresses (a domain filled
-//! from the IOAS, or an in-kernel access), counted per page, and unpinned when
-//! the last user lets go. Several areas, in one IOAS or several after
-//! `IOMMU_IOAS_COPY`, share one `Pages` and so one pin and one charge.
+//! from the IOAS, or an in-kernel access), once per page whoever needs them,
+//! and unpinned when the last user lets go. Several areas, in one IOAS or
+//! several after `IOMMU_IOAS_COPY`, share one `Pages` and so one pin and one
+//! charge.
+//!
+//! What holds a page is recorded by range, not per page, for domains: each
+//! area's fill of its IOAS's domains is one entry of an interval tree over
+//! page indices, and the pages it holds are read back from one of those
+//! domains when needed (by an access, another fill, a copy, or to unpin
+//! them once unmapped), as upstream does. Only pages that accesses hold
+//! have a slot of their own, with the pin and a count of users.
 //!
 //! Pins are charged when taken, as upstream does: to nobody if the mapper
 //! had `CAP_IPC_LOCK`, else to the mapper's user (`RLIMIT_MEMLOCK`, the
@@ -27,6 +35,10 @@ use kernel::{
     rbtree::RBTree,
     sync::{
         aref::ARef,
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
         Arc,
         Mutex, //
     },
@@ -40,11 +52,13 @@ use kernel::{
 use crate::{
     glue::{
         self,
+        IntervalTree,
         PagePin,
         PinBatch,
         PinnedPage,
         UserRef, //
     },
+    iommu::Domain,
     iova::PAGE_SIZE,
 };
 
@@ -162,34 +176,28 @@ impl Mapper {
     }
 }
 
-/// The pin of one page: the pin, while pinned, and how many users hold it.
+/// The slot of one page that accesses (or short copies) hold: its pin,
+/// owned here while `refs` is not zero, and how many such users hold it.
 #[derive(Default)]
 struct Slot {
     pin: Option<PagePin>,
     refs: u32,
 }
 
-/// Pages per leaf of the pin store: a 2 MiB range is one leaf.
+/// Pages per leaf of the slots: a 2 MiB range is one leaf.
 const LEAF: usize = 512;
 
-/// The slots of up to [`LEAF`] consecutive pages, and how many are pinned.
+/// The slots of up to [`LEAF`] consecutive pages, and how many are held.
 struct Leaf {
     slots: KVVec<Slot>,
     used: usize,
 }
 
-/// The pinned pages of a [`Pages`]: a slot per page, in leaves of [`LEAF`]
-/// pages made as pinning reaches them and freed with their last pin, kept
-/// in a tree by leaf index. What a `Pages` costs is proportional to what
-/// it pins, whatever its length: nothing for a range nobody pins (or that
-/// cannot be pinned), a leaf and a tree node per 2 MiB that holds a pin.
-struct PinStore {
-    /// Whom the pins are charged to; `IOMMU_IOAS_CHANGE_PROCESS` moves it.
-    mapper: Mapper,
-    /// The leaves that exist, by index.
+/// The slots of the pages that accesses hold, in leaves of [`LEAF`] pages
+/// made as accesses reach them and freed with their last user, kept in a
+/// tree by leaf index: a leaf and a tree node per 2 MiB an access holds.
+struct Slots {
     leaves: RBTree<usize, Leaf>,
-    /// Pages pinned now.
-    used: usize,
 }
 
 /// The leaf index of page `index`.
@@ -197,7 +205,7 @@ fn leaf_of(index: u64) -> usize {
     usize::try_from(index / LEAF as u64).unwrap_or(usize::MAX)
 }
 
-impl PinStore {
+impl Slots {
     /// The slot of page `index`, if its leaf exists.
     fn slot(&self, index: u64) -> Option<&Slot> {
         let leaf = self.leaves.get(&leaf_of(index))?;
@@ -206,6 +214,14 @@ impl PinStore {
 
     fn refs(&self, index: u64) -> u32 {
         self.slot(index).map_or(0, |s| s.refs)
+    }
+
+    /// The page of `index`, if a slot holds it.
+    fn page(&self, index: u64) -> Option<PinnedPage> {
+        self.slot(index)
+            .filter(|s| s.refs != 0)
+            .and_then(|s| s.pin.as_ref())
+            .map(PagePin::page)
     }
 
     /// Makes the leaves of pages `first..=last` of `npages`. The caller
@@ -228,14 +244,14 @@ impl PinStore {
         Ok(())
     }
 
-    /// Calls `f` with the index of each existing leaf of pages
-    /// `first..=last`, the leaf, and the range of its slots inside, in
-    /// order; absent leaves cost nothing.
-    fn for_each_leaf(
+    /// Calls `f` with the index of each slot of pages `first..=last` whose
+    /// leaf exists, the slot, and its leaf's count of held slots, in order;
+    /// absent leaves cost nothing.
+    fn for_each_mut(
         &mut self,
         first: u64,
         last: u64,
-        mut f: impl FnMut(u64, &mut Leaf, usize, usize),
+        mut f: impl FnMut(u64, &mut Slot, &mut usize),
     ) {
         let (lf, ll) = (leaf_of(first), leaf_of(last));
         let mut cur = self.leaves.cursor_lower_bound_mut(&lf);
@@ -247,42 +263,18 @@ impl PinStore {
             let base = (l as u64).saturating_mul(LEAF as u64);
             let lo = (first.max(base) - base) as usize;
             let hi = (last.min(base + LEAF as u64 - 1) - base) as usize;
-            f(base, leaf, lo, hi);
+            let used = &mut leaf.used;
+            if let Some(slots) = leaf.slots.get_mut(lo..=hi) {
+                for (i, slot) in slots.iter_mut().enumerate() {
+                    f(base + (lo + i) as u64, slot, used);
+                }
+            }
             cur = c.move_next();
         }
     }
 
-    /// Calls `f` with the index and slot of each page of `first..=last`
-    /// whose leaf exists.
-    fn for_each(&mut self, first: u64, last: u64, mut f: impl FnMut(u64, &Slot)) {
-        self.for_each_leaf(first, last, |base, leaf, lo, hi| {
-            if let Some(slots) = leaf.slots.get(lo..=hi) {
-                for (i, slot) in slots.iter().enumerate() {
-                    f(base + (lo + i) as u64, slot);
-                }
-            }
-        });
-    }
-
-    /// As [`Self::for_each`], mutably; `f` also gets its leaf's pin count.
-    fn for_each_mut(&mut self, first: u64, last: u64, mut f: impl FnMut(&mut Slot, &mut usize)) {
-        self.for_each_leaf(first, last, |_, leaf, lo, hi| {
-            let used = &mut leaf.used;
-            if let Some(slots) = leaf.slots.get_mut(lo..=hi) {
-                for slot in slots {
-                    f(slot, used);
-                }
-            }
-        });
-    }
-
-    /// Frees the leaves of `first..=last` that pin nothing, and every leaf
-    /// once nothing is pinned.
+    /// Frees the leaves of `first..=last` that hold nothing.
     fn trim(&mut self, first: u64, last: u64) {
-        if self.used == 0 {
-            self.leaves = RBTree::new();
-            return;
-        }
         let (lf, ll) = (leaf_of(first), leaf_of(last));
         let mut cur = self.leaves.cursor_lower_bound_mut(&lf);
         while let Some(c) = cur {
@@ -302,21 +294,152 @@ impl PinStore {
     }
 }
 
+/// Where the pages of a fill can be read back from: a domain that maps
+/// them, and the IOVA relation of the area. Any domain of the area's IOAS
+/// will do, as they all map every area alike.
+#[derive(Clone)]
+pub(crate) struct FillSource {
+    /// A domain the area is mapped in.
+    pub(crate) domain: Arc<Domain>,
+    /// The IOVA that byte 0 of the pages would have in the area (wrapping):
+    /// byte `b` of the area is mapped at `iova_base + b`.
+    pub(crate) iova_base: u64,
+}
+
+/// One area's fill of domains: the bytes `lo..=hi` of the pages are mapped,
+/// and its pages held, for as long as the entry exists. The pages of a
+/// fill cost nothing per page: the fill holds one pin of each, and reads
+/// them back from its domain.
+struct Fill {
+    /// Which area's fill this is (see [`new_fill_id`]).
+    id: u64,
+    src: FillSource,
+    lo: u64,
+    hi: u64,
+}
+
+impl Fill {
+    /// The page of `index`, read back from the domain: `index` is a page of
+    /// the fill, so some byte of it is mapped.
+    fn page(&self, index: u64) -> Option<PinnedPage> {
+        // Not `clamp`, which panics if `lo > hi` (the entry's invariant).
+        let byte = index.saturating_mul(PAGE_SIZE).max(self.lo).min(self.hi);
+        self.src
+            .domain
+            .page_at(self.src.iova_base.wrapping_add(byte))
+    }
+}
+
+/// The fills' entries span the pages of their bytes.
+fn span(lo: u64, hi: u64) -> (usize, usize) {
+    let page = |b: u64| usize::try_from(b / PAGE_SIZE).unwrap_or(usize::MAX);
+    (page(lo), page(hi))
+}
+
+/// Whether one of `fills` covers page `index`.
+fn covers(fills: &IntervalTree<Fill>, index: u64) -> bool {
+    let i = usize::try_from(index).unwrap_or(usize::MAX);
+    fills.meets(i, i)
+}
+
+/// A new fill id, never seen before: fills of areas of different IOASes
+/// meet in a shared [`Pages`].
+pub(crate) fn new_fill_id() -> u64 {
+    static NEXT: Atomic<u64> = Atomic::new(0);
+    NEXT.fetch_add(1, Relaxed)
+}
+
+/// The pins of a [`Pages`].
+///
+/// Each pinned page carries exactly one pin: held by the fills that cover
+/// it, which keep nothing per page, while no slot holds it; owned by its
+/// slot while an access holds it. A page is pinned iff a fill covers it or
+/// its slot has users, so what a `Pages` costs is proportional to its
+/// fills and to what accesses hold, whatever it pins.
+struct PinStore {
+    /// Whom the pins are charged to; `IOMMU_IOAS_CHANGE_PROCESS` moves it.
+    mapper: Mapper,
+    /// The slots of the pages accesses hold.
+    slots: Slots,
+    /// The fills, by the pages they cover.
+    fills: IntervalTree<Fill>,
+    /// Pages pinned now.
+    used: usize,
+}
+
+impl PinStore {
+    /// Whether a fill covers page `index`.
+    fn covered(&self, index: u64) -> bool {
+        covers(&self.fills, index)
+    }
+
+    /// Whether a fill meets pages `first..=last`.
+    fn any_fill(&self, first: u64, last: u64) -> bool {
+        let page = |i: u64| usize::try_from(i).unwrap_or(usize::MAX);
+        self.fills.meets(page(first), page(last))
+    }
+
+    /// The page of `index` as a fill holds it.
+    fn fill_page(&self, index: u64) -> Option<PinnedPage> {
+        let i = usize::try_from(index).unwrap_or(usize::MAX);
+        let mut page = None;
+        self.fills.for_each_meeting(i, i, |_, _, fill| {
+            page = fill.page(index);
+            page.is_none()
+        });
+        page
+    }
+
+    /// The page of `index` if it is pinned.
+    fn page(&self, index: u64) -> Option<PinnedPage> {
+        self.slots.page(index).or_else(|| self.fill_page(index))
+    }
+
+    /// Whether page `index` is pinned.
+    fn held(&self, index: u64) -> bool {
+        self.slots.refs(index) != 0 || self.covered(index)
+    }
+}
+
 impl Drop for PinStore {
     fn drop(&mut self) {
-        // Every user unpins before letting go; if one did not, return the
-        // charges here, and the pins go with their slots, rather than leak.
-        let n = self
-            .leaves
-            .values()
-            .flat_map(|leaf| leaf.slots.iter())
-            .filter(|s| s.pin.is_some())
-            .count();
-        if n != 0 {
-            self.mapper.uncharge(n);
-            pr_err!("pages dropped with {} pins left\n", n);
+        // Every user lets go before the pages go; if one did not, return
+        // the charges here rather than leak them. Slots release their pins
+        // as they go; a fill's are lost with it.
+        if self.used != 0 || !self.fills.is_empty() {
+            self.mapper.uncharge(self.used);
+            pr_err!("pages dropped with {} pins left\n", self.used);
         }
     }
+}
+
+/// Gives back the held pins of `pages`, released dirty if `dirty`.
+#[expect(unsafe_code, reason = "the pins are the fills' bookkeeping's")]
+fn release(pages: &[PinnedPage], dirty: bool) {
+    // SAFETY: The callers pass pages that a fill held and no longer does,
+    // that no slot owns (their slot had no users), read back from the
+    // fill's domain before the unmap, and forget them from the store under
+    // its lock: each pin is given up once.
+    unsafe { glue::release_held(pages, dirty) };
+}
+
+/// Takes the pin of `page`, which fills hold, for a slot.
+#[expect(unsafe_code, reason = "the pins are the fills' bookkeeping's")]
+fn adopt(page: PinnedPage, dirty: bool) -> PagePin {
+    // SAFETY: The callers pass a page that a fill covers and whose slot
+    // has no users, read back from the fill's domain under the store's
+    // lock: its one pin is held by the fills and owned by no value, and
+    // the slot owns it from now on, as the store's invariant says.
+    unsafe { PagePin::from_held(page, dirty) }
+}
+
+/// Copies between `buf` and `page` at `offset`, into the page if `write`.
+#[expect(unsafe_code, reason = "the pins are the fills' bookkeeping's")]
+fn copy_held(page: PinnedPage, offset: usize, buf: &mut [u8], write: bool) -> Result {
+    // SAFETY: The callers pass a page that is pinned (a fill covers it or
+    // its slot has users) and hold the store's lock for the copy, so that
+    // the pin stays.
+    unsafe { page.copy(offset, buf, write) }
 }
 
 /// A contiguous, page-granular range of memory that areas map.
@@ -363,7 +486,10 @@ impl Pages {
                 writable,
                 pins <- new_mutex!(PinStore {
                     mapper,
-                    leaves: RBTree::new(),
+                    slots: Slots {
+                        leaves: RBTree::new(),
+                    },
+                    fills: IntervalTree::new(),
                     used: 0,
                 }),
             }),
@@ -387,10 +513,300 @@ impl Pages {
         base.wrapping_add(start_byte)
     }
 
-    /// Pins pages `first..=last` once more and returns them in order.
-    /// Pages pinned for the first time are charged; on failure nothing is
-    /// left pinned or charged by this call. The bookkeeping of the whole
-    /// range is allocated first: callers pin a bounded range at a time.
+    /// The first and last page of bytes `lo..=hi`, checked against the
+    /// range, and how many pages that is.
+    fn pages_of(&self, lo: u64, hi: u64) -> Result<(u64, u64, usize)> {
+        let (first, last) = (lo / PAGE_SIZE, hi / PAGE_SIZE);
+        if lo > hi || last >= self.npages {
+            return Err(EINVAL);
+        }
+        let count = usize::try_from(last - first + 1).map_err(|_| ENOMEM)?;
+        Ok((first, last, count))
+    }
+
+    /// Fills bytes `lo..=hi` for fill `id`, whose domains map them with
+    /// `map`: the pages nothing holds yet are pinned and charged, those
+    /// held already (by a fill or an access) are taken as they are, and
+    /// `map` gets them all in order. The fill's entry grows to the bytes
+    /// (or is made, reading back through `src`), so that it covers them
+    /// for as long as they stay mapped. On failure nothing changes.
+    pub(crate) fn fill(
+        &self,
+        id: u64,
+        src: &FillSource,
+        lo: u64,
+        hi: u64,
+        map: impl FnOnce(&[PinnedPage]) -> Result,
+    ) -> Result {
+        let (first, last, count) = self.pages_of(lo, hi)?;
+        let mut store = self.pins.lock();
+        // Nothing held in the range (the common case of a new area): every
+        // page is new and the range is one run, no scan needed.
+        let untouched = store.slots.leaves.is_empty() && !store.any_fill(first, last);
+        let mut new = count;
+        if !untouched {
+            new = (first..=last).filter(|&i| !store.held(i)).count();
+        }
+        let mut fresh = PinBatch::with_capacity(new, self.writable)?;
+        let mut out = KVVec::new();
+        if untouched {
+            self.pin_run(first, count as u64, &mut fresh)?;
+        } else {
+            out = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?;
+            let mut index = first;
+            while index <= last {
+                if let Some(page) = store.page(index) {
+                    out.push_within_capacity(page).map_err(|_| ENOMEM)?;
+                    index += 1;
+                    continue;
+                }
+                if store.held(index) {
+                    // Held, but its domain gave nothing back.
+                    return Err(EINVAL);
+                }
+                let mut end = index + 1;
+                while end <= last && !store.held(end) {
+                    end += 1;
+                }
+                let before = fresh.pages().len();
+                self.pin_run(index, end - index, &mut fresh)?;
+                for page in fresh.pages().get(before..).unwrap_or(&[]) {
+                    out.push_within_capacity(*page).map_err(|_| ENOMEM)?;
+                }
+                index = end;
+            }
+        }
+        store.mapper.charge(new)?;
+
+        // Cover the bytes, then map them: on failure, back to the old cover.
+        let (f, l) = span(lo, hi);
+        let mut old = None;
+        let grown = store.fills.update(
+            f.saturating_sub(1),
+            l,
+            |e| e.id == id,
+            |s, e, fill| {
+                old = Some((fill.lo, fill.hi));
+                fill.lo = fill.lo.min(lo);
+                fill.hi = fill.hi.max(hi);
+                (*s, *e) = span(fill.lo, fill.hi);
+                true
+            },
+        );
+        if !grown {
+            let fill = Fill {
+                id,
+                src: src.clone(),
+                lo,
+                hi,
+            };
+            if let Err(e) = store.fills.insert(f, l, fill) {
+                store.mapper.uncharge(new);
+                return Err(e);
+            }
+        }
+        let pages = if untouched { fresh.pages() } else { &out };
+        if let Err(e) = map(pages) {
+            store.fills.update(
+                f,
+                l,
+                |e| e.id == id,
+                |s, e, fill| match old {
+                    Some((lo, hi)) => {
+                        (fill.lo, fill.hi) = (lo, hi);
+                        (*s, *e) = span(lo, hi);
+                        true
+                    }
+                    None => false,
+                },
+            );
+            store.mapper.uncharge(new);
+            return Err(e);
+        }
+        // The fills hold the new pins from now on.
+        fresh.into_held();
+        store.used += new;
+        Ok(())
+    }
+
+    /// Gives `map` the pages of bytes `lo..=hi`, which the fill of their
+    /// area holds already, for another domain of its IOAS.
+    pub(crate) fn fill_again(
+        &self,
+        lo: u64,
+        hi: u64,
+        map: impl FnOnce(&[PinnedPage]) -> Result,
+    ) -> Result {
+        let (first, last, count) = self.pages_of(lo, hi)?;
+        let store = self.pins.lock();
+        let mut out = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?;
+        for index in first..=last {
+            let page = store.page(index).ok_or(EINVAL)?;
+            out.push_within_capacity(page).map_err(|_| ENOMEM)?;
+        }
+        map(&out)
+    }
+
+    /// Ends fill `id` over bytes `lo..=hi`, the lowest it still covers (or
+    /// all of them): the fill's entry shrinks past them (or goes) first, so
+    /// that nobody reads pages back through them any more; the pages that
+    /// so lose their last user are read back from the fill's domain into
+    /// `scratch`, then `unmap` unmaps the bytes from every domain, and only
+    /// then are those pages unpinned and uncharged. Cannot fail: `scratch`
+    /// has room for the pages of a piece of a page-aligned area, which is
+    /// at most [`FILL_CHUNK`](crate::io_pagetable::FILL_CHUNK) bytes, and
+    /// one page more is kept on the stack for other areas.
+    pub(crate) fn unfill(
+        &self,
+        id: u64,
+        lo: u64,
+        hi: u64,
+        scratch: &mut KVVec<PinnedPage>,
+        unmap: impl FnOnce(),
+    ) {
+        let mut store = self.pins.lock();
+        let (f, l) = span(lo, hi);
+        let mut was = None;
+        store.fills.update(
+            f,
+            l,
+            |e| e.id == id,
+            |s, e, fill| {
+                was = Some((fill.src.clone(), fill.lo, fill.hi));
+                if hi >= fill.hi {
+                    return false;
+                }
+                fill.lo = fill.lo.max(hi + 1);
+                (*s, *e) = span(fill.lo, fill.hi);
+                true
+            },
+        );
+        let Some((src, old_lo, old_hi)) = was else {
+            // Not filled (or no longer): nothing of it is held.
+            unmap();
+            return;
+        };
+        let old = Fill {
+            id,
+            src,
+            lo: old_lo,
+            hi: old_hi,
+        };
+        // The pages the fill no longer covers: up to the one holding its
+        // new first byte, or all.
+        let first = old_lo / PAGE_SIZE;
+        let end = if hi >= old_hi {
+            old_hi / PAGE_SIZE + 1
+        } else {
+            (hi + 1) / PAGE_SIZE
+        };
+        let others = !store.slots.leaves.is_empty() || store.any_fill(first, end.max(first));
+        let mut lost = 0usize;
+        let mut missing = 0usize;
+        // A piece of a fill whose IOVA and memory are not page aligned
+        // alike meets one page more than the scratch holds.
+        let mut extra = None;
+        scratch.clear();
+        for index in first..end {
+            if others && store.held(index) {
+                continue;
+            }
+            lost += 1;
+            let Some(page) = old.page(index) else {
+                missing += 1;
+                continue;
+            };
+            if let Err(full) = scratch.push_within_capacity(page) {
+                if extra.replace(full.0).is_some() {
+                    missing += 1;
+                }
+            }
+        }
+        store.used = store.used.saturating_sub(lost);
+        // Under the store's lock, so that a change of process sees pins and
+        // charges agree.
+        store.mapper.uncharge(lost);
+        unmap();
+        // The store no longer counts these pins: they are released once it
+        // is unlocked.
+        drop(store);
+        release(scratch, self.writable);
+        if let Some(page) = extra {
+            release(&[page], self.writable);
+        }
+        scratch.clear();
+        if missing != 0 {
+            // Cannot happen: a fill's pages are mapped, and its pieces fit.
+            pr_err!("{} pins of a fill could not be read back\n", missing);
+        }
+    }
+
+    /// Makes fill `id`, over bytes `lo..=hi` at least, read back through
+    /// `to` instead of `from`, which is going away.
+    pub(crate) fn switch_fill(
+        &self,
+        id: u64,
+        lo: u64,
+        hi: u64,
+        from: &Arc<Domain>,
+        to: &Arc<Domain>,
+    ) {
+        let (f, l) = span(lo, hi);
+        let mut store = self.pins.lock();
+        store.fills.update(
+            f,
+            l,
+            |e| e.id == id && Arc::ptr_eq(&e.src.domain, from),
+            |_, _, fill| {
+                fill.src.domain = to.clone();
+                true
+            },
+        );
+    }
+
+    /// Splits fill `id` at byte `at`: the bytes below it become fill
+    /// `lower`. Nothing to do if it is not filled.
+    pub(crate) fn split_fill(&self, id: u64, lower: u64, at: u64) -> Result {
+        let (f, _) = span(at, at);
+        let mut store = self.pins.lock();
+        let mut below = None;
+        store
+            .fills
+            .for_each_meeting(f.saturating_sub(1), f, |_, _, fill| {
+                if fill.id == id && fill.lo < at && at <= fill.hi {
+                    below = Some(Fill {
+                        id: lower,
+                        src: fill.src.clone(),
+                        lo: fill.lo,
+                        hi: at - 1,
+                    });
+                    return false;
+                }
+                true
+            });
+        let Some(fill) = below else {
+            return Ok(());
+        };
+        let (bf, bl) = span(fill.lo, fill.hi);
+        store.fills.insert(bf, bl, fill)?;
+        store.fills.update(
+            f,
+            f,
+            |e| e.id == id,
+            |s, e, fill| {
+                fill.lo = at;
+                (*s, *e) = span(fill.lo, fill.hi);
+                true
+            },
+        );
+        Ok(())
+    }
+
+    /// Pins pages `first..=last` once more for an access (or a short copy)
+    /// and returns them in order. Pages a fill holds are taken from it, the
+    /// others pinned and charged; on failure nothing is left pinned or
+    /// charged by this call. The slots of the whole range are allocated
+    /// first: callers pin a bounded range at a time.
     pub(crate) fn pin(&self, first: u64, last: u64) -> Result<KVVec<PinnedPage>> {
         if first > last || last >= self.npages {
             return Err(EINVAL);
@@ -398,78 +814,75 @@ impl Pages {
         let mut store = self.pins.lock();
         let res = self.pin_locked(&mut store, first, last);
         if res.is_err() {
-            store.trim(first, last);
+            store.slots.trim(first, last);
         }
         res
     }
 
     fn pin_locked(&self, store: &mut PinStore, first: u64, last: u64) -> Result<KVVec<PinnedPage>> {
-        store.ensure(first, last, self.npages)?;
+        store.slots.ensure(first, last, self.npages)?;
         let count = usize::try_from(last - first + 1).map_err(|_| ENOMEM)?;
-        // Nothing pinned yet (the common case of a domain filling a new
-        // area): every page is new and the range is one run, no scan needed.
+        // Nothing pinned yet: every page is new and the range is one run.
         let untouched = store.used == 0;
-        let mut new = 0usize;
-        if untouched {
-            new = count;
-        } else {
-            store.for_each(first, last, |_, s| new += usize::from(s.refs == 0));
+        let mut new = count;
+        if !untouched {
+            new = (first..=last).filter(|&i| !store.held(i)).count();
         }
-        // Unless every page is new (then the new pins are the answer), the
-        // pages of the range are gathered in a vector of their own.
-        let mut out = if new == count {
-            KVVec::new()
-        } else {
-            KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?
-        };
+        let mut out = KVVec::with_capacity(count, GFP_KERNEL_ACCOUNT)?;
+        // The pages fills hold that get a slot now, read back first.
+        let mut adopted = KVVec::new();
 
         // Pin what is not pinned yet, a run at a time, then charge it, as
         // upstream does: a range that cannot be pinned fails as such,
         // whatever the limit. Until committed, the new pins are let go
         // clean (nothing wrote them) if anything fails.
         let mut fresh = PinBatch::with_capacity(new, false)?;
-        let mut res = Ok(());
         if untouched {
-            res = self.pin_run(first, count as u64, &mut fresh);
+            self.pin_run(first, count as u64, &mut fresh)?;
         } else {
-            let mut run: Option<u64> = None;
-            store.for_each(first, last, |index, s| {
-                if res.is_err() {
-                    return;
+            let mut index = first;
+            while index <= last {
+                if store.slots.refs(index) != 0 {
+                    index += 1;
+                    continue;
                 }
-                if s.refs == 0 {
-                    run.get_or_insert(index);
-                } else if let Some(start) = run.take() {
-                    res = self.pin_run(start, index - start, &mut fresh);
+                if store.covered(index) {
+                    let page = store.fill_page(index).ok_or(EINVAL)?;
+                    adopted.push(page, GFP_KERNEL_ACCOUNT)?;
+                    index += 1;
+                    continue;
                 }
-            });
-            if let (Ok(()), Some(start)) = (&res, run) {
-                res = self.pin_run(start, last + 1 - start, &mut fresh);
+                let mut end = index + 1;
+                while end <= last && !store.held(end) {
+                    end += 1;
+                }
+                self.pin_run(index, end - index, &mut fresh)?;
+                index = end;
             }
         }
-        res.and_then(|()| store.mapper.charge(new))?;
+        store.mapper.charge(new)?;
 
         // Commit: store the new pins and count one more user of every page.
         let writable = self.writable;
-        store.for_each_mut(first, last, |slot, used| {
+        let mut adopted = adopted.iter();
+        let PinStore { slots, fills, .. } = &mut *store;
+        slots.for_each_mut(first, last, |index, slot, used| {
             if slot.refs == 0 {
-                slot.pin = fresh.take(writable);
+                slot.pin = if covers(fills, index) && !untouched {
+                    adopted.next().map(|page| adopt(*page, writable))
+                } else {
+                    fresh.take(writable)
+                };
                 *used += 1;
             }
             slot.refs += 1;
-            if new != count {
-                if let Some(pin) = &slot.pin {
-                    // `out` has room for every page of the range.
-                    let _ = out.push_within_capacity(pin.page());
-                }
+            if let Some(pin) = &slot.pin {
+                // `out` has room for every page of the range.
+                let _ = out.push_within_capacity(pin.page());
             }
         });
         store.used += new;
-        Ok(if new == count {
-            fresh.into_pages()
-        } else {
-            out
-        })
+        Ok(out)
     }
 
     /// Pins the `len` pages from page `start`, which are not pinned yet,
@@ -563,7 +976,7 @@ impl Pages {
         res
     }
 
-    /// Copies through pages that are pinned already (by a domain or an
+    /// Copies through pages that are pinned already (by a domain fill or an
     /// access), as upstream reads a domain's pages: this works even when
     /// the mapping process is gone. Returns whether it could.
     fn rw_pinned(
@@ -576,26 +989,24 @@ impl Pages {
     ) -> Result<bool> {
         // Holding the store keeps every pin in it.
         let store = self.pins.lock();
-        if (first..=last).any(|i| store.refs(i) == 0) {
+        if store.used == 0 || (first..=last).any(|i| !store.held(i)) {
             return Ok(false);
         }
         let mut done = 0usize;
         let mut offset = (start_byte % PAGE_SIZE) as usize;
         for index in first..=last {
-            let pin = store
-                .slot(index)
-                .and_then(|s| s.pin.as_ref())
-                .ok_or(EINVAL)?;
+            let page = store.page(index).ok_or(EINVAL)?;
             let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
-            pin.copy(offset, &mut data[done..done + n], write)?;
+            copy_held(page, offset, &mut data[done..done + n], write)?;
             done += n;
             offset = 0;
         }
         Ok(true)
     }
 
-    /// Drops one pin of pages `first..=last`, unpinning and uncharging the
-    /// pages nobody else holds.
+    /// Drops one pin of pages `first..=last` taken by [`Self::pin`]: the
+    /// pages a fill covers go back to it, the others nobody else holds are
+    /// unpinned and uncharged.
     pub(crate) fn unpin(&self, first: u64, last: u64) {
         let mut store = self.pins.lock();
         let writable = self.writable;
@@ -610,7 +1021,8 @@ impl Pages {
             PinBatch::new(writable)
         };
         let mut nfreed = 0usize;
-        store.for_each_mut(first, last, |slot, used| {
+        let PinStore { slots, fills, .. } = &mut *store;
+        slots.for_each_mut(first, last, |index, slot, used| {
             if slot.refs == 0 {
                 return;
             }
@@ -618,10 +1030,15 @@ impl Pages {
             if slot.refs != 0 {
                 return;
             }
+            *used -= 1;
             let Some(pin) = slot.pin.take() else {
                 return;
             };
-            *used -= 1;
+            if covers(fills, index) {
+                // The fills hold it again.
+                pin.into_held();
+                return;
+            }
             nfreed += 1;
             // Unpinning must not fail: batch what we can, and unpin now
             // (dropping the pin) if the batch had no room.
@@ -633,7 +1050,7 @@ impl Pages {
             }
         });
         store.used = store.used.saturating_sub(nfreed);
-        store.trim(first, last);
+        store.slots.trim(first, last);
         // Under the store's lock, so that a change of process sees pins and
         // charges agree.
         store.mapper.uncharge(nfreed);

@@ -11,6 +11,7 @@
 #include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_rs_util.h"
@@ -372,6 +373,72 @@ TEST_F(pin, memfd_pages)
 	close(afd);
 	munmap(p, 6 * PSZ);
 	close(mfd);
+}
+
+/*
+ * Pages a domain holds are pinned once, and whatever else needs them reads
+ * them back from the domain rather than pinning them again. After the
+ * mapping process is gone, from whose mm nothing could be pinned any more:
+ * a copy into another IOAS with a domain, the removal of the first domain,
+ * an access's pin and its reads all get the very pages, still pinned once
+ * each, and the last holder's release unpins them.
+ */
+TEST_F(pin, fills_share_pages_after_exit)
+{
+	const size_t len = 8 * PSZ;
+	struct iommu_ioas_copy cp = {
+		.size = sizeof(cp),
+		.flags = MAP_FIXED_RW,
+		.src_ioas_id = self->ioas,
+		.length = len,
+		.dst_iova = BASE,
+		.src_iova = BASE,
+	};
+	__u32 stdev, hwpt, idev, stdev2, hwpt2, idev2, ioas2, a;
+	static char data[8 * PSZ];
+	int afd, status;
+	pid_t child;
+
+	memset(self->buf, 0x5a, len);
+	test_cmd_mock_domain_flags(self->ioas, 0, &stdev, &hwpt, &idev);
+	child = fork();
+	ASSERT_NE(-1, child);
+	if (!child) {
+		__u64 iova = BASE;
+
+		_exit(_test_ioctl_ioas_map(self->fd, self->ioas, self->buf, len,
+					   &iova, MAP_FIXED_RW) ? 1 : 0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	/* The child's pins, charged to it, not to us. */
+	check_refs(self->buf, len, 1);
+	check_charged(0);
+
+	test_ioctl_ioas_alloc(&ioas2);
+	test_cmd_mock_domain_flags(ioas2, 0, &stdev2, &hwpt2, &idev2);
+	cp.dst_ioas_id = ioas2;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_COPY, &cp));
+	check_refs(self->buf, len, 1);
+
+	/* The first domain goes; the copy's fill still holds the pages. */
+	test_ioctl_destroy(stdev);
+	check_refs(self->buf, len, 1);
+
+	test_cmd_create_access(ioas2, &afd, NEEDS_PIN);
+	test_cmd_access_pages(afd, BASE, len, self->buf, &a);
+	check_refs(self->buf, len, 1);
+	test_cmd_access_rw(afd, BASE, data, len, 0);
+	ASSERT_EQ(0, memcmp(data, self->buf, len));
+	test_cmd_destroy_access_pages(afd, a);
+	check_refs(self->buf, len, 1);
+	close(afd);
+
+	/* The last holder lets go. */
+	test_ioctl_destroy(stdev2);
+	check_refs(self->buf, len, 0);
+	check_charged(0);
 }
 
 TEST_HARNESS_MAIN
