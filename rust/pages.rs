@@ -23,6 +23,12 @@
 //! default) or to the mapper's mm (`IOMMU_OPTION_RLIMIT_MODE` 1, as VFIO
 //! type1 does); and always to the mm's `pinned_vm`. Every charge is returned
 //! exactly once, when its page is unpinned.
+//!
+//! This module is the one Rust file outside the FFI layer that is allowed
+//! `unsafe`, in three private functions: a pin that a fill holds is owned
+//! by the ledger's record, not by a value, and only this module, whose
+//! state is private, can tell which pins those are (see "Pins held by
+//! range" in Documentation/iommufd-rs.rst).
 
 #![deny(unsafe_code)]
 
