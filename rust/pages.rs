@@ -61,6 +61,7 @@ use crate::{
         IntervalTree,
         PagePin,
         PinBatch,
+        PinSlots,
         PinnedPage,
         UserRef, //
     },
@@ -182,21 +183,40 @@ impl Mapper {
     }
 }
 
-/// The slot of one page that accesses (or short copies) hold: its pin,
-/// owned here while `refs` is not zero, and how many such users hold it.
-#[derive(Default)]
-struct Slot {
-    pin: Option<PagePin>,
-    refs: u32,
-}
-
 /// Pages per leaf of the slots: a 2 MiB range is one leaf.
 const LEAF: usize = 512;
 
-/// The slots of up to [`LEAF`] consecutive pages, and how many are held.
+/// The slots of up to [`LEAF`] consecutive pages that accesses (or short
+/// copies) hold: each page's pin, owned here while its count of users is
+/// not zero, and that count; and how many of the pages are held. 12 bytes
+/// a page.
 struct Leaf {
-    slots: KVVec<Slot>,
+    pins: PinSlots,
+    refs: KVVec<u32>,
     used: usize,
+}
+
+/// One page's slot, as [`Slots::for_each_mut`] hands it out.
+struct SlotMut<'a> {
+    refs: &'a mut u32,
+    pins: &'a mut PinSlots,
+    i: usize,
+}
+
+impl SlotMut<'_> {
+    /// Gives the slot, which has no users, its pin.
+    fn put(&mut self, pin: PagePin) -> Result<(), PagePin> {
+        self.pins.put(self.i, pin)
+    }
+
+    /// Takes the slot's pin.
+    fn take(&mut self) -> Option<PagePin> {
+        self.pins.take(self.i)
+    }
+
+    fn page(&self) -> Option<PinnedPage> {
+        self.pins.page(self.i)
+    }
 }
 
 /// The slots of the pages that accesses hold, in leaves of [`LEAF`] pages
@@ -212,40 +232,49 @@ fn leaf_of(index: u64) -> usize {
 }
 
 impl Slots {
-    /// The slot of page `index`, if its leaf exists.
-    fn slot(&self, index: u64) -> Option<&Slot> {
+    /// The leaf of page `index`, if it exists, and the page's place in it.
+    fn leaf(&self, index: u64) -> Option<(&Leaf, usize)> {
         let leaf = self.leaves.get(&leaf_of(index))?;
-        leaf.slots.get((index % LEAF as u64) as usize)
+        Some((leaf, (index % LEAF as u64) as usize))
     }
 
     fn refs(&self, index: u64) -> u32 {
-        self.slot(index).map_or(0, |s| s.refs)
+        self.leaf(index)
+            .and_then(|(leaf, i)| leaf.refs.get(i).copied())
+            .unwrap_or(0)
     }
 
     /// The page of `index`, if a slot holds it.
     fn page(&self, index: u64) -> Option<PinnedPage> {
-        self.slot(index)
-            .filter(|s| s.refs != 0)
-            .and_then(|s| s.pin.as_ref())
-            .map(PagePin::page)
+        let (leaf, i) = self.leaf(index)?;
+        if leaf.refs.get(i).copied().unwrap_or(0) == 0 {
+            return None;
+        }
+        leaf.pins.page(i)
     }
 
-    /// Makes the leaves of pages `first..=last` of `npages`. The caller
-    /// bounds the range: this allocates for every page of it.
-    fn ensure(&mut self, first: u64, last: u64, npages: u64) -> Result {
+    /// Makes the leaves of pages `first..=last` of `npages`, whose pins are
+    /// released dirty if `dirty`. The caller bounds the range: this
+    /// allocates for every page of it.
+    fn ensure(&mut self, first: u64, last: u64, npages: u64, dirty: bool) -> Result {
         let n = usize::try_from(npages).map_err(|_| ENOMEM)?;
         for l in leaf_of(first)..=leaf_of(last) {
             if self.leaves.get(&l).is_some() {
                 continue;
             }
             let len = n.saturating_sub(l.saturating_mul(LEAF)).min(LEAF);
-            let mut slots = KVVec::with_capacity(len, GFP_KERNEL_ACCOUNT)?;
+            let mut refs = KVVec::with_capacity(len, GFP_KERNEL_ACCOUNT)?;
             for _ in 0..len {
                 // Room was reserved above.
-                let _ = slots.push_within_capacity(Slot::default());
+                let _ = refs.push_within_capacity(0);
             }
+            let leaf = Leaf {
+                pins: PinSlots::new(len, dirty)?,
+                refs,
+                used: 0,
+            };
             self.leaves
-                .try_create_and_insert(l, Leaf { slots, used: 0 }, GFP_KERNEL_ACCOUNT)?;
+                .try_create_and_insert(l, leaf, GFP_KERNEL_ACCOUNT)?;
         }
         Ok(())
     }
@@ -257,7 +286,7 @@ impl Slots {
         &mut self,
         first: u64,
         last: u64,
-        mut f: impl FnMut(u64, &mut Slot, &mut usize),
+        mut f: impl FnMut(u64, SlotMut<'_>, &mut usize),
     ) {
         let (lf, ll) = (leaf_of(first), leaf_of(last));
         let mut cur = self.leaves.cursor_lower_bound_mut(&lf);
@@ -269,10 +298,15 @@ impl Slots {
             let base = (l as u64).saturating_mul(LEAF as u64);
             let lo = (first.max(base) - base) as usize;
             let hi = (last.min(base + LEAF as u64 - 1) - base) as usize;
-            let used = &mut leaf.used;
-            if let Some(slots) = leaf.slots.get_mut(lo..=hi) {
-                for (i, slot) in slots.iter_mut().enumerate() {
-                    f(base + (lo + i) as u64, slot, used);
+            let Leaf { pins, refs, used } = leaf;
+            if let Some(refs) = refs.get_mut(lo..=hi) {
+                for (i, refs) in refs.iter_mut().enumerate() {
+                    let slot = SlotMut {
+                        refs,
+                        pins: &mut *pins,
+                        i: lo + i,
+                    };
+                    f(base + (lo + i) as u64, slot, &mut *used);
                 }
             }
             cur = c.move_next();
@@ -826,7 +860,9 @@ impl Pages {
     }
 
     fn pin_locked(&self, store: &mut PinStore, first: u64, last: u64) -> Result<KVVec<PinnedPage>> {
-        store.slots.ensure(first, last, self.npages)?;
+        store
+            .slots
+            .ensure(first, last, self.npages, self.writable)?;
         let count = usize::try_from(last - first + 1).map_err(|_| ENOMEM)?;
         // Nothing pinned yet: every page is new and the range is one run.
         let untouched = store.used == 0;
@@ -872,19 +908,24 @@ impl Pages {
         let writable = self.writable;
         let mut adopted = adopted.iter();
         let PinStore { slots, fills, .. } = &mut *store;
-        slots.for_each_mut(first, last, |index, slot, used| {
-            if slot.refs == 0 {
-                slot.pin = if covers(fills, index) && !untouched {
+        slots.for_each_mut(first, last, |index, mut slot, used| {
+            if *slot.refs == 0 {
+                let pin = if covers(fills, index) && !untouched {
                     adopted.next().map(|page| adopt(*page, writable))
                 } else {
                     fresh.take(writable)
                 };
+                // A slot without users has no pin, so `put` takes it; were
+                // it refused, keeping it pinned is the safe way to be wrong.
+                if let Some(Err(pin)) = pin.map(|pin| slot.put(pin)) {
+                    pin.into_held();
+                }
                 *used += 1;
             }
-            slot.refs += 1;
-            if let Some(pin) = &slot.pin {
+            *slot.refs += 1;
+            if let Some(page) = slot.page() {
                 // `out` has room for every page of the range.
-                let _ = out.push_within_capacity(pin.page());
+                let _ = out.push_within_capacity(page);
             }
         });
         store.used += new;
@@ -1028,16 +1069,16 @@ impl Pages {
         };
         let mut nfreed = 0usize;
         let PinStore { slots, fills, .. } = &mut *store;
-        slots.for_each_mut(first, last, |index, slot, used| {
-            if slot.refs == 0 {
+        slots.for_each_mut(first, last, |index, mut slot, used| {
+            if *slot.refs == 0 {
                 return;
             }
-            slot.refs -= 1;
-            if slot.refs != 0 {
+            *slot.refs -= 1;
+            if *slot.refs != 0 {
                 return;
             }
             *used -= 1;
-            let Some(pin) = slot.pin.take() else {
+            let Some(pin) = slot.take() else {
                 return;
             };
             if covers(fills, index) {

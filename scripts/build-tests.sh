@@ -44,16 +44,16 @@ make -s -C "$REPO/samples" OUTPUT="$OUT/samples" KHDR_INCLUDES="$KHDR" \
 
 cargo build --quiet --release --offline \
 	--manifest-path "$REPO/selftests/iommufd_rs/rust/Cargo.toml" \
-	--target-dir "$CACHE/cargo-target"
-install -m 0755 "$CACHE/cargo-target/release/iommufd_rs_uapi_rs" \
+	--target-dir "$CARGO_TARGET"
+install -m 0755 "$CARGO_TARGET/release/iommufd_rs_uapi_rs" \
 	"$OUT/selftests/iommufd_rs/iommufd_rs_uapi_rs"
 
 # rust-vmm's vfio-ioctls and iommufd-ioctls on the edu device, from the
 # crates scripts/setup.sh fetched.
 CARGO_HOME=$CARGO_HOME_DEPS cargo build --quiet --release --offline --locked \
 	--manifest-path "$RUST_VMM_CLIENT/Cargo.toml" \
-	--target-dir "$CACHE/cargo-target"
-install -m 0755 "$CACHE/cargo-target/release/iommufd_rs_rust_vmm" \
+	--target-dir "$CARGO_TARGET"
+install -m 0755 "$CARGO_TARGET/release/iommufd_rs_rust_vmm" \
 	"$OUT/selftests/iommufd_rs/iommufd_rs_rust_vmm"
 
 # The vfio-user device model that scripts/vm.sh runs on the host (VM_VFU),
@@ -61,8 +61,8 @@ install -m 0755 "$CACHE/cargo-target/release/iommufd_rs_rust_vmm" \
 mkdir -p "$OUT/tools"
 CARGO_HOME=$CARGO_HOME_DEPS cargo build --quiet --release --offline --locked \
 	--manifest-path "$VFIO_USER_DEVICE/Cargo.toml" \
-	--target-dir "$CACHE/cargo-target"
-install -m 0755 "$CACHE/cargo-target/release/vfio-user-device" \
+	--target-dir "$CARGO_TARGET"
+install -m 0755 "$CARGO_TARGET/release/vfio-user-device" \
 	"$OUT/tools/vfio-user-device"
 
 # Upstream's selftest, built from the kernel tree without writing into it.

@@ -47,7 +47,7 @@ normal_only() {
 		local label=$1 log rc p f
 		shift
 		log=$(mktemp)
-		cargo test --offline --target-dir "$CACHE/cargo-target" "$@" >"$log" 2>&1
+		cargo test --offline --target-dir "$CARGO_TARGET" "$@" >"$log" 2>&1
 		rc=$?
 		# Summed over the test binaries cargo ran.
 		p=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$log" |

@@ -8,6 +8,10 @@
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${IOMMUFD_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-rs}
+# Cargo's target directory for the userspace crates. Checkouts of different
+# revisions must not share one at the same time: cargo can take one's build
+# script for the other's when only mtimes differ.
+CARGO_TARGET=${IOMMUFD_RS_CARGO_TARGET:-$CACHE/cargo-target}
 
 KERNEL_PKG=linux-source-7.3
 KERNEL_TARBALL=/usr/src/$KERNEL_PKG.tar.xz

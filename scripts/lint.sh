@@ -66,19 +66,19 @@ c-werror)
 selftests-clippy)
 	cargo clippy --quiet --offline --release \
 		--manifest-path selftests/iommufd_rs/rust/Cargo.toml \
-		--target-dir "$CACHE/cargo-target" -- -D warnings &&
+		--target-dir "$CARGO_TARGET" -- -D warnings &&
 		CARGO_HOME=$CARGO_HOME_DEPS cargo clippy --quiet --offline --locked \
 			--release --manifest-path "$RUST_VMM_CLIENT/Cargo.toml" \
-			--target-dir "$CACHE/cargo-target" -- -D warnings &&
+			--target-dir "$CARGO_TARGET" -- -D warnings &&
 		CARGO_HOME=$CARGO_HOME_DEPS cargo clippy --quiet --offline --locked \
 			--release --tests --manifest-path "$VFIO_USER_DEVICE/Cargo.toml" \
-			--target-dir "$CACHE/cargo-target" -- -D warnings &&
+			--target-dir "$CARGO_TARGET" -- -D warnings &&
 		cargo clippy --quiet --offline --tests \
 			--manifest-path rust/host/Cargo.toml \
-			--target-dir "$CACHE/cargo-target" -- -D warnings &&
+			--target-dir "$CARGO_TARGET" -- -D warnings &&
 		cargo clippy --quiet --offline --tests \
 			--manifest-path vfio_pci_pasid/host/Cargo.toml \
-			--target-dir "$CACHE/cargo-target" -- -D warnings
+			--target-dir "$CARGO_TARGET" -- -D warnings
 	;;
 all)
 	rc=0
