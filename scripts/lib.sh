@@ -20,13 +20,15 @@ KERNEL_TARBALL=/usr/src/$KERNEL_PKG.tar.xz
 KERNEL_RECIPE=1
 
 # The kernel variant: the normal test kernel (IOMMUFD_RS_KERNEL unset or
-# empty), or debug: the same plus selftests/iommufd_rs/config.debug (KASAN,
-# UBSAN, more lock debugging), with everything built against it kept apart
-# (variant_dir) so that it never clobbers the normal artifacts.
+# empty); debug: the same plus selftests/iommufd_rs/config.debug (KASAN,
+# UBSAN, more lock debugging); or release: the same without lockdep,
+# kmemleak and Rust's debug assertions (config.release), for make bench.
+# Everything built against a variant is kept apart (variant_build) so that
+# it never clobbers the normal artifacts.
 KERNEL_VARIANT=${IOMMUFD_RS_KERNEL:-}
 case "$KERNEL_VARIANT" in
-"" | debug) ;;
-*) echo "IOMMUFD_RS_KERNEL must be empty or debug" >&2; exit 1 ;;
+"" | debug | release) ;;
+*) echo "IOMMUFD_RS_KERNEL must be empty, debug or release" >&2; exit 1 ;;
 esac
 
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
@@ -88,7 +90,8 @@ kernel_build() {
 
 # Where what is built against the kernel goes: build/ for the normal kernel
 # (the selftest variant of the module in the repository itself), build/debug/
-# for the debug one (the selftest variant from a copy of the sources there).
+# or build/release/ for the others (the selftest variant from a copy of the
+# sources there).
 variant_build() {
 	echo "$REPO/build${KERNEL_VARIANT:+/$KERNEL_VARIANT}"
 }
