@@ -8,7 +8,9 @@
 #   make vm RUN='cmd'  [IOMMUFD_IMPL=rust|rust-prod|c|none]  run cmd in the test VM
 #   make module [IOMMUFD_RS_SELFTEST=n]  the module; =n the production variant,
 #                 without the selftest ABI and the mock, in build/prod/
-#   make bench    iommufd_rs.ko against the C iommufd.ko in one boot
+#   make bench    iommufd_rs.ko against the C iommufd.ko in one boot, on the
+#                 release kernel (no lockdep, kmemleak or Rust debug
+#                 assertions) [BENCH_KERNEL=test: on the test kernel]
 #   make fuzz     the ioctl fuzzer, 1M calls against iommufd_rs.ko
 #                 [FUZZ_SEED=N FUZZ_CALLS=N FUZZ_THREADS=N FUZZ_IMPLS='rust c']
 #   make check-debug  the VM boots of make check on the debug kernel (KASAN,
@@ -58,8 +60,16 @@ run: module tests
 check: module module-prod tests
 	@scripts/check.sh
 
-bench: module tests
-	@scripts/bench.sh
+# make bench measures on the release kernel, configured without lockdep,
+# kmemleak and Rust's debug assertions (built once, like the test kernel);
+# BENCH_KERNEL=test measures on the test kernel instead.
+BENCH_KERNEL ?= release
+bench_variant := $(if $(filter release,$(BENCH_KERNEL)),release,$(if \
+	$(filter test,$(BENCH_KERNEL)),,$(error BENCH_KERNEL must be release or test)))
+bench: tests
+	@IOMMUFD_RS_KERNEL=$(bench_variant) scripts/build-kernel.sh >/dev/null
+	@IOMMUFD_RS_KERNEL=$(bench_variant) scripts/build-module.sh
+	@IOMMUFD_RS_KERNEL=$(bench_variant) scripts/bench.sh
 
 fuzz: module tests $(if $(filter rust-prod,$(FUZZ_IMPLS)),module-prod)
 	@scripts/fuzz.sh

@@ -132,7 +132,7 @@ append+=" vm.kmemleak=${VM_KMEMLEAK:-0}"
 # Oops ends the boot at once (panic=-1 reboots, which QEMU takes as its
 # exit): a task that dies holding a lock would otherwise hang the boot until
 # VM_TIMEOUT, with the tests after it lost either way.
-[ -z "$KERNEL_VARIANT" ] || append+=" kasan_multi_shot oops=panic"
+[ "$KERNEL_VARIANT" != debug ] || append+=" kasan_multi_shot oops=panic"
 # VM_KNOWN_WARN=file:line[,file:line]: warnings of upstream's code (its
 # WARNING: line names the place) that a test provokes on purpose in the C
 # baseline; they are printed but do not fail the run. Only for C's own
