@@ -42,6 +42,7 @@ use crate::{
         WeakObj, //
     },
     pages::{
+        CurrentProcess,
         Mapper,
         Pages,
         Source, //
@@ -519,16 +520,20 @@ pub(crate) fn change_process_ioctl(
     if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
-    // Every mapping's pages, then each `Pages` once: sorted by address and
-    // deduplicated, so that the work is O(n log n) in the mappings, and no
-    // IOAS lock is held for more than a walk of its own areas.
+    // The pages of every mapping that another process is charged for, then
+    // each `Pages` once: sorted by address and deduplicated, so that the
+    // work is O(n log n) in the mappings, and no IOAS lock is held for more
+    // than a walk of its own areas. The current process is looked up once.
+    let cur = CurrentProcess::get();
     let mut all: KVec<Arc<Pages>> = KVec::new();
     for ioas in ictx.objects.all::<Ioas>()?.iter() {
         ioas.iopt.lock().for_each_pages(|p| {
             if !p.is_file() {
                 return Err(EINVAL);
             }
-            all.push(p.clone(), GFP_KERNEL_ACCOUNT)?;
+            if p.mapped_by_other(&cur) {
+                all.push(p.clone(), GFP_KERNEL_ACCOUNT)?;
+            }
             Ok(())
         })?;
     }
@@ -543,7 +548,7 @@ pub(crate) fn change_process_ioctl(
     let all = uniq;
     let mut moved = KVec::with_capacity(all.len(), GFP_KERNEL_ACCOUNT)?;
     for p in all.iter() {
-        match p.change_mapper() {
+        match p.change_mapper(&cur) {
             Ok(old) => {
                 // Room was reserved above.
                 let _ = moved.push_within_capacity((p.clone(), old));

@@ -95,6 +95,23 @@ pub(crate) enum Charge {
     Mm,
 }
 
+/// The current process's mm and user, looked up once for a walk over many
+/// [`Pages`] (`IOMMU_IOAS_CHANGE_PROCESS`).
+pub(crate) struct CurrentProcess {
+    mm: Option<ARef<Mm>>,
+    user: Option<UserRef>,
+}
+
+impl CurrentProcess {
+    pub(crate) fn get() -> Self {
+        let task = kernel::current!();
+        Self {
+            mm: task.mm().map(|mm| ARef::from(&**mm)),
+            user: UserRef::current().ok(),
+        }
+    }
+}
+
 /// The process that mapped a [`Pages`]: its mm is where user pages live and
 /// whose `pinned_vm` counts them; its limits bound the charge.
 pub(crate) struct Mapper {
@@ -139,14 +156,14 @@ impl Mapper {
         })
     }
 
-    /// Whether `self` already charges the current process.
-    fn is_current(&self) -> bool {
-        let task = kernel::current!();
-        let same_mm = task
-            .mm()
+    /// Whether `self` already charges `cur`, the current process.
+    fn is(&self, cur: &CurrentProcess) -> bool {
+        let same_mm = cur
+            .mm
+            .as_ref()
             .is_some_and(|mm| core::ptr::eq(mm.as_raw(), self.mm.as_raw()));
         let same_user = match &self.charge {
-            Charge::User(u) => UserRef::current().is_ok_and(|cur| cur.same(u)),
+            Charge::User(u) => cur.user.as_ref().is_some_and(|cur| cur.same(u)),
             _ => true,
         };
         same_mm && same_user
@@ -1112,12 +1129,17 @@ impl Pages {
         matches!(self.source, Source::File { .. })
     }
 
-    /// Charges what is pinned to the current process instead, the way it
-    /// was charged. Returns the old charge, for [`Self::restore_mapper`], or
-    /// `None` if it was the current process already.
-    pub(crate) fn change_mapper(&self) -> Result<Option<Mapper>> {
+    /// Whether the pins are charged to another process than `cur`.
+    pub(crate) fn mapped_by_other(&self, cur: &CurrentProcess) -> bool {
+        !self.pins.lock().mapper.is(cur)
+    }
+
+    /// Charges what is pinned to the current process, `cur`, instead, the
+    /// way it was charged. Returns the old charge, for
+    /// [`Self::restore_mapper`], or `None` if it was `cur` already.
+    pub(crate) fn change_mapper(&self, cur: &CurrentProcess) -> Result<Option<Mapper>> {
         let mut store = self.pins.lock();
-        if store.mapper.is_current() {
+        if store.mapper.is(cur) {
             return Ok(None);
         }
         let new = store.mapper.current_like()?;
