@@ -328,6 +328,21 @@ impl Fill {
             .domain
             .page_at(self.src.iova_base.wrapping_add(byte))
     }
+
+    /// The pages of `n` indices from `first`, pages of the fill, read back
+    /// from the domain in one call into the spare room of `out`, as
+    /// [`Self::page`] reads each; those it cannot read are left out.
+    /// Returns how many were added.
+    fn read_pages(&self, first: u64, n: usize, out: &mut KVVec<PinnedPage>) -> usize {
+        let byte = first.saturating_mul(PAGE_SIZE).max(self.lo).min(self.hi);
+        let next = first.saturating_add(1).saturating_mul(PAGE_SIZE);
+        self.src.domain.read_pages(
+            self.src.iova_base.wrapping_add(byte),
+            self.src.iova_base.wrapping_add(next),
+            n,
+            out,
+        )
+    }
 }
 
 /// The fills' entries span the pages of their bytes.
@@ -707,7 +722,18 @@ impl Pages {
         // alike meets one page more than the scratch holds.
         let mut extra = None;
         scratch.clear();
-        for index in first..end {
+        // Nothing else holds any of them (the common case): read them back
+        // in one call, as many as the scratch holds.
+        let mut from = first;
+        if !others {
+            let count = usize::try_from(end.saturating_sub(first)).unwrap_or(usize::MAX);
+            let n = count.min(scratch.capacity());
+            let got = old.read_pages(first, n, scratch);
+            lost = n;
+            missing = n - got;
+            from = first + n as u64;
+        }
+        for index in from..end {
             if others && store.held(index) {
                 continue;
             }
