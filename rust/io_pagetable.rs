@@ -270,6 +270,7 @@ impl IoPagetable {
                 &src,
                 area.byte_at(at),
                 area.byte_at(last),
+                scratch,
                 |pages| Self::map_pages(domains, area, at, last, pages, small),
             );
             if let Err(e) = res {

@@ -56,6 +56,7 @@ use crate::{
         PagePin,
         PinBatch,
         PinnedPage,
+        ScratchPins,
         UserRef, //
     },
     iommu::Domain,
@@ -545,12 +546,15 @@ impl Pages {
     /// `map` gets them all in order. The fill's entry grows to the bytes
     /// (or is made, reading back through `src`), so that it covers them
     /// for as long as they stay mapped. On failure nothing changes.
+    /// `scratch` lends its room to the new pins for the call, if large
+    /// enough, and comes back empty.
     pub(crate) fn fill(
         &self,
         id: u64,
         src: &FillSource,
         lo: u64,
         hi: u64,
+        scratch: &mut KVVec<PinnedPage>,
         map: impl FnOnce(&[PinnedPage]) -> Result,
     ) -> Result {
         let (first, last, count) = self.pages_of(lo, hi)?;
@@ -562,7 +566,8 @@ impl Pages {
         if !untouched {
             new = (first..=last).filter(|&i| !store.held(i)).count();
         }
-        let mut fresh = PinBatch::with_capacity(new, self.writable)?;
+        // The new pins go in `scratch`'s room, lent while the batch lives.
+        let mut fresh = ScratchPins::new(scratch, new, self.writable)?;
         let mut out = KVVec::new();
         if untouched {
             self.pin_run(first, count as u64, &mut fresh)?;
@@ -639,7 +644,7 @@ impl Pages {
             return Err(e);
         }
         // The fills hold the new pins from now on.
-        fresh.into_held();
+        fresh.hold_all();
         store.used += new;
         Ok(())
     }
