@@ -720,7 +720,10 @@ impl Pages {
         } else {
             (hi + 1) / PAGE_SIZE
         };
-        let others = !store.slots.leaves.is_empty() || store.any_fill(first, end.max(first));
+        // Other fills that cover any of them (the pages `first..end`; the
+        // fill's own entry now starts at page `end` or later).
+        let others =
+            !store.slots.leaves.is_empty() || (end > first && store.any_fill(first, end - 1));
         let mut lost = 0usize;
         let mut missing = 0usize;
         // A piece of a fill whose IOVA and memory are not page aligned
