@@ -77,6 +77,9 @@ struct iommu_domain *iommufd_rs_domain_alloc_nested(struct device *dev,
 bool iommufd_rs_domain_owned_by(struct iommu_domain *domain,
 				struct device *dev);
 struct page *iommufd_rs_domain_page_at(struct iommu_domain *domain, u64 iova);
+unsigned long iommufd_rs_domain_read_pages(struct iommu_domain *domain,
+					   u64 iova, u64 next,
+					   unsigned long n, struct page **out);
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
 				u64 first_offset, u64 length, int prot,

@@ -215,6 +215,51 @@ struct page *iommufd_rs_domain_page_at(struct iommu_domain *domain, u64 iova)
 }
 
 /*
+ * pfn_valid() answers alike for every pfn of a subsection (of a section
+ * without subsections, or of the whole memory map without sparsemem), and
+ * costs an RCU read section each time: asking once per run is enough.
+ */
+#ifdef PAGES_PER_SUBSECTION
+#define RS_PFN_VALID_SPAN PAGES_PER_SUBSECTION
+#else
+#define RS_PFN_VALID_SPAN 1UL
+#endif
+
+/*
+ * Reads back the pages a domain maps for n consecutive pages: the first
+ * through @iova, page k >= 1 through @next + (k - 1) * PAGE_SIZE. Stores
+ * those found in order at @out and returns how many; a page with nothing
+ * mapped, or no struct page behind it, is left out. One iova_to_phys() per
+ * page, as for iommufd_rs_domain_page_at(), but pfn_valid() only where a
+ * run of consecutive pfns starts or enters a new subsection.
+ */
+unsigned long iommufd_rs_domain_read_pages(struct iommu_domain *domain,
+					   u64 iova, u64 next,
+					   unsigned long n, struct page **out)
+{
+	unsigned long k, got = 0, last_pfn = 0;
+	bool valid = false;
+
+	for (k = 0; k < n; k++) {
+		u64 at = k ? next + (u64)(k - 1) * PAGE_SIZE : iova;
+		phys_addr_t phys = iommu_iova_to_phys(domain, at);
+		unsigned long pfn = PHYS_PFN(phys);
+
+		if (!phys) {
+			valid = false;
+			continue;
+		}
+		if (!valid || pfn != last_pfn + 1 ||
+		    !(pfn & (RS_PFN_VALID_SPAN - 1)))
+			valid = pfn_valid(pfn);
+		last_pfn = pfn;
+		if (valid)
+			out[got++] = pfn_to_page(pfn);
+	}
+	return got;
+}
+
+/*
  * Passes the guest's cache invalidation requests to a nested domain's
  * driver; *entry_num comes back as the number handled. C: u64_to_user_ptr()
  * is inline.

@@ -593,8 +593,9 @@ impl PinBatch {
 
     /// Gives up every pin the batch still owns without releasing them:
     /// from now on the caller's bookkeeping holds them (see
-    /// [`release_held`]).
-    pub(crate) fn into_held(mut self) {
+    /// [`release_held`]). The batch keeps its room, and its pages as
+    /// handles.
+    pub(crate) fn hold_all(&mut self) {
         // INVARIANT: Every pin past `taken` leaves the batch unreleased.
         self.taken = self.pages.len();
     }
@@ -613,6 +614,66 @@ impl PinBatch {
 impl Drop for PinBatch {
     fn drop(&mut self) {
         self.release();
+    }
+}
+
+/// A [`PinBatch`] that works in a caller's room, lent for the batch's life
+/// when it is large enough, so that a batch costs no allocation: when it
+/// goes, it releases the pins it still owns and gives the room back empty.
+pub(crate) struct ScratchPins<'a> {
+    batch: PinBatch,
+    /// The lender, while `batch` works in its room.
+    home: Option<&'a mut KVVec<PinnedPage>>,
+}
+
+impl<'a> ScratchPins<'a> {
+    /// An empty batch with room for `n` pins, released dirty if `dirty`:
+    /// `room`'s, emptied first, if it has room for them, else a new
+    /// allocation.
+    pub(crate) fn new(room: &'a mut KVVec<PinnedPage>, n: usize, dirty: bool) -> Result<Self> {
+        if room.capacity() < n {
+            return Ok(Self {
+                batch: PinBatch::with_capacity(n, dirty)?,
+                home: None,
+            });
+        }
+        let mut pages = core::mem::take(room);
+        // Handles only: the room owns no pin.
+        pages.clear();
+        // INVARIANT: The batch is empty, so it owns no pin yet.
+        Ok(Self {
+            batch: PinBatch {
+                pages,
+                taken: 0,
+                dirty,
+            },
+            home: Some(room),
+        })
+    }
+}
+
+impl core::ops::Deref for ScratchPins<'_> {
+    type Target = PinBatch;
+
+    fn deref(&self) -> &PinBatch {
+        &self.batch
+    }
+}
+
+impl core::ops::DerefMut for ScratchPins<'_> {
+    fn deref_mut(&mut self) -> &mut PinBatch {
+        &mut self.batch
+    }
+}
+
+impl Drop for ScratchPins<'_> {
+    fn drop(&mut self) {
+        if let Some(home) = self.home.take() {
+            self.batch.release();
+            let mut pages = core::mem::take(&mut self.batch.pages);
+            pages.clear();
+            *home = pages;
+        }
     }
 }
 

@@ -270,6 +270,7 @@ impl IoPagetable {
                 &src,
                 area.byte_at(at),
                 area.byte_at(last),
+                scratch,
                 |pages| Self::map_pages(domains, area, at, last, pages, small),
             );
             if let Err(e) = res {
@@ -632,8 +633,11 @@ impl IoPagetable {
         };
 
         // Check every piece and reserve its node, then fill the domains, and
-        // only then insert: nothing inserted ever needs undoing.
-        let mut areas = KVec::with_capacity(slices.size_hint().0, GFP_KERNEL_ACCOUNT)?;
+        // only then insert: nothing inserted ever needs undoing. The first
+        // piece (most maps have one) is kept apart, the others in a vector.
+        let mut head = None;
+        let mut areas = KVec::new();
+        let more = slices.size_hint().0.saturating_sub(1);
         let mut iova = start;
         for slice in slices {
             if prot & IOMMU_WRITE != 0 && !slice.pages.writable() {
@@ -653,19 +657,26 @@ impl IoPagetable {
                 prevent_access: false,
             };
             let node = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
-            areas.push((area, node), GFP_KERNEL_ACCOUNT)?;
+            if head.is_none() {
+                head = Some((area, node));
+            } else {
+                if areas.is_empty() {
+                    areas.reserve(more, GFP_KERNEL_ACCOUNT)?;
+                }
+                areas.push((area, node), GFP_KERNEL_ACCOUNT)?;
+            }
             iova = range.last.wrapping_add(1);
         }
         let small = !self.large_pages;
-        for (filled, (area, _)) in areas.iter().enumerate() {
+        for (filled, (area, _)) in Iterator::chain(head.iter(), areas.iter()).enumerate() {
             if let Err(e) = Self::fill_area(&self.domains, area, small, &mut self.scratch) {
-                for (done, _) in areas.iter().take(filled) {
+                for (done, _) in Iterator::chain(head.iter(), areas.iter()).take(filled) {
                     Self::unfill_area(&self.domains, done, &mut self.scratch);
                 }
                 return Err(e);
             }
         }
-        for (area, node) in areas {
+        for (area, node) in Iterator::chain(head.into_iter(), areas) {
             self.areas.insert(node.into_node(area.range.last, area));
         }
         Ok(start)

@@ -90,6 +90,13 @@ extern "C" {
         domain: *mut bindings::iommu_domain,
         iova: u64,
     ) -> *mut bindings::page;
+    fn iommufd_rs_domain_read_pages(
+        domain: *mut bindings::iommu_domain,
+        iova: u64,
+        next: u64,
+        n: usize,
+        out: *mut *mut bindings::page,
+    ) -> usize;
     fn iommufd_rs_domain_set_fault_handler(domain: *mut bindings::iommu_domain);
     fn iommufd_rs_domain_clear_dirty(
         domain: *mut bindings::iommu_domain,
@@ -499,6 +506,34 @@ impl Domain {
         // SAFETY: The domain is live.
         let page = unsafe { iommufd_rs_domain_page_at(self.raw(), iova) };
         NonNull::new(page).map(PinnedPage::from_mapped)
+    }
+
+    /// Reads back the pages mapped for `n` consecutive pages, the first at
+    /// `iova` and the others from `next` on, a page apart, into the spare
+    /// room of `out`, in order: as [`Self::page_at`] for each, but in one
+    /// call. Pages with nothing mapped are left out. Returns how many were
+    /// added; `n` is cut to the spare room.
+    pub(crate) fn read_pages(
+        &self,
+        iova: u64,
+        next: u64,
+        n: usize,
+        out: &mut KVVec<PinnedPage>,
+    ) -> usize {
+        let spare = out.spare_capacity_mut();
+        let n = n.min(spare.len());
+        // `PinnedPage` is a transparent `struct page *`, so the spare room is
+        // an array of page pointers for the helper to fill.
+        let raw = spare.as_mut_ptr().cast::<*mut bindings::page>();
+        // SAFETY: The domain is live and `raw` has room for `n` page
+        // pointers.
+        let got = unsafe { iommufd_rs_domain_read_pages(self.raw(), iova, next, n, raw) };
+        let got = got.min(n);
+        // SAFETY: The helper wrote `got` non-null page pointers at the start
+        // of the spare room, each a page this module's domain maps, so
+        // pinned (as for `PinnedPage::from_mapped`).
+        unsafe { out.inc_len(got) };
+        got
     }
 
     /// The physical address `iova` translates to, zero if none.

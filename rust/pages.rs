@@ -63,6 +63,7 @@ use crate::{
         PinBatch,
         PinSlots,
         PinnedPage,
+        ScratchPins,
         UserRef, //
     },
     iommu::Domain,
@@ -385,6 +386,21 @@ impl Fill {
             .domain
             .page_at(self.src.iova_base.wrapping_add(byte))
     }
+
+    /// The pages of `n` indices from `first`, pages of the fill, read back
+    /// from the domain in one call into the spare room of `out`, as
+    /// [`Self::page`] reads each; those it cannot read are left out.
+    /// Returns how many were added.
+    fn read_pages(&self, first: u64, n: usize, out: &mut KVVec<PinnedPage>) -> usize {
+        let byte = first.saturating_mul(PAGE_SIZE).max(self.lo).min(self.hi);
+        let next = first.saturating_add(1).saturating_mul(PAGE_SIZE);
+        self.src.domain.read_pages(
+            self.src.iova_base.wrapping_add(byte),
+            self.src.iova_base.wrapping_add(next),
+            n,
+            out,
+        )
+    }
 }
 
 /// The fills' entries span the pages of their bytes.
@@ -587,12 +603,15 @@ impl Pages {
     /// `map` gets them all in order. The fill's entry grows to the bytes
     /// (or is made, reading back through `src`), so that it covers them
     /// for as long as they stay mapped. On failure nothing changes.
+    /// `scratch` lends its room to the new pins for the call, if large
+    /// enough, and comes back empty.
     pub(crate) fn fill(
         &self,
         id: u64,
         src: &FillSource,
         lo: u64,
         hi: u64,
+        scratch: &mut KVVec<PinnedPage>,
         map: impl FnOnce(&[PinnedPage]) -> Result,
     ) -> Result {
         let (first, last, count) = self.pages_of(lo, hi)?;
@@ -604,7 +623,8 @@ impl Pages {
         if !untouched {
             new = (first..=last).filter(|&i| !store.held(i)).count();
         }
-        let mut fresh = PinBatch::with_capacity(new, self.writable)?;
+        // The new pins go in `scratch`'s room, lent while the batch lives.
+        let mut fresh = ScratchPins::new(scratch, new, self.writable)?;
         let mut out = KVVec::new();
         if untouched {
             self.pin_run(first, count as u64, &mut fresh)?;
@@ -681,7 +701,7 @@ impl Pages {
             return Err(e);
         }
         // The fills hold the new pins from now on.
-        fresh.into_held();
+        fresh.hold_all();
         store.used += new;
         Ok(())
     }
@@ -757,14 +777,28 @@ impl Pages {
         } else {
             (hi + 1) / PAGE_SIZE
         };
-        let others = !store.slots.leaves.is_empty() || store.any_fill(first, end.max(first));
+        // Other fills that cover any of them (the pages `first..end`; the
+        // fill's own entry now starts at page `end` or later).
+        let others =
+            !store.slots.leaves.is_empty() || (end > first && store.any_fill(first, end - 1));
         let mut lost = 0usize;
         let mut missing = 0usize;
         // A piece of a fill whose IOVA and memory are not page aligned
         // alike meets one page more than the scratch holds.
         let mut extra = None;
         scratch.clear();
-        for index in first..end {
+        // Nothing else holds any of them (the common case): read them back
+        // in one call, as many as the scratch holds.
+        let mut from = first;
+        if !others {
+            let count = usize::try_from(end.saturating_sub(first)).unwrap_or(usize::MAX);
+            let n = count.min(scratch.capacity());
+            let got = old.read_pages(first, n, scratch);
+            lost = n;
+            missing = n - got;
+            from = first + n as u64;
+        }
+        for index in from..end {
             if others && store.held(index) {
                 continue;
             }
