@@ -375,6 +375,23 @@ static struct iommu_device *rs_mock_probe_device(struct device *dev)
 	return &rs_mock_iommu;
 }
 
+/*
+ * A device can leave its group while the group stays attached to a domain
+ * with a fault handler (a shared group whose other device stays): no detach
+ * takes it off the IOPF queue then, so it leaves the queue here, before the
+ * core frees its IOMMU data, which the queue would otherwise reach at exit.
+ * The core calls this with the group's mutex held, as it does the attaches.
+ */
+static void rs_mock_release_device(struct device *dev)
+{
+	struct rs_mock_dev *mdev = to_rs_mock_dev(dev);
+
+	if (mdev->iopf_users) {
+		iopf_queue_remove_device(rs_mock_iopfq, dev);
+		mdev->iopf_users = 0;
+	}
+}
+
 static void rs_mock_page_response(struct device *dev, struct iopf_fault *evt,
 				  struct iommu_page_response *msg)
 {
@@ -418,6 +435,7 @@ static const struct iommu_ops rs_mock_ops = {
 	.capable = rs_mock_capable,
 	.device_group = rs_mock_device_group,
 	.probe_device = rs_mock_probe_device,
+	.release_device = rs_mock_release_device,
 	.page_response = rs_mock_page_response,
 	.user_pasid_table = true,
 };

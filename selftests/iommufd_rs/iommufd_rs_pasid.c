@@ -1049,27 +1049,6 @@ TEST_F(pasid_unbind, close_releases_pins)
 	check_refs(self->buf, BUF_LEN, 0);
 }
 
-/* A HWPT on @pt whose page faults go to fault queue @fault_id. */
-static int hwpt_alloc_fault(int fd, __u32 dev, __u32 pt, __u32 fault_id,
-			    __u32 *hwpt, __u32 type, const void *data,
-			    __u32 data_len)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_HWPT_FAULT_ID_VALID,
-		.dev_id = dev,
-		.pt_id = pt,
-		.data_type = type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-		.fault_id = fault_id,
-	};
-	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	*hwpt = ret ? 0 : cmd.out_hwpt_id;
-	return ret;
-}
-
 /*
  * A fault queue has a user in its open fd and one in each HWPT made with
  * it, as upstream: IOMMU_DESTROY of it is EBUSY until all are gone, in

@@ -260,6 +260,27 @@ static inline int _test_ioctl_fault_alloc(int fd, __u32 *id, int *fault_fd)
 #define test_ioctl_fault_alloc(id, fault_fd) \
 	ASSERT_EQ(0, _test_ioctl_fault_alloc(self->fd, id, fault_fd))
 
+/* A HWPT on @pt whose page faults go to fault queue @fault_id. */
+static inline int hwpt_alloc_fault(int fd, __u32 dev, __u32 pt,
+				   __u32 fault_id, __u32 *hwpt, __u32 type,
+				   const void *data, __u32 data_len)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = dev,
+		.pt_id = pt,
+		.data_type = type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.fault_id = fault_id,
+	};
+	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	*hwpt = ret ? 0 : cmd.out_hwpt_id;
+	return ret;
+}
+
 /* Fills dev_id and the data buffer of cmd; the caller sets the rest. */
 static inline int _test_ioctl_hw_info(int fd, struct iommu_hw_info *cmd,
 				      __u32 dev, void *data, __u32 len)

@@ -501,6 +501,46 @@ FIXTURE_TEARDOWN(shared)
 	close(self->fd);
 }
 
+/*
+ * A device that leaves its group while the group stays attached to a domain
+ * with a fault handler gets no detach: the mock must still take it off its
+ * IOPF queue before the core frees its IOMMU data, or the queue keeps a
+ * dangling device that unloading the module trips over (found by the
+ * fuzzer; this boot's module unload checks it). The other device's faults
+ * still arrive, reported, as upstream's attach handle has it, for the
+ * device the group's domain was attached through.
+ */
+TEST_F(shared, fault_device_leaves)
+{
+	struct iommu_test_cmd trigger = {
+		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = {
+			.perm = IOMMU_PGFAULT_PERM_READ,
+			.addr = 0x10000,
+		},
+	};
+	struct iommu_hwpt_pgfault msg;
+	__u32 fault_id, iopf_hwpt;
+	int ffd;
+
+	test_ioctl_fault_alloc(&fault_id, &ffd);
+	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->a.idev, self->ioas,
+				      fault_id, &iopf_hwpt,
+				      IOMMU_HWPT_DATA_NONE, NULL, 0));
+	test_cmd_mock_domain_replace(self->a.stdev, iopf_hwpt);
+	test_cmd_pasid_check_hwpt(self->b.stdev, 0, iopf_hwpt);
+	/* a leaves; the group, and b in it, stay on the fault domain */
+	test_ioctl_destroy(self->a.stdev);
+	trigger.trigger_iopf.dev_id = self->b.idev;
+	ASSERT_EQ(0, _test_cmd(self->fd, &trigger));
+	ASSERT_EQ(sizeof(msg), read(ffd, &msg, sizeof(msg)));
+	/* reported for the device the group's domain was attached through */
+	ASSERT_EQ(self->a.idev, msg.dev_id);
+	test_cmd_mock_domain_replace(self->b.stdev, self->s2);
+	test_ioctl_destroy(iopf_hwpt);
+	ASSERT_EQ(0, close(ffd));
+}
+
 static void shared_context(struct __test_metadata *_metadata,
 			   struct _test_data_shared *self)
 {
