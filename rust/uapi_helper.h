@@ -8,10 +8,11 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 /*
- * The repository's own extension, by a path relative to this file, so that
- * the module and the Rust selftests need no include path for it.
+ * The extension, include/uapi/linux/iommufd_rs.h: in the kernel tree from
+ * include/uapi, out of tree from the repository's include/uapi, which the
+ * module's Kbuild and the Rust selftests' build.rs put on the include path.
  */
-#include "../include/uapi/linux/iommufd_rs.h"
+#include <linux/iommufd_rs.h>
 
 #ifdef IOMMUFD_RS_TEST_ABI
 #include "iommufd_test.h"

@@ -83,6 +83,7 @@ fn main() {
         .args(bindgen_parameters(&parameters))
         .args(["--", "-D__BINDGEN__", "-DIOMMUFD_RS_TEST_ABI"])
         .arg(format!("-I{}", khdr.display()))
+        .arg(format!("-I{}", repo.join("include/uapi").display()))
         .arg(format!("-I{}", test_abi.display()))
         .status()
         .expect("bindgen runs");
