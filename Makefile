@@ -92,7 +92,7 @@ check-debug: kernel-debug tests
 	@IOMMUFD_RS_KERNEL=debug scripts/check.sh
 
 clean:
-	rm -rf build rust/uapi_generated.rs
+	rm -rf build rust/uapi_generated.rs rust/uapi_test_names.h
 	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.symvers' -o -name 'modules.order' \
 		-o -name '*.rmeta' -o -name '.*.d' \) -type f -delete

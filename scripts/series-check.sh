@@ -68,7 +68,9 @@ checkpatch() {
 	local ignore=()
 	[ "${SIGNOFF:-0}" = 1 ] || ignore=(--ignore MISSING_SIGN_OFF)
 	cd "$LINUX"
-	perl scripts/checkpatch.pl --strict --no-summary --show-types "${ignore[@]}" "$1"
+	# Debian's python3, which has spdxcheck.py's modules (python3-ply,
+	# python3-git), whatever python3 comes first on the PATH.
+	PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --no-summary --show-types "${ignore[@]}" "$1"
 }
 for i in "${!PATCHES[@]}"; do
 	step "checkpatch --strict $(basename "${PATCHES[$i]}")" checkpatch "${PATCHES[$i]}"
