@@ -8,8 +8,8 @@
 #     worktree, and compare the result with the generated commits;
 #   - check out each commit in turn in the cached repository and build what
 #     the patch's series/NN-*/check names, in one persistent O= build
-#     directory configured like the test kernel plus CONFIG_IOMMUFD_RS=y
-#     and CONFIG_VFIO_PCI_PASID=m (bisectability);
+#     directory, a copy of the test kernel's build plus CONFIG_IOMMUFD_RS=y
+#     and CONFIG_VFIO_PCI_PASID=m (bisectability; see series-lib.sh);
 #   - on the last commit, also build iommufd_rs.ko without the selftest ABI
 #     and the mock (IOMMUFD_TEST=n), the production variant.
 # One line per step, "series-check: PASS|FAIL name (detail)", then the
@@ -18,9 +18,8 @@
 # --ci (make check): the series, checkpatch, git am, and the final tree's
 # build only, no per-patch builds.
 #
-# The first run builds the whole kernel in the build directory (as long as
-# make kernel); later runs are incremental, as a checkout rewrites only the
-# files that differ between commits.
+# The first run copies the test kernel's build; every build is incremental,
+# as a checkout rewrites only the files that differ between commits.
 set -euo pipefail
 . "$(dirname "$0")/series-lib.sh"
 
@@ -37,7 +36,7 @@ fail=0
 step() { # name, then the command; its output goes to a log shown on failure
 	local name=$1 t0 rc log
 	shift
-	log=$SERIES_CACHE/log/$(tr -c 'A-Za-z0-9_.-' _ <<<"$name").log
+	log=$SERIES_CACHE/log/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' _).log
 	mkdir -p "$SERIES_CACHE/log"
 	t0=$(date +%s)
 	"$@" >"$log" 2>&1 && rc=0 || rc=$?
@@ -130,8 +129,7 @@ run_checks() {
 			build_tree
 			;;
 		kmod)
-			make -s -C "$LINUX" O="$(series_build)" "${SERIES_KMAKE[@]}" \
-				M="$LINUX/tools/testing/selftests/iommu/kmod" \
+			series_make M="$KSRC_PATH/tools/testing/selftests/iommu/kmod" \
 				MO="$SERIES_CACHE/out/kmod" modules
 			;;
 		selftests)
@@ -163,13 +161,13 @@ build_commit() { # index
 # The production variant of the final tree: IOMMUFD_TEST=n for this one
 # module (the build directory keeps the test kernel's IOMMUFD_TEST=y).
 build_prod() {
-	nice -n 10 make -s -C "$LINUX" O="$(series_build)" "${SERIES_KMAKE[@]}" -j"$(nproc)" \
-		M="$LINUX/drivers/iommu/iommufd_rs" MO="$SERIES_CACHE/out/prod" \
+	series_make M="$KSRC_PATH/drivers/iommu/iommufd_rs" MO="$SERIES_CACHE/out/prod" \
 		CONFIG_IOMMUFD_TEST=n modules
-	! modinfo -F name "$SERIES_CACHE/out/prod/iommufd_rs.ko" >/dev/null 2>&1 ||
-		echo "built $SERIES_CACHE/out/prod/iommufd_rs.ko"
-	# No mock IOMMU in it.
-	! nm "$SERIES_CACHE/out/prod/iommufd_rs.ko" | grep -q iommufd_rs_mock_
+	local ko=$SERIES_CACHE/out/prod/iommufd_rs.ko
+	[ -e "$ko" ] || die "no $ko"
+	# Neither the mock IOMMU nor the selftest ABI in it.
+	! nm "$ko" | grep -E 'iommufd_rs_mock_|selftest'
+
 }
 
 if [ "$mode" = full ]; then

@@ -10,8 +10,8 @@
 #   $SERIES_CACHE/linux         the repository; branch "base" is the clean
 #                               tree, branch "series" the generated patches
 #   $SERIES_CACHE/am            a sparse worktree where "git am" is tried
-#   $SERIES_CACHE/build-<key>   the in-tree build (O=), configured like the
-#                               test kernel of that key, plus our symbols
+#   $SERIES_CACHE/build-<key>   the in-tree build (O=): a copy of the test
+#                               kernel's build of that key, plus our symbols
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -54,25 +54,47 @@ series_base() {
 	touch "$LINUX/.git/base-complete"
 }
 
-# The in-tree build directory, configured from the test kernel's .config;
-# $@ are scripts/config arguments applied on top (then olddefconfig).
-series_config() {
-	local out kb
+# The in-tree build directory starts as a copy of the test kernel's build
+# (cp -a keeps the times), which is the build of this very source: the clean
+# tree comes from the same tarball, with the same file times. kbuild records
+# absolute paths in its .cmd files, so the series tree and its build are
+# built where the test kernel's were: series_ns runs a command in a private
+# mount namespace in which $LINUX is bind-mounted on the test kernel's
+# source and the series build on the test kernel's build. Nothing outside
+# that namespace sees the mounts (it needs root, as set-up does). The first
+# build is then incremental: what the series adds or changes.
+KSRC_PATH=$(kernel_src)
+KBUILD_PATH=$(kernel_build)
+series_seed() {
+	local out
 	out=$(series_build)
-	kb=$(kernel_build)
-	[ -e "$kb/.complete" ] || die "no test kernel at $kb (run make kernel)"
-	mkdir -p "$out"
-	if [ ! -e "$out/.config" ]; then
-		cp "$kb/.config" "$out/.config"
-	fi
-	if [ $# -gt 0 ]; then
-		"$LINUX/scripts/config" --file "$out/.config" "$@"
-	fi
-	make -s -C "$LINUX" O="$out" "${SERIES_KMAKE[@]}" olddefconfig >&2
+	[ -e "$out/.seeded" ] && return 0
+	[ -e "$KBUILD_PATH/.complete" ] || die "no test kernel at $KBUILD_PATH (run make kernel)"
+	echo "series: seeding $out from the test kernel's build (once)" >&2
+	rm -rf "$out"
+	cp -a "$KBUILD_PATH" "$out"
+	rm -rf "$out/modroot" "$out/.complete"
+	touch "$out/.seeded"
+}
+series_ns() {
+	unshare -m --propagation private bash -c \
+		'mount --bind "$1" "$2" && mount --bind "$3" "$4" && shift 4 && exec "$@"' \
+		series-ns "$LINUX" "$KSRC_PATH" "$(series_build)" "$KBUILD_PATH" "$@"
 }
 
-# make in the in-tree build directory, at low priority.
+# make in the series build, in the namespace, at low priority. Paths given
+# to it must be those of the namespace ($KSRC_PATH/..., not $LINUX/...).
 series_make() {
-	nice -n 10 make -s -C "$LINUX" O="$(series_build)" "${SERIES_KMAKE[@]}" \
+	series_ns nice -n 10 make -s -C "$KSRC_PATH" O="$KBUILD_PATH" "${SERIES_KMAKE[@]}" \
 		-j"$(nproc)" "$@"
+}
+
+# The configuration: the test kernel's, and $@ (scripts/config arguments)
+# on top, then olddefconfig.
+series_config() {
+	series_seed
+	if [ $# -gt 0 ]; then
+		"$LINUX/scripts/config" --file "$(series_build)/.config" "$@"
+	fi
+	series_make olddefconfig >&2
 }
