@@ -33,21 +33,28 @@ flock 9
 
 pass=0
 fail=0
-step() { # name, then the command; its output goes to a log shown on failure
-	local name=$1 t0 rc log
-	shift
-	log=$SERIES_CACHE/log/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' _).log
-	mkdir -p "$SERIES_CACHE/log"
-	t0=$(date +%s)
-	"$@" >"$log" 2>&1 && rc=0 || rc=$?
-	if [ "$rc" -eq 0 ]; then
+mkdir -p "$SERIES_CACHE/log"
+log_of() {
+	echo "$SERIES_CACHE/log/$(printf '%s' "$1" | tr -c 'A-Za-z0-9_.-' _).log"
+}
+result() { # name, status, seconds
+	local log
+	log=$(log_of "$1")
+	if [ "$2" -eq 0 ]; then
 		pass=$((pass + 1))
-		echo "series-check: PASS $name ($(($(date +%s) - t0)) s)"
+		echo "series-check: PASS $1 ($3 s)"
 	else
 		fail=$((fail + 1))
-		echo "series-check: FAIL $name ($(($(date +%s) - t0)) s, log $log)"
+		echo "series-check: FAIL $1 ($3 s, log $log)"
 		tail -n 40 "$log" | sed 's/^/series-check:   /'
 	fi
+}
+step() { # name, then the command; its output goes to a log shown on failure
+	local name=$1 t0 rc
+	shift
+	t0=$(date +%s)
+	"$@" >"$(log_of "$name")" 2>&1 && rc=0 || rc=$?
+	result "$name" "$rc" $(($(date +%s) - t0))
 }
 
 t_start=$(date +%s)
@@ -71,8 +78,21 @@ checkpatch() {
 	# python3-git), whatever python3 comes first on the PATH.
 	PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --no-summary --show-types "${ignore[@]}" "$1"
 }
-for i in "${!PATCHES[@]}"; do
-	step "checkpatch --strict $(basename "${PATCHES[$i]}")" checkpatch "${PATCHES[$i]}"
+# One checkpatch per CPU at a time; each patch is a step of its own.
+checkpatch_one() { # patch file
+	local name t0 rc
+	name="checkpatch --strict $(basename "$1")"
+	t0=$(date +%s)
+	checkpatch "$1" >"$(log_of "$name")" 2>&1 && rc=0 || rc=$?
+	echo "$rc $(($(date +%s) - t0))" >"$(log_of "$name").rc"
+}
+export -f checkpatch checkpatch_one log_of
+export LINUX SERIES_CACHE SIGNOFF
+printf '%s\0' "${PATCHES[@]}" | xargs -0 -n 1 -P "$(nproc)" bash -c 'checkpatch_one "$1"' _
+for p in "${PATCHES[@]}"; do
+	name="checkpatch --strict $(basename "$p")"
+	read -r rc secs <"$(log_of "$name").rc"
+	result "$name" "$rc" "$secs"
 done
 
 # git am onto the clean tree, in a worktree that checks out only the paths
