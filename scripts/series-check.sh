@@ -26,10 +26,7 @@ set -euo pipefail
 mode=full
 [ "${1:-}" != --ci ] || mode=ci
 
-mkdir -p "$SERIES_CACHE"
-# One user of the cached repository at a time.
-exec 9>"$SERIES_CACHE/lock"
-flock 9
+series_lock
 
 pass=0
 fail=0

@@ -39,8 +39,10 @@ series_git() {
 # The clean tree, once: the tarball unpacked into a new repository. Its
 # first commit is branch "base".
 series_base() {
-	[ -e "$LINUX/.git/base-complete" ] && return 0
-	echo "series: making the clean-tree repository $LINUX (once)" >&2
+	local version
+	version=$(kernel_pkg_version)
+	[ "$(cat "$LINUX/.git/base-complete" 2>/dev/null)" != "$version" ] || return 0
+	echo "series: making the clean-tree repository $LINUX of $KERNEL_PKG $version" >&2
 	rm -rf "$LINUX"
 	mkdir -p "$LINUX"
 	tar -C "$LINUX" --strip-components=1 -xf "$KERNEL_TARBALL"
@@ -51,7 +53,17 @@ series_base() {
 		GIT_COMMITTER_NAME=linux-source GIT_COMMITTER_EMAIL=linux-source@localhost \
 		GIT_AUTHOR_DATE='2000-01-01T00:00:00Z' GIT_COMMITTER_DATE='2000-01-01T00:00:00Z' \
 		series_git commit -q -m "Linux $(kernel_pkg_version) (Debian $KERNEL_PKG)"
-	touch "$LINUX/.git/base-complete"
+	echo "$version" >"$LINUX/.git/base-complete"
+}
+
+# One user of the cached repository and build at a time: make series and
+# make series-check, from any clone, wait for each other.
+series_lock() {
+	[ -z "${SERIES_LOCKED:-}" ] || return 0
+	mkdir -p "$SERIES_CACHE"
+	exec 9>"$SERIES_CACHE/lock"
+	flock 9
+	export SERIES_LOCKED=1
 }
 
 # The in-tree build directory starts as a copy of the test kernel's build

@@ -30,6 +30,8 @@
 set -euo pipefail
 . "$(dirname "$0")/series-lib.sh"
 
+series_lock
+series_base
 SERIES_META=$REPO/series
 # What must be accounted for: everything the module, the variant driver,
 # the tests and the documentation are made of.
