@@ -13,6 +13,12 @@
 #                 assertions) [BENCH_KERNEL=test: on the test kernel]
 #   make fuzz     the ioctl fuzzer, 1M calls against iommufd_rs.ko
 #                 [FUZZ_SEED=N FUZZ_CALLS=N FUZZ_THREADS=N FUZZ_IMPLS='rust c']
+#   make series   the upstream-style patch series against the clean 7.3 tree,
+#                 in build/series/ [SIGNOFF=1 SUBJECT_PREFIX='RFC PATCH']
+#   make series-check  the series through checkpatch --strict and git am, and
+#                 each patch built in the tree (bisectability)
+#   make check-series  make check's VM boots with the modules of the series'
+#                 final tree, built in the tree
 #   make check-debug  the VM boots of make check on the debug kernel (KASAN,
 #                 UBSAN, lockdep, kmemleak; IOMMUFD_RS_KERNEL=debug, its
 #                 modules in build/debug/), with a count of its reports
@@ -28,7 +34,7 @@ SHELL := /bin/bash
 RUN ?= true
 
 .PHONY: all setup kernel module module-prod tests lint check run vm bench fuzz clean \
-	kernel-debug check-debug
+	kernel-debug check-debug series series-check check-series
 
 all: module tests
 
@@ -74,6 +80,16 @@ bench: tests
 fuzz: module tests $(if $(filter rust-prod,$(FUZZ_IMPLS)),module-prod)
 	@scripts/fuzz.sh
 
+series: setup
+	@scripts/series.sh
+
+series-check: kernel
+	@scripts/series-check.sh
+
+# The boots of make check, against the in-tree modules of the series.
+check-series: module module-prod tests
+	@SERIES_MODULES=1 scripts/check.sh
+
 # The debug kernel and what is built against it; the test programs are those
 # of make tests.
 kernel-debug: setup
@@ -86,7 +102,7 @@ check-debug: kernel-debug tests
 	@IOMMUFD_RS_KERNEL=debug scripts/check.sh
 
 clean:
-	rm -rf build rust/uapi_generated.rs
+	rm -rf build rust/uapi_generated.rs rust/uapi_test_names.h
 	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.symvers' -o -name 'modules.order' \
 		-o -name '*.rmeta' -o -name '.*.d' \) -type f -delete

@@ -21,7 +21,7 @@
 #include <linux/iommufd.h>
 #include <linux/module.h>
 
-#include "../include/linux/iommufd_rs.h"
+#include <linux/iommufd_rs.h>
 #include "iommufd_rs_kapi.h"
 
 static bool allow_unsafe_interrupts;

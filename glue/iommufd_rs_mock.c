@@ -27,7 +27,7 @@
 #include "iommu-pages.h"
 #include "iommu-priv.h"
 #include "iommufd_test.h"
-#include "../include/uapi/linux/iommufd_rs.h"
+#include <uapi/linux/iommufd_rs.h>
 #include "iommufd_rs_glue.h"
 
 struct rs_mock_domain {

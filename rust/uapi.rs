@@ -38,7 +38,10 @@ use kernel::{
     unsafe_op_in_unsafe_fn
 )]
 mod bindings {
-    include!("uapi_generated.rs");
+    // Generated into the build's object directory, which is this file's
+    // directory only when building out of tree: the Makefile passes the
+    // path.
+    include!(env!("IOMMUFD_RS_UAPI_GENERATED"));
 }
 
 pub(crate) use bindings::*;

@@ -28,7 +28,8 @@ make -s -C "$KBUILD" M="$REPO/selftests/iommufd_rs/kmod" MO="$(kmod_dir)" \
 	KBUILD_EXTRA_SYMBOLS="$(kmod_dir)/iommufd_rs.symvers" "${KMAKE_ARGS[@]}" modules
 [ -z "$KERNEL_VARIANT" ] || exit 0
 
-KHDR="-isystem $KBUILD/usr/include"
+# The kernel's uAPI headers, then ours (include/uapi/linux/iommufd_rs.h).
+KHDR="-isystem $KBUILD/usr/include -isystem $REPO/include/uapi"
 mkdir -p "$OUT/selftests/iommufd_rs" "$OUT/samples" "$OUT/upstream/iommu"
 
 make -s -C "$REPO/selftests/iommufd_rs" LIBMK="$SRC/tools/testing/selftests/lib.mk" \

@@ -9,6 +9,9 @@
 # on two devices sharing an IOMMU group, against both modules.
 # Ends with one line "N passed, N failed" over everything counted.
 #
+# SERIES_MODULES=1 (make check-series): the boots only, with the modules
+# that the patch series' final tree builds in the tree (scripts/lib.sh).
+#
 # IOMMUFD_RS_KERNEL=debug (make check-debug): the same boots on the debug
 # kernel (KASAN, UBSAN, lockdep, kmemleak), one after the other, without the
 # lints, the host tests and the runner's own boots, which do not depend on
@@ -33,6 +36,25 @@ record() { # record NAME OK? [detail]
 
 t0=$(date +%s)
 KBUILD=$(kernel_build)
+
+# scripts/series-check.sh --ci, each of its steps a check.
+series_steps() {
+	local log status rest rc
+	log=$(mktemp)
+	scripts/series-check.sh --ci >"$log" 2>&1
+	rc=$?
+	while read -r _ status rest; do
+		[ "$status" = PASS ]
+		record "series: $rest" $?
+	done < <(grep -E '^series-check: (PASS|FAIL) ' "$log")
+	grep -E '^series-check:   ' "$log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^series-check: FAIL ' "$log"; then
+		cat "$log"
+		record "series: series-check" 1 "exit $rc"
+	fi
+	rm -f "$log"
+	return "$rc"
+}
 # What does not depend on the kernel variant: the lints, the host tests and
 # the runner's own boots.
 normal_only() {
@@ -71,6 +93,10 @@ normal_only() {
 	CARGO_HOME=$CARGO_HOME_DEPS host_tests "vfio-user device model unit tests" --locked \
 		--manifest-path tools/vfio-user-device/Cargo.toml
 
+	# The patch series (make series): checkpatch, git am onto the clean
+	# tree, and the final tree's build, incremental in the cache.
+	series_steps
+
 	# The runner itself: a status goes through, and a kernel warning fails a run.
 	# These boots do nothing, so a short time limit: a hung VM must not eat the
 	# run's budget, and must not pass for a failing command either.
@@ -103,7 +129,14 @@ normal_only() {
 	record "vm: a kernel WARNING not listed as known fails a run that lists one" $? "exit $known_rc"
 	rm -f "$RESULTS.warn" "$RESULTS.known"
 }
-[ -n "$KERNEL_VARIANT" ] || normal_only
+if series_modules; then
+	# make check-series: the boots below with the modules of the
+	# series' final tree, built in the tree; first make sure they are
+	# those of the current sources.
+	series_steps || { echo "$pass passed, $fail failed"; exit 1; }
+elif [ -z "$KERNEL_VARIANT" ]; then
+	normal_only
+fi
 
 # One boot per implementation; every TAP program reports a RESULT line.
 guest_tests() {

@@ -102,9 +102,38 @@ selftest_dir() {
 		echo "$(variant_build)/selftest"
 	fi
 }
+# SERIES_MODULES=1 (make check-series): the modules that the patch series'
+# final tree builds in the tree (scripts/series-check.sh, in the cache's
+# series/) stand in for those built out of tree: iommufd_rs.ko in both
+# variants, vfio-pci-pasid.ko and the test drivers. Normal kernel only.
+SERIES_MODULES=${SERIES_MODULES:-}
+series_modules() {
+	[ "$SERIES_MODULES" = 1 ] || return 1
+	[ -z "$KERNEL_VARIANT" ] || die "SERIES_MODULES=1 is for the normal kernel only"
+}
+series_build_dir() {
+	echo "$CACHE/series/build-$(basename "${IOMMUFD_RS_KBUILD:-$(kernel_build)}")"
+}
+
 # The test driver of the in-kernel access API (selftests/iommufd_rs/kmod).
 kmod_dir() {
-	echo "$(variant_build)/kmod"
+	if series_modules; then
+		echo "$CACHE/series/out/kmod"
+	else
+		echo "$(variant_build)/kmod"
+	fi
+}
+
+# vfio-pci-pasid.ko for the iommufd implementation $1 (the production
+# build's copy with rust-prod; the module is the same in both).
+vpasid_module() {
+	if series_modules; then
+		echo "$(series_build_dir)/drivers/vfio/pci/pasid/vfio-pci-pasid.ko"
+	elif [ "$1" = rust-prod ]; then
+		echo "$(prod_dir)/vfio_pci_pasid/vfio-pci-pasid.ko"
+	else
+		echo "$(selftest_dir)/vfio_pci_pasid/vfio-pci-pasid.ko"
+	fi
 }
 
 # Where scripts/build-module.sh builds the production variant of the module
@@ -120,8 +149,16 @@ prod_dir() {
 # nothing).
 impl_module() {
 	case "$1" in
-	rust) echo "$(selftest_dir)/iommufd_rs.ko" ;;
-	rust-prod) echo "$(prod_dir)/iommufd_rs.ko" ;;
+	rust) if series_modules; then
+		echo "$(series_build_dir)/drivers/iommu/iommufd_rs/iommufd_rs.ko"
+	else
+		echo "$(selftest_dir)/iommufd_rs.ko"
+	fi ;;
+	rust-prod) if series_modules; then
+		echo "$CACHE/series/out/prod/iommufd_rs.ko"
+	else
+		echo "$(prod_dir)/iommufd_rs.ko"
+	fi ;;
 	c) echo "$2/modroot/lib/modules/$(cat "$2/include/config/kernel.release")/kernel/drivers/iommu/iommufd/iommufd.ko" ;;
 	none) ;;
 	*) die "IOMMUFD_IMPL must be rust, rust-prod, c or none" ;;

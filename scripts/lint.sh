@@ -46,11 +46,7 @@ fmt)
 checkpatch)
 	cp=(perl "$(kernel_src)/scripts/checkpatch.pl" --strict --no-tree --terse
 		--show-types --ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES)
-	# rust/uapi_helper.h is bindgen's input, never compiled as C: its
-	# typedefs name anonymous structs for Rust, and a member name cannot be
-	# parenthesised in a macro.
-	"${cp[@]}" -f $(rust_sources) $(c_sources | grep -vx rust/uapi_helper.h) Kbuild &&
-		"${cp[@]}" --ignore NEW_TYPEDEFS,MACRO_ARG_PRECEDENCE -f rust/uapi_helper.h
+	"${cp[@]}" -f $(rust_sources) $(c_sources) Kbuild
 	;;
 stack-frames)
 	# The kernel stack is 16 KiB and Rust has no -Wframe-larger-than: a

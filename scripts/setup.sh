@@ -39,6 +39,9 @@ declare -A PKG_FILE=(
 	[rsync]=/usr/bin/rsync
 	[kmod]=/usr/bin/kmod
 	[debootstrap]=/usr/sbin/debootstrap
+	# The kernel's checkpatch.pl runs scripts/spdxcheck.py (make series-check).
+	[python3-ply]=/usr/lib/python3/dist-packages/ply/__init__.py
+	[python3-git]=/usr/lib/python3/dist-packages/git/__init__.py
 )
 
 missing=()

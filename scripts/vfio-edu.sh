@@ -55,8 +55,7 @@ modprobe -d "$root" vfio-pci || { echo "vfio-edu: modprobe vfio-pci failed"; rc=
 # The variant driver with a virtual PASID capability (vfio_pci_pasid/): it
 # binds only where driver_override names it, so it changes nothing for the
 # other tests. It needs only vfio-pci-core, so either build will do.
-vpasid=$(selftest_dir)/vfio_pci_pasid/vfio-pci-pasid.ko
-[ "$IOMMUFD_IMPL" != rust-prod ] || vpasid=$(prod_dir)/vfio_pci_pasid/vfio-pci-pasid.ko
+vpasid=$(vpasid_module "$IOMMUFD_IMPL")
 if [ $rc -eq 0 ] && [ -e "$vpasid" ]; then
 	insmod "$vpasid" || { echo "vfio-edu: insmod $vpasid failed"; rc=1; }
 	# iommufd_rs_vfio_vpasid reloads it with module parameters.

@@ -113,6 +113,7 @@ trap 'vfu_stop; rm -rf "$RUNDIR"' EXIT
 	echo "export IOMMUFD_IMPL=${IOMMUFD_IMPL:-rust} IOMMUFD_RS_KBUILD=$(printf '%q' "$KBUILD")"
 	echo "export IOMMUFD_RS_CACHE=$(printf '%q' "$CACHE")"
 	echo "export IOMMUFD_RS_KERNEL=$(printf '%q' "$KERNEL_VARIANT")"
+	echo "export SERIES_MODULES=$(printf '%q' "$SERIES_MODULES")"
 	echo "export IOMMUFD_RS_VFU=$(printf '%q' "${VM_VFU:-}")"
 	echo "export IOMMUFD_RS_VFU_DUMPS=$(printf '%q' "$VFU_DUMPS")"
 	printf '%s\n' "$CMD"

@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
-/* the iommufd-rs extension, from this repository */
-#include "../../include/uapi/linux/iommufd_rs.h"
+/* the iommufd-rs extension, include/uapi/linux/iommufd_rs.h */
+#include <linux/iommufd_rs.h>
 #include "iommufd_test.h"
 
 /*

@@ -65,7 +65,18 @@ fn main() {
     let repo = krate.join("../../..");
     let helper = repo.join("rust/uapi_helper.h");
     let parameters = repo.join("rust/uapi_bindgen_parameters");
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("run by cargo")).join("uapi.rs");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("run by cargo"));
+    let out = out_dir.join("uapi.rs");
+    // The names of the selftest ABI's anonymous structs, as the module's
+    // Kbuild generates them from rust/uapi_test_members.
+    let members = repo.join("rust/uapi_test_members");
+    let names: String = std::fs::read_to_string(&members)
+        .expect("rust/uapi_test_members is readable")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|m| format!("typedef __typeof__(((struct iommu_test_cmd *)0)->{m}) iommu_test_{m};\n"))
+        .collect();
+    std::fs::write(out_dir.join("uapi_test_names.h"), names).expect("OUT_DIR is writable");
     let env = lib_sh(&repo);
     assert!(
         env.kbuild.join(".complete").exists(),
@@ -83,7 +94,9 @@ fn main() {
         .args(bindgen_parameters(&parameters))
         .args(["--", "-D__BINDGEN__", "-DIOMMUFD_RS_TEST_ABI"])
         .arg(format!("-I{}", khdr.display()))
+        .arg(format!("-I{}", repo.join("include/uapi").display()))
         .arg(format!("-I{}", test_abi.display()))
+        .arg(format!("-I{}", out_dir.display()))
         .status()
         .expect("bindgen runs");
     assert!(status.success(), "bindgen failed on {}", helper.display());
@@ -101,6 +114,7 @@ fn main() {
         PathBuf::from(env.bindgen),
         helper,
         parameters,
+        members,
         repo.join("include/uapi/linux/iommufd_rs.h"),
         khdr.join("linux/iommufd.h"),
         khdr.join("linux/vfio.h"),
