@@ -159,6 +159,31 @@ static inline int vtd_pasid_state(const char *bdf, unsigned int pasid, __u64 iov
 	return found ? 0 : -1;
 }
 
+/* The two IOVAs the PASID tests map, one in each of two IOASes. */
+#define IOVA_A 0x100000UL
+#define IOVA_B 0x200000UL
+
+/*
+ * What intel-iommu has at pasid: whether a domain is there, its page table
+ * root, and whether it maps IOVA_A and IOVA_B.
+ */
+struct vtd_view {
+	int present;
+	__u64 pgd;
+	int maps_a;
+	int maps_b;
+};
+
+static inline struct vtd_view vtd_view(const char *bdf, unsigned int pasid)
+{
+	struct vtd_view v = { 0 };
+
+	v.present = !vtd_pasid_state(bdf, pasid, IOVA_A, &v.pgd, &v.maps_a);
+	if (v.present)
+		vtd_pasid_state(bdf, pasid, IOVA_B, &v.pgd, &v.maps_b);
+	return v;
+}
+
 /*
  * The PASIDs of bdf with a present entry in its PASID table, as the
  * driver's dmar_translation_struct lists them, as a bitmap of the first

@@ -41,8 +41,6 @@
 
 #define PA IOMMU_HWPT_ALLOC_PASID
 /* Two IOVAs, each mapped in one of the fixture's two IOASes only. */
-#define IOVA_A 0x100000UL
-#define IOVA_B 0x200000UL
 
 static int need_device(void)
 {
@@ -180,27 +178,6 @@ FIXTURE_TEARDOWN(pasid_dev)
 		munmap(self->buf, 2 * PSZ);
 	if (self->unsafe_irqs)
 		set_unsafe_irqs(0);
-}
-
-/*
- * The driver's view of pasid: -1 if it has no domain there, else the page
- * table root, and whether it maps IOVA_A and IOVA_B.
- */
-struct vtd_view {
-	int present;
-	__u64 pgd;
-	int maps_a;
-	int maps_b;
-};
-
-static struct vtd_view vtd_view(const char *bdf, unsigned int pasid)
-{
-	struct vtd_view v = { 0 };
-
-	v.present = !vtd_pasid_state(bdf, pasid, IOVA_A, &v.pgd, &v.maps_a);
-	if (v.present)
-		vtd_pasid_state(bdf, pasid, IOVA_B, &v.pgd, &v.maps_b);
-	return v;
 }
 
 /*

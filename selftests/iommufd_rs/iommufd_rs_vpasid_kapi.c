@@ -41,8 +41,6 @@
 
 #define PA IOMMU_HWPT_ALLOC_PASID
 /* Two IOVAs, each mapped in one of the fixture's two IOASes only. */
-#define IOVA_A 0x100000UL
-#define IOVA_B 0x200000UL
 #define GLOBAL IOMMU_RS_PASID_MODE_GLOBAL
 #define PER_RID IOMMU_RS_PASID_MODE_PER_RID
 
@@ -190,24 +188,6 @@ FIXTURE_TEARDOWN(kapi)
 		munmap(self->buf, 2 * PSZ);
 	if (self->unsafe_irqs)
 		set_unsafe_irqs(0);
-}
-
-/* What intel-iommu has at pasid: present, and whether it maps A and B. */
-struct vtd_view {
-	int present;
-	__u64 pgd;
-	int maps_a;
-	int maps_b;
-};
-
-static struct vtd_view vtd_view(const char *bdf, unsigned int pasid)
-{
-	struct vtd_view v = { 0 };
-
-	v.present = !vtd_pasid_state(bdf, pasid, IOVA_A, &v.pgd, &v.maps_a);
-	if (v.present)
-		vtd_pasid_state(bdf, pasid, IOVA_B, &v.pgd, &v.maps_b);
-	return v;
 }
 
 /* How many PASIDs but the RID's intel-iommu has for bdf, or -1. */
