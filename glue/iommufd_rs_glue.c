@@ -134,6 +134,45 @@ bool iommufd_rs_file_is_memfd(struct file *file)
 }
 
 /**
+ * iommufd_rs_pages_contiguous() - whether pages are consecutive pfns
+ * @pages: the pages
+ * @npages: how many
+ *
+ * C because page_to_pfn() is a macro.
+ *
+ * Return: true if @npages is not 0 and page k of @pages is the pfn of page 0
+ * plus k, for every k.
+ */
+bool iommufd_rs_pages_contiguous(struct page *const *pages,
+				 unsigned long npages)
+{
+	unsigned long k, pfn;
+
+	if (!npages)
+		return false;
+	pfn = page_to_pfn(pages[0]);
+	for (k = 1; k < npages; k++)
+		if (page_to_pfn(pages[k]) != pfn + k)
+			return false;
+	return true;
+}
+
+/*
+ * iommufd_rs_page_to_pfn() and iommufd_rs_pfn_to_page() - a page's pfn and
+ * back, for pin slots that keep a run of pages by its first pfn. C because
+ * page_to_pfn() and pfn_to_page() are macros.
+ */
+unsigned long iommufd_rs_page_to_pfn(struct page *page)
+{
+	return page_to_pfn(page);
+}
+
+struct page *iommufd_rs_pfn_to_page(unsigned long pfn)
+{
+	return pfn_to_page(pfn);
+}
+
+/**
  * iommufd_rs_check_pages() - check pages against current's user mapping
  * @uaddr: user address of the first page, page aligned
  * @pages: the pages expected there

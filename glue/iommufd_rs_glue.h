@@ -23,6 +23,10 @@ int iommufd_rs_pin_user_page(struct mm_struct *mm, unsigned long addr,
 long iommufd_rs_pin_file(struct file *file, loff_t offset,
 			 unsigned long npages, struct page **pages);
 bool iommufd_rs_file_is_memfd(struct file *file);
+bool iommufd_rs_pages_contiguous(struct page *const *pages,
+				 unsigned long npages);
+unsigned long iommufd_rs_page_to_pfn(struct page *page);
+struct page *iommufd_rs_pfn_to_page(unsigned long pfn);
 int iommufd_rs_check_pages(unsigned long uaddr, struct page **pages,
 			   unsigned long npages);
 
@@ -78,12 +82,12 @@ bool iommufd_rs_domain_owned_by(struct iommu_domain *domain,
 				struct device *dev);
 struct page *iommufd_rs_domain_page_at(struct iommu_domain *domain, u64 iova);
 unsigned long iommufd_rs_domain_read_pages(struct iommu_domain *domain,
-					   u64 iova, u64 next,
-					   unsigned long n, struct page **out);
+					   u64 iova, u64 next, unsigned long n,
+					   bool contiguous, struct page **out);
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
 				u64 first_offset, u64 length, int prot,
-				bool small);
+				bool small, bool contiguous);
 void iommufd_rs_domain_set_fault_handler(struct iommu_domain *domain);
 int iommufd_rs_domain_clear_dirty(struct iommu_domain *domain, u64 iova,
 				  u64 len);

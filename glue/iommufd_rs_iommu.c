@@ -158,13 +158,15 @@ bool iommufd_rs_domain_owned_by(struct iommu_domain *domain,
 /*
  * Maps length bytes at iova from the pinned pages, starting first_offset
  * bytes into the first one: one iommu_map() per physically contiguous run,
- * or per page if small (huge pages are off for the IOAS).
- * On failure nothing of the call stays mapped. C: page_to_pfn() is inline.
+ * or per page if small (huge pages are off for the IOAS). With contiguous,
+ * the caller has checked that the pages are consecutive pfns, so that
+ * they are one run without looking. On failure nothing of the call stays
+ * mapped. C: page_to_pfn() is inline.
  */
 int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 				struct page **pages, unsigned long npages,
 				u64 first_offset, u64 length, int prot,
-				bool small)
+				bool small, bool contiguous)
 {
 	u64 done = 0, off = first_offset;
 	unsigned long i = 0;
@@ -179,6 +181,8 @@ int iommufd_rs_domain_map_pages(struct iommu_domain *domain, u64 iova,
 			goto err;
 		}
 		pfn = page_to_pfn(pages[i]);
+		if (!small && contiguous)
+			n = npages - i;
 		while (!small && i + n < npages &&
 		       page_to_pfn(pages[i + n]) == pfn + n)
 			n++;
@@ -231,23 +235,32 @@ struct page *iommufd_rs_domain_page_at(struct iommu_domain *domain, u64 iova)
  * those found in order at @out and returns how many; a page with nothing
  * mapped, or no struct page behind it, is left out. One iova_to_phys() per
  * page, as for iommufd_rs_domain_page_at(), but pfn_valid() only where a
- * run of consecutive pfns starts or enters a new subsection.
+ * run of consecutive pfns starts or enters a new subsection. With
+ * @contiguous, the caller knows the n pages to be consecutive pfns (it
+ * checked them with iommufd_rs_pages_contiguous() when it mapped them, and
+ * they have stayed pinned since): only the first is looked up.
  */
 unsigned long iommufd_rs_domain_read_pages(struct iommu_domain *domain,
-					   u64 iova, u64 next,
-					   unsigned long n, struct page **out)
+					   u64 iova, u64 next, unsigned long n,
+					   bool contiguous, struct page **out)
 {
 	unsigned long k, got = 0, last_pfn = 0;
 	bool valid = false;
 
 	for (k = 0; k < n; k++) {
 		u64 at = k ? next + (u64)(k - 1) * PAGE_SIZE : iova;
-		phys_addr_t phys = iommu_iova_to_phys(domain, at);
-		unsigned long pfn = PHYS_PFN(phys);
+		phys_addr_t phys;
+		unsigned long pfn;
 
-		if (!phys) {
-			valid = false;
-			continue;
+		if (contiguous && k && valid) {
+			pfn = last_pfn + 1;
+		} else {
+			phys = iommu_iova_to_phys(domain, at);
+			pfn = PHYS_PFN(phys);
+			if (!phys) {
+				valid = false;
+				continue;
+			}
 		}
 		if (!valid || pfn != last_pfn + 1 ||
 		    !(pfn & (RS_PFN_VALID_SPAN - 1)))

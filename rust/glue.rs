@@ -74,6 +74,9 @@ extern "C" {
         pages: *mut *mut bindings::page,
     ) -> isize;
     fn iommufd_rs_file_is_memfd(file: *mut bindings::file) -> bool;
+    fn iommufd_rs_pages_contiguous(pages: *const *mut bindings::page, npages: usize) -> bool;
+    fn iommufd_rs_page_to_pfn(page: *mut bindings::page) -> usize;
+    fn iommufd_rs_pfn_to_page(pfn: usize) -> *mut bindings::page;
     #[cfg(iommufd_rs_selftest)]
     fn iommufd_rs_check_pages(uaddr: usize, pages: *mut *mut bindings::page, npages: usize) -> i32;
     fn iommufd_rs_get_current_user() -> *mut bindings::user_struct;
@@ -677,50 +680,177 @@ impl Drop for ScratchPins<'_> {
     }
 }
 
+/// The most slots [`PinSlots`] keeps as a run: one bitmap word a 64.
+const RUN_SLOTS: usize = 512;
+
+/// How [`PinSlots`] keep their pins.
+enum SlotPins {
+    /// Every pin held is of the pfn `base + i` for slot `i` (pages of a
+    /// huge page, or otherwise consecutive): the base, once a pin is
+    /// reserved or put, and a bit a slot. 72 bytes for up to
+    /// [`RUN_SLOTS`] slots.
+    Run {
+        base: Option<usize>,
+        held: [u64; RUN_SLOTS / 64],
+    },
+    /// One page pointer a slot, 8 bytes each.
+    Each(KVVec<Option<PinnedPage>>),
+}
+
 /// Owned pins of a fixed run of pages, one optional pin a page, released
-/// dirty or clean alike: 8 bytes a page, where as many [`PagePin`]s would
-/// take 16.
+/// dirty or clean alike. Pins of consecutive pfns in slot order cost a bit
+/// a slot; the first that is not makes the slots keep a page pointer each
+/// ([`Self::reserve`]).
 ///
 /// # Invariants
 ///
-/// Each `Some` entry carries one `FOLL_PIN` pin that this value owns.
+/// In [`SlotPins::Each`], each `Some` entry carries one `FOLL_PIN` pin that
+/// this value owns; in [`SlotPins::Run`], the page of pfn `base + i` does,
+/// for each set bit `i` (and `base` is set while a bit is).
 pub(crate) struct PinSlots {
-    pages: KVVec<Option<PinnedPage>>,
+    len: usize,
+    pins: SlotPins,
+    /// How many slots hold a pin.
+    held: usize,
     dirty: bool,
 }
 
 impl PinSlots {
     /// `len` empty slots, whose pins are released dirty if `dirty`.
     pub(crate) fn new(len: usize, dirty: bool) -> Result<Self> {
+        let pins = if len <= RUN_SLOTS {
+            SlotPins::Run {
+                base: None,
+                held: [0; RUN_SLOTS / 64],
+            }
+        } else {
+            SlotPins::Each(Self::each(len)?)
+        };
+        Ok(Self {
+            len,
+            pins,
+            held: 0,
+            dirty,
+        })
+    }
+
+    /// Whether no slot holds a pin.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.held == 0
+    }
+
+    /// `len` empty slots of page pointers.
+    fn each(len: usize) -> Result<KVVec<Option<PinnedPage>>> {
         let mut pages = KVVec::with_capacity(len, GFP_KERNEL_ACCOUNT)?;
         for _ in 0..len {
             // Room was reserved above.
             let _ = pages.push_within_capacity(None);
         }
-        Ok(Self { pages, dirty })
+        Ok(pages)
+    }
+
+    /// Whether bit `i` of `held` is set.
+    fn is_held(held: &[u64; RUN_SLOTS / 64], i: usize) -> bool {
+        held.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
     }
 
     /// The page slot `i` holds, as a handle valid while the slot does.
     pub(crate) fn page(&self, i: usize) -> Option<PinnedPage> {
-        self.pages.get(i).copied().flatten()
+        match &self.pins {
+            SlotPins::Each(pages) => pages.get(i).copied().flatten(),
+            SlotPins::Run { base, held } => {
+                if !Self::is_held(held, i) {
+                    return None;
+                }
+                // INVARIANT: By the type invariant slot `i` holds a pin of
+                // this pfn.
+                base.and_then(|b| pfn_page(b.checked_add(i)?))
+            }
+        }
+    }
+
+    /// Makes sure that slot `i` will take a pin of `page` without
+    /// allocating: `ENOMEM` if it cannot.
+    pub(crate) fn reserve(&mut self, i: usize, page: PinnedPage) -> Result {
+        let SlotPins::Run { base, held } = &mut self.pins else {
+            return Ok(());
+        };
+        let want = page_pfn(page).checked_sub(i);
+        if held.iter().all(|w| *w == 0) && base.is_none() {
+            *base = want;
+        }
+        if want.is_some() && *base == want {
+            return Ok(());
+        }
+        let mut pages = Self::each(self.len)?;
+        for (k, slot) in pages.iter_mut().enumerate() {
+            if Self::is_held(held, k) {
+                // INVARIANT: The pin of slot `k` moves to its pointer.
+                *slot = base.and_then(|b| pfn_page(b.checked_add(k)?));
+            }
+        }
+        self.pins = SlotPins::Each(pages);
+        Ok(())
     }
 
     /// Stores `pin` in the empty slot `i`, released the slots' way from now
-    /// on; hands it back if `i` is out of range or taken.
+    /// on; hands it back if `i` is out of range or taken, or if the slots
+    /// keep a run that the page does not continue and [`Self::reserve`]
+    /// was not called for it.
     pub(crate) fn put(&mut self, i: usize, pin: PagePin) -> Result<(), PagePin> {
-        match self.pages.get_mut(i) {
-            Some(slot @ None) => {
-                // INVARIANT: The pin moves from `pin`, not dropped, to the slot.
-                *slot = Some(core::mem::ManuallyDrop::new(pin).page);
+        match &mut self.pins {
+            SlotPins::Each(pages) => match pages.get_mut(i) {
+                Some(slot @ None) => {
+                    // INVARIANT: The pin moves from `pin`, not dropped, to
+                    // the slot.
+                    *slot = Some(core::mem::ManuallyDrop::new(pin).page);
+                    self.held += 1;
+                    Ok(())
+                }
+                _ => Err(pin),
+            },
+            SlotPins::Run { base, held } => {
+                let want = page_pfn(pin.page).checked_sub(i);
+                if held.iter().all(|w| *w == 0) && base.is_none() {
+                    *base = want;
+                }
+                let Some(word) = held.get_mut(i / 64) else {
+                    return Err(pin);
+                };
+                let bit = 1u64 << (i % 64);
+                if i >= self.len || *word & bit != 0 || want.is_none() || *base != want {
+                    return Err(pin);
+                }
+                // INVARIANT: The pin moves from `pin`, not dropped, to the
+                // slot's bit: its pfn is `base + i`.
+                let _ = core::mem::ManuallyDrop::new(pin);
+                *word |= bit;
+                self.held += 1;
                 Ok(())
             }
-            _ => Err(pin),
         }
     }
 
     /// Takes the pin out of slot `i`.
     pub(crate) fn take(&mut self, i: usize) -> Option<PagePin> {
-        let page = self.pages.get_mut(i)?.take()?;
+        let page = match &mut self.pins {
+            SlotPins::Each(pages) => pages.get_mut(i)?.take()?,
+            SlotPins::Run { base, held } => {
+                let word = held.get_mut(i / 64)?;
+                let bit = 1u64 << (i % 64);
+                if *word & bit == 0 {
+                    return None;
+                }
+                let page = pfn_page(base.and_then(|b| b.checked_add(i))?)?;
+                *word &= !bit;
+                if held.iter().all(|w| *w == 0) {
+                    // Empty: the next pin may start a run anywhere.
+                    *base = None;
+                }
+                page
+            }
+        };
+        self.held = self.held.saturating_sub(1);
         // INVARIANT: The pin moves from the slot, now empty, to the result.
         Some(PagePin {
             page,
@@ -731,14 +861,27 @@ impl PinSlots {
 
 impl Drop for PinSlots {
     fn drop(&mut self) {
-        for slot in self.pages.iter_mut() {
-            if let Some(page) = slot.take() {
-                // SAFETY: By the type invariant the slot owned this pin; it
-                // is given up once, as the slot is emptied.
-                unsafe { unpin_pages(core::slice::from_ref(&page), self.dirty) };
-            }
+        for i in 0..self.len {
+            // Each pin is taken out of its slot once and released.
+            drop(self.take(i));
         }
     }
+}
+
+/// The pfn of `page`.
+fn page_pfn(page: PinnedPage) -> usize {
+    // SAFETY: `page` is a `struct page` of the memory map (it was pinned);
+    // the helper only computes its pfn.
+    unsafe { iommufd_rs_page_to_pfn(page.0.as_ptr()) }
+}
+
+/// The page of `pfn`, for a pfn that a pin is held on.
+fn pfn_page(pfn: usize) -> Option<PinnedPage> {
+    // SAFETY: The helper only computes the address of the pfn's `struct
+    // page` in the memory map.
+    let page = unsafe { iommufd_rs_pfn_to_page(pfn) };
+    // INVARIANT: The callers pass pfns that their slots hold pins of.
+    NonNull::new(page).map(PinnedPage)
 }
 
 /// Pins the one page of `mm` at the page-aligned `addr` for a short copy:
@@ -838,6 +981,60 @@ pub(crate) fn charge_mm(mm: &Mm, task: &Task, npages: usize, inc: bool) -> Resul
 pub(crate) fn add_pinned_vm(mm: &Mm, npages: isize) {
     // SAFETY: `mm` is live (mmgrab); the counter is atomic.
     unsafe { iommufd_rs_add_pinned_vm(mm.as_raw(), npages) }
+}
+
+/// Pages to map, and whether they are known to be consecutive pfns, so
+/// that a domain maps them as one run without looking at each.
+///
+/// # Invariants
+///
+/// If `contiguous`, `pages` are consecutive pfns.
+#[derive(Clone, Copy)]
+pub(crate) struct PageRun<'a> {
+    pages: &'a [PinnedPage],
+    contiguous: bool,
+}
+
+impl<'a> PageRun<'a> {
+    /// `pages`, checked once.
+    pub(crate) fn new(pages: &'a [PinnedPage]) -> Self {
+        // INVARIANT: Checked.
+        Self {
+            pages,
+            contiguous: pages_contiguous(pages),
+        }
+    }
+
+    /// `pages`, not checked: each domain looks for runs itself.
+    pub(crate) fn unknown(pages: &'a [PinnedPage]) -> Self {
+        // INVARIANT: Nothing is claimed.
+        Self {
+            pages,
+            contiguous: false,
+        }
+    }
+
+    pub(crate) fn pages(&self) -> &'a [PinnedPage] {
+        self.pages
+    }
+
+    /// Whether the pages are known to be consecutive pfns.
+    pub(crate) fn contiguous(&self) -> bool {
+        self.contiguous
+    }
+}
+
+/// Whether `pages` is not empty and its pages are consecutive pfns.
+pub(crate) fn pages_contiguous(pages: &[PinnedPage]) -> bool {
+    if pages.len() <= 1 {
+        return !pages.is_empty();
+    }
+    // SAFETY: `PinnedPage` is a transparent `struct page *`, so the slice is
+    // an array of `pages.len()` page pointers, which the helper only reads
+    // (and only to compute their pfns).
+    unsafe {
+        iommufd_rs_pages_contiguous(pages.as_ptr().cast::<*mut bindings::page>(), pages.len())
+    }
 }
 
 /// Whether `file` is a memfd (shmem or hugetlbfs), whose pages

@@ -20,7 +20,10 @@ use kernel::{
 };
 
 use crate::{
-    glue::PinnedPage,
+    glue::{
+        PageRun,
+        PinnedPage, //
+    },
     iommu::Domain,
     iova::{
         self,
@@ -293,7 +296,7 @@ impl IoPagetable {
         area: &Area,
         start: u64,
         last: u64,
-        pages: &[PinnedPage],
+        pages: PageRun<'_>,
         small: bool,
     ) -> Result {
         let offset = area.byte_at(start) % PAGE_SIZE;
@@ -321,6 +324,7 @@ impl IoPagetable {
                 .pages
                 .fill_again(area.byte_at(at), area.byte_at(last), |pages| {
                     let offset = area.byte_at(at) % PAGE_SIZE;
+                    let pages = PageRun::unknown(pages);
                     domain.map(at, pages, offset, last - at + 1, area.iommu_prot(), small)
                 });
             if let Err(e) = res {

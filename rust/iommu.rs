@@ -31,6 +31,7 @@ use crate::{
     glue::{
         self,
         NewFd,
+        PageRun,
         PinnedPage, //
     },
     shim::{
@@ -85,6 +86,7 @@ extern "C" {
         length: u64,
         prot: i32,
         small: bool,
+        contiguous: bool,
     ) -> i32;
     fn iommufd_rs_domain_page_at(
         domain: *mut bindings::iommu_domain,
@@ -95,6 +97,7 @@ extern "C" {
         iova: u64,
         next: u64,
         n: usize,
+        contiguous: bool,
         out: *mut *mut bindings::page,
     ) -> usize;
     fn iommufd_rs_domain_set_fault_handler(domain: *mut bindings::iommu_domain);
@@ -470,15 +473,18 @@ impl Domain {
     pub(crate) fn map(
         &self,
         iova: u64,
-        pages: &[PinnedPage],
+        pages: PageRun<'_>,
         first_offset: u64,
         length: u64,
         prot: u32,
         small: bool,
     ) -> Result {
         let prot = i32::try_from(prot).map_err(|_| EINVAL)?;
+        let contiguous = pages.contiguous();
+        let pages = pages.pages();
         // SAFETY: The domain is live and `pages` are pinned pages the caller
-        // keeps pinned for as long as they are mapped.
+        // keeps pinned for as long as they are mapped; if `contiguous`, they
+        // are consecutive pfns (`PageRun`'s invariant).
         to_result(unsafe {
             iommufd_rs_domain_map_pages(
                 self.raw(),
@@ -490,6 +496,7 @@ impl Domain {
                 length,
                 prot,
                 small,
+                contiguous,
             )
         })
     }
@@ -520,6 +527,25 @@ impl Domain {
         n: usize,
         out: &mut KVVec<PinnedPage>,
     ) -> usize {
+        // SAFETY: Every page is looked up in the domain.
+        unsafe { self.read_back(iova, next, n, false, out) }
+    }
+
+    /// [`Self::read_pages`], but if `contiguous` only the first page is
+    /// looked up: the others are the pfns that follow it.
+    ///
+    /// # Safety
+    ///
+    /// If `contiguous`, the `n` pages are consecutive pfns, each pinned for
+    /// as long as the handles made of them are used.
+    pub(crate) unsafe fn read_back(
+        &self,
+        iova: u64,
+        next: u64,
+        n: usize,
+        contiguous: bool,
+        out: &mut KVVec<PinnedPage>,
+    ) -> usize {
         let spare = out.spare_capacity_mut();
         let n = n.min(spare.len());
         // `PinnedPage` is a transparent `struct page *`, so the spare room is
@@ -527,11 +553,13 @@ impl Domain {
         let raw = spare.as_mut_ptr().cast::<*mut bindings::page>();
         // SAFETY: The domain is live and `raw` has room for `n` page
         // pointers.
-        let got = unsafe { iommufd_rs_domain_read_pages(self.raw(), iova, next, n, raw) };
+        let got =
+            unsafe { iommufd_rs_domain_read_pages(self.raw(), iova, next, n, contiguous, raw) };
         let got = got.min(n);
         // SAFETY: The helper wrote `got` non-null page pointers at the start
-        // of the spare room, each a page this module's domain maps, so
-        // pinned (as for `PinnedPage::from_mapped`).
+        // of the spare room: pages this module's domain maps, so pinned (as
+        // for `PinnedPage::from_mapped`), or if `contiguous` the pfns after
+        // such a page, pinned by the function's contract.
         unsafe { out.inc_len(got) };
         got
     }

@@ -16,7 +16,8 @@
 //! page indices, and the pages it holds are read back from one of those
 //! domains when needed (by an access, another fill, a copy, or to unpin
 //! them once unmapped), as upstream does. Only pages that accesses hold
-//! have a slot of their own, with the pin and a count of users.
+//! have a slot of their own, holding the pin; accesses' pins are counted
+//! by range, as upstream counts them.
 //!
 //! Pins are charged when taken, as upstream does: to nobody if the mapper
 //! had `CAP_IPC_LOCK`, else to the mapper's user (`RLIMIT_MEMLOCK`, the
@@ -25,7 +26,7 @@
 //! exactly once, when its page is unpinned.
 //!
 //! This module is the one Rust file outside the FFI layer that is allowed
-//! `unsafe`, in three private functions: a pin that a fill holds is owned
+//! `unsafe`, in four private functions: a pin that a fill holds is owned
 //! by the ledger's record, not by a value, and only this module, whose
 //! state is private, can tell which pins those are (see "Pins held by
 //! range" in Documentation/iommufd-rs.rst).
@@ -60,6 +61,7 @@ use crate::{
         self,
         IntervalTree,
         PagePin,
+        PageRun,
         PinBatch,
         PinSlots,
         PinnedPage,
@@ -67,7 +69,10 @@ use crate::{
         UserRef, //
     },
     iommu::Domain,
-    iova::PAGE_SIZE,
+    iova::{
+        HUGE_PAGE_SIZE,
+        PAGE_SIZE, //
+    },
 };
 
 /// Where the bytes of a [`Pages`] come from.
@@ -204,44 +209,48 @@ impl Mapper {
 /// Pages per leaf of the slots: a 2 MiB range is one leaf.
 const LEAF: usize = 512;
 
-/// The slots of up to [`LEAF`] consecutive pages that accesses (or short
-/// copies) hold: each page's pin, owned here while its count of users is
-/// not zero, and that count; and how many of the pages are held. 12 bytes
-/// a page.
-struct Leaf {
-    pins: PinSlots,
-    refs: KVVec<u32>,
-    used: usize,
+/// A range of pages that accesses (or short copies) pinned, and how many
+/// times: counted by exact range, as upstream counts them.
+struct AccessRange {
+    first: u64,
+    last: u64,
+    users: u32,
 }
 
-/// One page's slot, as [`Slots::for_each_mut`] hands it out.
-struct SlotMut<'a> {
-    refs: &'a mut u32,
-    pins: &'a mut PinSlots,
-    i: usize,
-}
-
-impl SlotMut<'_> {
-    /// Gives the slot, which has no users, its pin.
-    fn put(&mut self, pin: PagePin) -> Result<(), PagePin> {
-        self.pins.put(self.i, pin)
-    }
-
-    /// Takes the slot's pin.
-    fn take(&mut self) -> Option<PagePin> {
-        self.pins.take(self.i)
-    }
-
-    fn page(&self) -> Option<PinnedPage> {
-        self.pins.page(self.i)
-    }
-}
-
-/// The slots of the pages that accesses hold, in leaves of [`LEAF`] pages
-/// made as accesses reach them and freed with their last user, kept in a
-/// tree by leaf index: a leaf and a tree node per 2 MiB an access holds.
+/// What accesses hold: the ranges they pinned, and the pins of the pages
+/// those ranges meet, one slot a page in leaves of [`LEAF`] pages, made as
+/// accesses reach them and freed with their last pin, in a tree by leaf
+/// index. A page's slot holds its pin iff a range meets the page. A leaf
+/// costs 72 bytes while its pins are of consecutive pfns (a huge page) and
+/// 4 KiB once they are not ([`PinSlots`]); counts cost a node a range.
 struct Slots {
-    leaves: RBTree<usize, Leaf>,
+    ranges: IntervalTree<AccessRange>,
+    leaves: RBTree<usize, PinSlots>,
+}
+
+/// Calls `f` with the index, leaf and place in it of each page of
+/// `first..=last` whose leaf exists, in order; absent leaves cost nothing.
+fn each_slot(
+    leaves: &mut RBTree<usize, PinSlots>,
+    first: u64,
+    last: u64,
+    mut f: impl FnMut(u64, &mut PinSlots, usize),
+) {
+    let (lf, ll) = (leaf_of(first), leaf_of(last));
+    let mut cur = leaves.cursor_lower_bound_mut(&lf);
+    while let Some(mut c) = cur {
+        let (&l, leaf) = c.current_mut();
+        if l > ll {
+            break;
+        }
+        let base = (l as u64).saturating_mul(LEAF as u64);
+        let lo = first.max(base) - base;
+        let hi = last.min(base + LEAF as u64 - 1) - base;
+        for i in lo..=hi {
+            f(base + i, &mut *leaf, i as usize);
+        }
+        cur = c.move_next();
+    }
 }
 
 /// The leaf index of page `index`.
@@ -249,31 +258,26 @@ fn leaf_of(index: u64) -> usize {
     usize::try_from(index / LEAF as u64).unwrap_or(usize::MAX)
 }
 
+/// The interval tree's key of page `index`.
+fn key_of(index: u64) -> usize {
+    usize::try_from(index).unwrap_or(usize::MAX)
+}
+
 impl Slots {
-    /// The leaf of page `index`, if it exists, and the page's place in it.
-    fn leaf(&self, index: u64) -> Option<(&Leaf, usize)> {
-        let leaf = self.leaves.get(&leaf_of(index))?;
-        Some((leaf, (index % LEAF as u64) as usize))
+    /// Whether an access holds page `index`.
+    fn held(&self, index: u64) -> bool {
+        let i = key_of(index);
+        self.ranges.meets(i, i)
     }
 
-    fn refs(&self, index: u64) -> u32 {
-        self.leaf(index)
-            .and_then(|(leaf, i)| leaf.refs.get(i).copied())
-            .unwrap_or(0)
-    }
-
-    /// The page of `index`, if a slot holds it.
+    /// The page of `index`, if an access holds it.
     fn page(&self, index: u64) -> Option<PinnedPage> {
-        let (leaf, i) = self.leaf(index)?;
-        if leaf.refs.get(i).copied().unwrap_or(0) == 0 {
-            return None;
-        }
-        leaf.pins.page(i)
+        let leaf = self.leaves.get(&leaf_of(index))?;
+        leaf.page((index % LEAF as u64) as usize)
     }
 
     /// Makes the leaves of pages `first..=last` of `npages`, whose pins are
-    /// released dirty if `dirty`. The caller bounds the range: this
-    /// allocates for every page of it.
+    /// released dirty if `dirty`.
     fn ensure(&mut self, first: u64, last: u64, npages: u64, dirty: bool) -> Result {
         let n = usize::try_from(npages).map_err(|_| ENOMEM)?;
         for l in leaf_of(first)..=leaf_of(last) {
@@ -281,54 +285,57 @@ impl Slots {
                 continue;
             }
             let len = n.saturating_sub(l.saturating_mul(LEAF)).min(LEAF);
-            let mut refs = KVVec::with_capacity(len, GFP_KERNEL_ACCOUNT)?;
-            for _ in 0..len {
-                // Room was reserved above.
-                let _ = refs.push_within_capacity(0);
-            }
-            let leaf = Leaf {
-                pins: PinSlots::new(len, dirty)?,
-                refs,
-                used: 0,
-            };
             self.leaves
-                .try_create_and_insert(l, leaf, GFP_KERNEL_ACCOUNT)?;
+                .try_create_and_insert(l, PinSlots::new(len, dirty)?, GFP_KERNEL_ACCOUNT)?;
         }
         Ok(())
     }
 
-    /// Calls `f` with the index of each slot of pages `first..=last` whose
-    /// leaf exists, the slot, and its leaf's count of held slots, in order;
-    /// absent leaves cost nothing.
-    fn for_each_mut(
-        &mut self,
-        first: u64,
-        last: u64,
-        mut f: impl FnMut(u64, SlotMut<'_>, &mut usize),
-    ) {
-        let (lf, ll) = (leaf_of(first), leaf_of(last));
-        let mut cur = self.leaves.cursor_lower_bound_mut(&lf);
-        while let Some(mut c) = cur {
-            let (&l, leaf) = c.current_mut();
-            if l > ll {
-                break;
-            }
-            let base = (l as u64).saturating_mul(LEAF as u64);
-            let lo = (first.max(base) - base) as usize;
-            let hi = (last.min(base + LEAF as u64 - 1) - base) as usize;
-            let Leaf { pins, refs, used } = leaf;
-            if let Some(refs) = refs.get_mut(lo..=hi) {
-                for (i, refs) in refs.iter_mut().enumerate() {
-                    let slot = SlotMut {
-                        refs,
-                        pins: &mut *pins,
-                        i: lo + i,
-                    };
-                    f(base + (lo + i) as u64, slot, &mut *used);
-                }
-            }
-            cur = c.move_next();
+    /// [`each_slot`] of the leaves.
+    fn for_each_slot(&mut self, first: u64, last: u64, f: impl FnMut(u64, &mut PinSlots, usize)) {
+        each_slot(&mut self.leaves, first, last, f);
+    }
+
+    /// Counts one more pin of exactly `first..=last`. Fails only if that
+    /// takes a new range and it cannot be allocated.
+    fn add_range(&mut self, first: u64, last: u64) -> Result {
+        // A range counted `u32::MAX` times takes a second entry.
+        let found = self.ranges.update(
+            key_of(first),
+            key_of(last),
+            |r| r.first == first && r.last == last && r.users != u32::MAX,
+            |_, _, r| {
+                r.users += 1;
+                true
+            },
+        );
+        if found {
+            return Ok(());
         }
+        let range = AccessRange {
+            first,
+            last,
+            users: 1,
+        };
+        self.ranges.insert(key_of(first), key_of(last), range)
+    }
+
+    /// Counts one pin of exactly `first..=last` less. Returns whether that
+    /// was the range's last, and so its pages may have lost their last
+    /// access; nothing happens if there is no such range.
+    fn drop_range(&mut self, first: u64, last: u64) -> bool {
+        let mut gone = false;
+        self.ranges.update(
+            key_of(first),
+            key_of(last),
+            |r| r.first == first && r.last == last,
+            |_, _, r| {
+                r.users = r.users.saturating_sub(1);
+                gone = r.users == 0;
+                !gone
+            },
+        );
+        gone
     }
 
     /// Frees the leaves of `first..=last` that hold nothing.
@@ -340,7 +347,7 @@ impl Slots {
             if l > ll {
                 break;
             }
-            if leaf.used != 0 {
+            if !leaf.is_empty() {
                 cur = c.move_next();
                 continue;
             }
@@ -364,6 +371,97 @@ pub(crate) struct FillSource {
     pub(crate) iova_base: u64,
 }
 
+/// The pages of a block: 2 MiB of the memory's own address space (the user
+/// address, or the file offset), aligned, as a huge page or a large folio
+/// lies in it.
+const BLOCK_PAGES: u64 = HUGE_PAGE_SIZE / PAGE_SIZE;
+
+/// The blocks of a fill whose pages were consecutive pfns when one call of
+/// [`Pages::fill`] took them all, one bit each: reading them back takes
+/// one lookup in the domain, not one per page. A fill holds its pages from
+/// that call on, so what the bit says stays true while the fill covers
+/// them, and every call that covers part of a block sets or clears its bit
+/// anew. The first 64 blocks (128 MiB) cost nothing more than the fill.
+struct Runs {
+    /// The block of bit 0 of `head`.
+    base: u64,
+    head: u64,
+    /// The bits of the blocks from `base + 64` on, grown as the fill grows.
+    tail: KVec<u64>,
+}
+
+impl Runs {
+    fn new(base: u64) -> Self {
+        Self {
+            base,
+            head: 0,
+            tail: KVec::new(),
+        }
+    }
+
+    /// The word of `block` and its bit, if the map has room for it.
+    fn word(&mut self, block: u64) -> Option<(&mut u64, u32)> {
+        let k = block.checked_sub(self.base)?;
+        let bit = (k % 64) as u32;
+        match usize::try_from(k / 64).ok()? {
+            0 => Some((&mut self.head, bit)),
+            w => self.tail.get_mut(w - 1).map(|word| (word, bit)),
+        }
+    }
+
+    /// Whether `block` is contiguous.
+    fn get(&self, block: u64) -> bool {
+        let Some(k) = block.checked_sub(self.base) else {
+            return false;
+        };
+        let word = match usize::try_from(k / 64) {
+            Ok(0) => self.head,
+            Ok(w) => self.tail.get(w - 1).copied().unwrap_or(0),
+            Err(_) => 0,
+        };
+        word >> (k % 64) & 1 != 0
+    }
+
+    /// Records whether `block` is contiguous. Making room can fail, and a
+    /// block below `base` has none: such a block stays not contiguous,
+    /// which costs only its lookups.
+    fn set(&mut self, block: u64, contiguous: bool) {
+        if contiguous && self.word(block).is_none() {
+            let words = block
+                .checked_sub(self.base)
+                .and_then(|k| usize::try_from(k / 64).ok());
+            if let Some(words) = words {
+                let _ = self.tail.resize(words, 0, GFP_KERNEL_ACCOUNT);
+            }
+        }
+        if let Some((word, bit)) = self.word(block) {
+            if contiguous {
+                *word |= 1 << bit;
+            } else {
+                *word &= !(1 << bit);
+            }
+        }
+    }
+
+    /// The bits of the blocks up to `last`, for a fill split off below.
+    fn below(&self, last: u64) -> Self {
+        let mut runs = Self::new(self.base);
+        runs.head = self.head;
+        let words = last
+            .checked_sub(self.base)
+            .and_then(|k| usize::try_from(k / 64).ok())
+            .unwrap_or(0)
+            .min(self.tail.len());
+        if let Some(tail) = self.tail.get(..words) {
+            let mut copy = KVec::new();
+            if copy.extend_from_slice(tail, GFP_KERNEL_ACCOUNT).is_ok() {
+                runs.tail = copy;
+            }
+        }
+        runs
+    }
+}
+
 /// One area's fill of domains: the bytes `lo..=hi` of the pages are mapped,
 /// and its pages held, for as long as the entry exists. The pages of a
 /// fill cost nothing per page: the fill holds one pin of each, and reads
@@ -374,6 +472,8 @@ struct Fill {
     src: FillSource,
     lo: u64,
     hi: u64,
+    /// The fill's contiguous blocks.
+    runs: Runs,
 }
 
 impl Fill {
@@ -425,10 +525,10 @@ pub(crate) fn new_fill_id() -> u64 {
 /// The pins of a [`Pages`].
 ///
 /// Each pinned page carries exactly one pin: held by the fills that cover
-/// it, which keep nothing per page, while no slot holds it; owned by its
-/// slot while an access holds it. A page is pinned iff a fill covers it or
-/// its slot has users, so what a `Pages` costs is proportional to its
-/// fills and to what accesses hold, whatever it pins.
+/// it, which keep nothing per page, while no access holds it; owned by its
+/// slot while an access range meets it. A page is pinned iff a fill covers
+/// it or an access range meets it, so what a `Pages` costs is proportional
+/// to its fills and to what accesses hold, whatever it pins.
 struct PinStore {
     /// Whom the pins are charged to; `IOMMU_IOAS_CHANGE_PROCESS` moves it.
     mapper: Mapper,
@@ -470,7 +570,7 @@ impl PinStore {
 
     /// Whether page `index` is pinned.
     fn held(&self, index: u64) -> bool {
-        self.slots.refs(index) != 0 || self.covered(index)
+        self.slots.held(index) || self.covered(index)
     }
 }
 
@@ -490,7 +590,7 @@ impl Drop for PinStore {
 #[expect(unsafe_code, reason = "the pins are the fills' bookkeeping's")]
 fn release(pages: &[PinnedPage], dirty: bool) {
     // SAFETY: The callers pass pages that a fill held and no longer does,
-    // that no slot owns (their slot had no users), read back from the
+    // that no slot owns (no access range meets them), read back from the
     // fill's domain before the unmap, and forget them from the store under
     // its lock: each pin is given up once.
     unsafe { glue::release_held(pages, dirty) };
@@ -500,9 +600,10 @@ fn release(pages: &[PinnedPage], dirty: bool) {
 #[expect(unsafe_code, reason = "the pins are the fills' bookkeeping's")]
 fn adopt(page: PinnedPage, dirty: bool) -> PagePin {
     // SAFETY: The callers pass a page that a fill covers and whose slot
-    // has no users, read back from the fill's domain under the store's
-    // lock: its one pin is held by the fills and owned by no value, and
-    // the slot owns it from now on, as the store's invariant says.
+    // is empty (no access range met it), read back from the fill's domain
+    // under the store's lock: its one pin is held by the fills and owned
+    // by no value, and the slot owns it from now on, as the store's
+    // invariant says.
     unsafe { PagePin::from_held(page, dirty) }
 }
 
@@ -510,9 +611,33 @@ fn adopt(page: PinnedPage, dirty: bool) -> PagePin {
 #[expect(unsafe_code, reason = "the pins are the fills' bookkeeping's")]
 fn copy_held(page: PinnedPage, offset: usize, buf: &mut [u8], write: bool) -> Result {
     // SAFETY: The callers pass a page that is pinned (a fill covers it or
-    // its slot has users) and hold the store's lock for the copy, so that
-    // the pin stays.
+    // an access range meets it) and hold the store's lock for the copy, so
+    // that the pin stays.
     unsafe { page.copy(offset, buf, write) }
+}
+
+/// Reads back `n` pages of `fill` from page `first` into the spare room of
+/// `out` with one lookup in its domain, as [`Fill::read_pages`] does with
+/// one a page. Returns how many were added.
+#[expect(unsafe_code, reason = "the pins are the fills' bookkeeping's")]
+fn read_run(fill: &Fill, first: u64, n: usize, out: &mut KVVec<PinnedPage>) -> usize {
+    let byte = first.saturating_mul(PAGE_SIZE).max(fill.lo).min(fill.hi);
+    let next = first.saturating_add(1).saturating_mul(PAGE_SIZE);
+    let base = fill.src.iova_base;
+    // SAFETY: The callers pass pages of one block whose bit the fill's
+    // runs had set, taken under the store's lock before the fill stops
+    // covering them: one call of `Pages::fill` found the block's pages to
+    // be consecutive pfns, and the fill has held them since, so they are
+    // consecutive pinned pfns until the callers release them.
+    unsafe {
+        fill.src.domain.read_back(
+            base.wrapping_add(byte),
+            base.wrapping_add(next),
+            n,
+            true,
+            out,
+        )
+    }
 }
 
 /// A contiguous, page-granular range of memory that areas map.
@@ -560,6 +685,7 @@ impl Pages {
                 pins <- new_mutex!(PinStore {
                     mapper,
                     slots: Slots {
+                        ranges: IntervalTree::new(),
                         leaves: RBTree::new(),
                     },
                     fills: IntervalTree::new(),
@@ -597,6 +723,89 @@ impl Pages {
         Ok((first, last, count))
     }
 
+    /// The block of page `index`: blocks are aligned in the memory's own
+    /// address space, not in the range.
+    fn block_of(&self, index: u64) -> u64 {
+        let phase = self.addr_of(0) / PAGE_SIZE % BLOCK_PAGES;
+        index.saturating_add(phase) / BLOCK_PAGES
+    }
+
+    /// The first and last page of the range in `block`.
+    fn block_pages(&self, block: u64) -> (u64, u64) {
+        let phase = self.addr_of(0) / PAGE_SIZE % BLOCK_PAGES;
+        let first = block.saturating_mul(BLOCK_PAGES).saturating_sub(phase);
+        let last = block
+            .saturating_add(1)
+            .saturating_mul(BLOCK_PAGES)
+            .saturating_sub(phase + 1)
+            .min(self.npages.saturating_sub(1));
+        (first, last)
+    }
+
+    /// Which of the blocks from that of page `first` on the pages of
+    /// `first..` in `pages` cover whole, as consecutive pfns: bit `k` for
+    /// the `k`-th block, up to 64.
+    fn runs_of(&self, first: u64, pages: PageRun<'_>) -> u64 {
+        let contiguous = pages.contiguous();
+        let pages = pages.pages();
+        let last = first.saturating_add(pages.len() as u64).saturating_sub(1);
+        let (b0, b1) = (self.block_of(first), self.block_of(last));
+        let mut found = 0;
+        for block in b0..=b1.min(b0 + 63) {
+            let (bf, bl) = self.block_pages(block);
+            if bf < first || bl > last {
+                continue;
+            }
+            let whole = usize::try_from(bf - first)
+                .ok()
+                .zip(usize::try_from(bl - first).ok())
+                .and_then(|(f, l)| pages.get(f..=l));
+            // A block that is the whole piece was looked at already.
+            let looked = bf == first && bl == last;
+            if whole.is_some_and(|run| contiguous || (!looked && glue::pages_contiguous(run))) {
+                found |= 1 << (block - b0);
+            }
+        }
+        found
+    }
+
+    /// Records in `runs` which blocks of pages `first..=last` are
+    /// contiguous: those of `found` (from [`Self::runs_of`]), not the
+    /// others.
+    fn set_runs(&self, runs: &mut Runs, first: u64, last: u64, found: u64) {
+        let b0 = self.block_of(first);
+        for block in b0..=self.block_of(last) {
+            let k = block - b0;
+            runs.set(block, k < 64 && found >> k & 1 != 0);
+        }
+    }
+
+    /// The pages of `n` indices from `first`, pages of `fill`, read back
+    /// from its domain into the spare room of `out`: a block that `fill`'s
+    /// runs say is contiguous with one lookup. Returns how many were added.
+    fn read_back(&self, fill: &Fill, first: u64, n: usize, out: &mut KVVec<PinnedPage>) -> usize {
+        let end = first.saturating_add(n as u64);
+        let mut got = 0;
+        let mut at = first;
+        while at < end {
+            let block = self.block_of(at);
+            let stop = self
+                .block_pages(block)
+                .1
+                .saturating_add(1)
+                .max(at + 1)
+                .min(end);
+            let count = usize::try_from(stop - at).unwrap_or(usize::MAX);
+            got += if fill.runs.get(block) {
+                read_run(fill, at, count, out)
+            } else {
+                fill.read_pages(at, count, out)
+            };
+            at = stop;
+        }
+        got
+    }
+
     /// Fills bytes `lo..=hi` for fill `id`, whose domains map them with
     /// `map`: the pages nothing holds yet are pinned and charged, those
     /// held already (by a fill or an access) are taken as they are, and
@@ -612,7 +821,7 @@ impl Pages {
         lo: u64,
         hi: u64,
         scratch: &mut KVVec<PinnedPage>,
-        map: impl FnOnce(&[PinnedPage]) -> Result,
+        map: impl FnOnce(PageRun<'_>) -> Result,
     ) -> Result {
         let (first, last, count) = self.pages_of(lo, hi)?;
         let mut store = self.pins.lock();
@@ -654,6 +863,8 @@ impl Pages {
             }
         }
         store.mapper.charge(new)?;
+        let pages = PageRun::new(if untouched { fresh.pages() } else { &out });
+        let found = self.runs_of(first, pages);
 
         // Cover the bytes, then map them: on failure, back to the old cover.
         let (f, l) = span(lo, hi);
@@ -667,22 +878,24 @@ impl Pages {
                 fill.lo = fill.lo.min(lo);
                 fill.hi = fill.hi.max(hi);
                 (*s, *e) = span(fill.lo, fill.hi);
+                self.set_runs(&mut fill.runs, first, last, found);
                 true
             },
         );
         if !grown {
-            let fill = Fill {
+            let mut fill = Fill {
                 id,
                 src: src.clone(),
                 lo,
                 hi,
+                runs: Runs::new(self.block_of(first)),
             };
+            self.set_runs(&mut fill.runs, first, last, found);
             if let Err(e) = store.fills.insert(f, l, fill) {
                 store.mapper.uncharge(new);
                 return Err(e);
             }
         }
-        let pages = if untouched { fresh.pages() } else { &out };
         if let Err(e) = map(pages) {
             store.fills.update(
                 f,
@@ -692,6 +905,7 @@ impl Pages {
                     Some((lo, hi)) => {
                         (fill.lo, fill.hi) = (lo, hi);
                         (*s, *e) = span(lo, hi);
+                        self.set_runs(&mut fill.runs, first, last, 0);
                         true
                     }
                     None => false,
@@ -749,16 +963,34 @@ impl Pages {
             l,
             |e| e.id == id,
             |s, e, fill| {
-                was = Some((fill.src.clone(), fill.lo, fill.hi));
+                // The pages the fill no longer covers: up to the one
+                // holding its new first byte, or all.
+                let first = fill.lo / PAGE_SIZE;
+                let end = if hi >= fill.hi {
+                    fill.hi / PAGE_SIZE + 1
+                } else {
+                    (hi + 1) / PAGE_SIZE
+                };
+                // Their blocks' runs, which the fill forgets.
+                let b0 = self.block_of(first);
+                let b1 = self.block_of(end.saturating_sub(1).max(first));
+                let mut runs = Runs::new(b0);
+                for block in b0..=b1.min(b0 + 63) {
+                    runs.set(block, fill.runs.get(block));
+                }
+                was = Some((fill.src.clone(), fill.lo, fill.hi, runs, first, end));
                 if hi >= fill.hi {
                     return false;
+                }
+                for block in b0..=b1 {
+                    fill.runs.set(block, false);
                 }
                 fill.lo = fill.lo.max(hi + 1);
                 (*s, *e) = span(fill.lo, fill.hi);
                 true
             },
         );
-        let Some((src, old_lo, old_hi)) = was else {
+        let Some((src, old_lo, old_hi, runs, first, end)) = was else {
             // Not filled (or no longer): nothing of it is held.
             unmap();
             return;
@@ -768,14 +1000,7 @@ impl Pages {
             src,
             lo: old_lo,
             hi: old_hi,
-        };
-        // The pages the fill no longer covers: up to the one holding its
-        // new first byte, or all.
-        let first = old_lo / PAGE_SIZE;
-        let end = if hi >= old_hi {
-            old_hi / PAGE_SIZE + 1
-        } else {
-            (hi + 1) / PAGE_SIZE
+            runs,
         };
         // Other fills that cover any of them (the pages `first..end`; the
         // fill's own entry now starts at page `end` or later).
@@ -793,7 +1018,7 @@ impl Pages {
         if !others {
             let count = usize::try_from(end.saturating_sub(first)).unwrap_or(usize::MAX);
             let n = count.min(scratch.capacity());
-            let got = old.read_pages(first, n, scratch);
+            let got = self.read_back(&old, first, n, scratch);
             lost = n;
             missing = n - got;
             from = first + n as u64;
@@ -870,6 +1095,7 @@ impl Pages {
                         src: fill.src.clone(),
                         lo: fill.lo,
                         hi: at - 1,
+                        runs: fill.runs.below(self.block_of((at - 1) / PAGE_SIZE)),
                     });
                     return false;
                 }
@@ -935,7 +1161,7 @@ impl Pages {
         } else {
             let mut index = first;
             while index <= last {
-                if store.slots.refs(index) != 0 {
+                if store.slots.held(index) {
                     index += 1;
                     continue;
                 }
@@ -953,28 +1179,51 @@ impl Pages {
                 index = end;
             }
         }
-        store.mapper.charge(new)?;
 
-        // Commit: store the new pins and count one more user of every page.
+        // Each page no access held yet gets its pin in its slot, which is
+        // empty: a new pin, or the one a fill held. Make sure each slot
+        // takes it as it is, for the commit below cannot fail.
+        let PinStore { slots, fills, .. } = &mut *store;
+        let (mut fresh_pages, mut adopted_pages) = (fresh.pages().iter(), adopted.iter());
+        let mut reserved = Ok(());
+        slots.for_each_slot(first, last, |index, leaf, i| {
+            if leaf.page(i).is_some() || reserved.is_err() {
+                return;
+            }
+            let page = if covers(fills, index) && !untouched {
+                adopted_pages.next()
+            } else {
+                fresh_pages.next()
+            };
+            if let Some(page) = page {
+                reserved = leaf.reserve(i, *page);
+            }
+        });
+        reserved?;
+        store.slots.add_range(first, last)?;
+        if let Err(e) = store.mapper.charge(new) {
+            store.slots.drop_range(first, last);
+            return Err(e);
+        }
+
+        // Commit: store the new pins, and hand out every page.
         let writable = self.writable;
         let mut adopted = adopted.iter();
         let PinStore { slots, fills, .. } = &mut *store;
-        slots.for_each_mut(first, last, |index, mut slot, used| {
-            if *slot.refs == 0 {
+        slots.for_each_slot(first, last, |index, leaf, i| {
+            if leaf.page(i).is_none() {
                 let pin = if covers(fills, index) && !untouched {
                     adopted.next().map(|page| adopt(*page, writable))
                 } else {
                     fresh.take(writable)
                 };
-                // A slot without users has no pin, so `put` takes it; were
-                // it refused, keeping it pinned is the safe way to be wrong.
-                if let Some(Err(pin)) = pin.map(|pin| slot.put(pin)) {
+                // An empty slot reserved for it takes it; were it refused,
+                // keeping it pinned is the safe way to be wrong.
+                if let Some(Err(pin)) = pin.map(|pin| leaf.put(i, pin)) {
                     pin.into_held();
                 }
-                *used += 1;
             }
-            *slot.refs += 1;
-            if let Some(page) = slot.page() {
+            if let Some(page) = leaf.page(i) {
                 // `out` has room for every page of the range.
                 let _ = out.push_within_capacity(page);
             }
@@ -1102,11 +1351,14 @@ impl Pages {
         Ok(true)
     }
 
-    /// Drops one pin of pages `first..=last` taken by [`Self::pin`]: the
-    /// pages a fill covers go back to it, the others nobody else holds are
-    /// unpinned and uncharged.
+    /// Drops one pin of pages `first..=last` taken by [`Self::pin`] (of
+    /// exactly that range): the pages no access holds any more go back to
+    /// the fill that covers them, the others are unpinned and uncharged.
     pub(crate) fn unpin(&self, first: u64, last: u64) {
         let mut store = self.pins.lock();
+        if !store.slots.drop_range(first, last) {
+            return;
+        }
         let writable = self.writable;
         let count = usize::try_from(last.saturating_sub(first) + 1).unwrap_or(usize::MAX);
         // The pins let go are released once the store is unlocked: few one
@@ -1120,16 +1372,14 @@ impl Pages {
         };
         let mut nfreed = 0usize;
         let PinStore { slots, fills, .. } = &mut *store;
-        slots.for_each_mut(first, last, |index, mut slot, used| {
-            if *slot.refs == 0 {
+        let Slots { ranges, leaves } = slots;
+        // Other ranges may hold some of the pages still.
+        let others = !ranges.is_empty();
+        each_slot(leaves, first, last, |index, leaf, i| {
+            if others && ranges.meets(key_of(index), key_of(index)) {
                 return;
             }
-            *slot.refs -= 1;
-            if *slot.refs != 0 {
-                return;
-            }
-            *used -= 1;
-            let Some(pin) = slot.take() else {
+            let Some(pin) = leaf.take(i) else {
                 return;
             };
             if covers(fills, index) {

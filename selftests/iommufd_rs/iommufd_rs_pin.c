@@ -441,4 +441,62 @@ TEST_F(pin, fills_share_pages_after_exit)
 	check_charged(0);
 }
 
+/*
+ * An access's pins of one huge page are kept as a run of pfns; a page
+ * mapped over the middle of it afterwards breaks the run, and its slots
+ * then keep a page each. Either way the access is given the pages mapped
+ * at the address (the test command compares them: EBADE), reads through
+ * the pins see their contents, and every pin goes back.
+ */
+TEST_F(pin, slot_runs_and_breaks)
+{
+	const size_t huge = 2UL << 20;
+	char *raw, *buf, *other, in[16];
+	__u32 a[3];
+	int afd, i;
+
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	buf = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	/* a huge page if THP allows one; consecutive pfns are likely anyway */
+	madvise(buf, huge, MADV_HUGEPAGE);
+	for (i = 0; i < 8; i++)
+		memset(buf + i * PSZ, 'a' + i, PSZ);
+	other = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, other);
+	memset(other, 'z', PSZ);
+
+	test_ioctl_ioas_map_fixed(buf, 8 * PSZ, BASE);
+	test_cmd_create_access(self->ioas, &afd, NEEDS_PIN);
+	test_cmd_access_pages(afd, BASE, 4 * PSZ, buf, &a[0]);
+	check_charged(4);
+	/* page 5 becomes another page: the pins of 4..7 are no run */
+	ASSERT_NE(MAP_FAILED, mremap(other, PSZ, PSZ,
+				     MREMAP_MAYMOVE | MREMAP_FIXED,
+				     buf + 5 * PSZ));
+	test_cmd_access_pages(afd, BASE + 4 * PSZ, 4 * PSZ, buf + 4 * PSZ,
+			      &a[1]);
+	check_charged(8);
+	/* all eight again, from the slots */
+	test_cmd_access_pages(afd, BASE, 8 * PSZ, buf, &a[2]);
+	check_charged(8);
+	for (i = 0; i < 8; i++) {
+		test_cmd_access_rw(afd, BASE + i * PSZ + 8, in, sizeof(in),
+				   MOCK_ACCESS_RW_SLOW_PATH);
+		ASSERT_EQ(i == 5 ? 'z' : 'a' + i, in[0]);
+	}
+	test_cmd_destroy_access_pages(afd, a[0]);
+	test_cmd_destroy_access_pages(afd, a[2]);
+	check_charged(4);
+	test_cmd_access_rw(afd, BASE + 5 * PSZ, in, sizeof(in),
+			   MOCK_ACCESS_RW_SLOW_PATH);
+	ASSERT_EQ('z', in[0]);
+	test_cmd_destroy_access_pages(afd, a[1]);
+	check_charged(0);
+	close(afd);
+	munmap(raw, 2 * huge);
+}
+
 TEST_HARNESS_MAIN
