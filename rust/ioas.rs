@@ -520,34 +520,26 @@ pub(crate) fn change_process_ioctl(
     if cmd.__reserved != 0 {
         return Err(EOPNOTSUPP);
     }
-    // The pages of every mapping that another process is charged for, then
-    // each `Pages` once: sorted by address and deduplicated, so that the
-    // work is O(n log n) in the mappings, and no IOAS lock is held for more
-    // than a walk of its own areas. The current process is looked up once.
+    // The pages of every mapping that another process is charged for, each
+    // `Pages` once: a tree by address, so that the work is O(n log n) in
+    // the mappings, and no IOAS lock is held for more than a walk of its
+    // own areas. The current process is looked up once.
     let cur = CurrentProcess::get();
-    let mut all: KVec<Arc<Pages>> = KVec::new();
+    let mut all: RBTree<usize, Arc<Pages>> = RBTree::new();
     for ioas in ictx.objects.all::<Ioas>()?.iter() {
         ioas.iopt.lock().for_each_pages(|p| {
             if !p.is_file() {
                 return Err(EINVAL);
             }
-            if p.mapped_by_other(&cur) {
-                all.push(p.clone(), GFP_KERNEL_ACCOUNT)?;
+            let key = Arc::as_ptr(p) as usize;
+            if p.mapped_by_other(&cur) && all.get(&key).is_none() {
+                all.try_create_and_insert(key, p.clone(), GFP_KERNEL_ACCOUNT)?;
             }
             Ok(())
         })?;
     }
-    all.sort_unstable_by_key(|p| Arc::as_ptr(p) as usize);
-    let mut uniq: KVec<Arc<Pages>> = KVec::with_capacity(all.len(), GFP_KERNEL_ACCOUNT)?;
-    for p in all {
-        if !uniq.last().is_some_and(|q| Arc::ptr_eq(q, &p)) {
-            // Room was reserved above.
-            let _ = uniq.push_within_capacity(p);
-        }
-    }
-    let all = uniq;
-    let mut moved = KVec::with_capacity(all.len(), GFP_KERNEL_ACCOUNT)?;
-    for p in all.iter() {
+    let mut moved = KVec::with_capacity(all.iter().count(), GFP_KERNEL_ACCOUNT)?;
+    for p in all.values() {
         match p.change_mapper(&cur) {
             Ok(old) => {
                 // Room was reserved above.
