@@ -197,9 +197,15 @@ figures=$(grep '^BENCH ' "$LOG" | awk '{
 		m = p (kv["huge"] + 0 ? "pin2m" : "pin4k")
 		print impl, m "_kib", kv["map_kib"] / gib
 		print impl, m "_gibps", gib / ((kv["map_ns"] + kv["unmap_ns"]) / 1e9)
+		if ("map_obj_kib" in kv)
+			print impl, m "_obj_kib", kv["map_obj_kib"] / gib
 		if ("access_kib" in kv)
 			print impl, m "_access_kib", kv["access_kib"] / gib
+		if ("access_obj_kib" in kv)
+			print impl, m "_access_obj_kib", kv["access_obj_kib"] / gib
 		print impl, m "_left_kib", kv["left_kib"]
+		if ("left_obj_kib" in kv)
+			print impl, m "_left_obj_kib", kv["left_obj_kib"]
 		next
 	}
 	if (kv["metric"] == "failmap" && kv["ns"] + 0 > 0 && kv["samples"] + 0 > 0) {
@@ -298,7 +304,12 @@ row "(d) kernel memory per pinned GiB, 4 KiB" KiB pin4k_kib %.0f diff
 row "    the same, pinned by an access too" KiB pin4k_access_kib %.0f diff
 row "    kernel memory per pinned GiB, THP" KiB pin2m_kib %.0f diff
 row "    the same, pinned by an access too" KiB pin2m_access_kib %.0f diff
+row "    live slab objects per pinned GiB, 4 KiB" KiB pin4k_obj_kib %.0f diff
+row "    the same, pinned by an access too" KiB pin4k_access_obj_kib %.0f diff
+row "    live slab objects per pinned GiB, THP" KiB pin2m_obj_kib %.0f diff
+row "    the same, pinned by an access too" KiB pin2m_access_obj_kib %.0f diff
 row "    left after unmapping it, 4 KiB" KiB pin4k_left_kib %.0f diff
+row "    the same, in live slab objects" KiB pin4k_left_obj_kib %.0f diff
 row "    one IOAS_MAP+UNMAP of it, 4 KiB" GiB/s pin4k_gibps %.3f ratio 1
 row "    one IOAS_MAP+UNMAP of it, THP" GiB/s pin2m_gibps %.3f ratio 1
 gib_of() { awk -v f="$1" '$2 == f { printf "%.2f", $3; exit }' <<<"$figures"; }
@@ -320,7 +331,8 @@ echo
 if [ "${#impls[@]}" -eq 2 ]; then
 	echo "Rust/C: above 1 means iommufd_rs.ko is faster; for times it is C time / Rust time;"
 	echo "for memory the column is Rust minus C, in KiB (memory: growth of /proc/meminfo's"
-	echo "Slab+VmallocUsed+PageTables+SecPageTables+KernelStack+Percpu)."
+	echo "Slab+VmallocUsed+PageTables+SecPageTables+KernelStack+Percpu; \"live slab objects\""
+	echo "counts /proc/slabinfo's active objects by their size instead of Slab's pages)."
 else
 	echo "No Rust/C ratio: only ${impls[*]} ran (BENCH_IMPLS)."
 fi

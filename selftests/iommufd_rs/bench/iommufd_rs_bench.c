@@ -515,7 +515,31 @@ static int bench_map(unsigned long chunk, unsigned long size,
 struct kmem {
 	long free;
 	long kernel;
+	/* kernel, but live slab objects instead of Slab's pages */
+	long objects;
 };
+
+/*
+ * The KiB of live slab objects, from /proc/slabinfo: Slab counts the pages
+ * of slab caches, so an allocation that lands in a page a cache already had
+ * costs it nothing, and which module gets the free room is chance. -1 if
+ * the file cannot be read.
+ */
+static long slab_objects_kib(void)
+{
+	unsigned long active, size;
+	long long bytes = 0;
+	char line[512];
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %lu %*u %lu", &active, &size) == 2)
+			bytes += (long long)active * size;
+	fclose(f);
+	return bytes / 1024;
+}
 
 static bool kmem_read(struct kmem *k)
 {
@@ -525,6 +549,7 @@ static bool kmem_read(struct kmem *k)
 	};
 	char line[256];
 	unsigned int i = 0, seen = 0;
+	long slab = -1, objects = slab_objects_kib();
 	FILE *f = fopen("/proc/meminfo", "r");
 
 	if (!f)
@@ -536,6 +561,8 @@ static bool kmem_read(struct kmem *k)
 			k->free = strtol(line + 8, NULL, 10);
 			continue;
 		}
+		if (!strncmp(line, "Slab:", 5))
+			slab = strtol(line + 5, NULL, 10);
 		for (i = 0; counted[i]; i++) {
 			size_t n = strlen(counted[i]);
 
@@ -546,6 +573,7 @@ static bool kmem_read(struct kmem *k)
 		}
 	}
 	fclose(f);
+	k->objects = objects < 0 || slab < 0 ? -1 : k->kernel - slab + objects;
 	return k->free >= 0 && seen == i;
 }
 
@@ -700,11 +728,18 @@ static int bench_pin(unsigned long size, bool huge)
 	printf(" map_kib=%ld map_free_kib=%ld map_ns=%llu unmap_ns=%llu",
 	       k_map.kernel - k0.kernel, k0.free - k_map.free,
 	       (unsigned long long)t_map, (unsigned long long)t_unmap);
+	if (k0.objects >= 0 && k_map.objects >= 0)
+		printf(" map_obj_kib=%ld", k_map.objects - k0.objects);
 	if (access_fd >= 0)
 		printf(" access_kib=%ld access_free_kib=%ld access_ns=%llu",
 		       k_acc.kernel - k_map.kernel, k_map.free - k_acc.free,
 		       (unsigned long long)t_acc);
-	printf(" left_kib=%ld\n", k_end.kernel - k0.kernel);
+	if (access_fd >= 0 && k_map.objects >= 0 && k_acc.objects >= 0)
+		printf(" access_obj_kib=%ld", k_acc.objects - k_map.objects);
+	printf(" left_kib=%ld", k_end.kernel - k0.kernel);
+	if (k0.objects >= 0 && k_end.objects >= 0)
+		printf(" left_obj_kib=%ld", k_end.objects - k0.objects);
+	printf("\n");
 	return 0;
 }
 
