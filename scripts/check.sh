@@ -37,6 +37,17 @@ record() { # record NAME OK? [detail]
 t0=$(date +%s)
 KBUILD=$(kernel_build)
 
+# Where the time goes: "check: time NAME N s" lines, collected for the end.
+TIMES=$(mktemp)
+trap 'rm -f "$RESULTS" "$TIMES"' EXIT
+t_last=$t0
+lap() { # lap NAME: the seconds since the last lap
+	local now
+	now=$(date +%s)
+	echo "check: time $1 $((now - t_last)) s" >>"$TIMES"
+	t_last=$now
+}
+
 # scripts/series-check.sh --ci, each of its steps a check.
 series_steps() {
 	local log status rest rc
@@ -61,6 +72,7 @@ normal_only() {
 	for l in $(scripts/lint.sh --list); do
 		scripts/lint.sh "$l"
 		record "lint:$l" $?
+		lap "lint:$l"
 	done
 
 	# The module's kernel-independent logic, and the vfio-user device model,
@@ -92,10 +104,12 @@ normal_only() {
 		--manifest-path vfio_pci_pasid/host/Cargo.toml
 	CARGO_HOME=$CARGO_HOME_DEPS host_tests "vfio-user device model unit tests" --locked \
 		--manifest-path tools/vfio-user-device/Cargo.toml
+	lap "host tests"
 
 	# The patch series (make series): checkpatch, git am onto the clean
 	# tree, and the final tree's build, incremental in the cache.
 	series_steps
+	lap "series"
 
 	# The runner itself: a status goes through, and a kernel warning fails a run.
 	# These boots do nothing, so a short time limit: a hung VM must not eat the
@@ -128,6 +142,7 @@ normal_only() {
 	[ $known_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.known"
 	record "vm: a kernel WARNING not listed as known fails a run that lists one" $? "exit $known_rc"
 	rm -f "$RESULTS.warn" "$RESULTS.known"
+	lap "the runner's own boots"
 }
 if series_modules; then
 	# make check-series: the boots below with the modules of the
@@ -279,9 +294,10 @@ boots=(rust c vtd amd group fuzz)
 
 # One boot, its output to $LOGS/<impl>.log and its status to <impl>.rc.
 LOGS=$(mktemp -d)
-trap 'rm -rf "$RESULTS" "$LOGS"' EXIT
+trap 'rm -rf "$RESULTS" "$LOGS" "$TIMES"' EXIT
 boot() {
-	local impl=$1
+	local impl=$1 start
+	start=$(date +%s)
 	case "$impl" in
 	amd)
 		# AMD-Vi: the VFIO selftests against both modules in one boot
@@ -331,6 +347,7 @@ boot() {
 		;;
 	esac >"$LOGS/$impl.log" 2>&1
 	echo $? >"$LOGS/$impl.rc"
+	echo "check: time boot $impl $(($(date +%s) - start)) s" >"$LOGS/$impl.time"
 }
 # Two lanes. The two boots with the long suites (upstream's selftest,
 # fail_nth under its harness's 30 s timeouts) run one after the other with
@@ -402,6 +419,8 @@ cat "$RESULTS"
 # Upstream's own iommufd selftest, side by side.
 up() { sed -n "s/^check: $1:upstream_iommufd (reported, not counted): \([0-9]*\) passed.* of \([0-9]*\)$/\1 of \2/p" "$RESULTS"; }
 echo "check: upstream iommufd selftest passes: iommufd_rs.ko $(up rust), C iommufd.ko $(up c)"
+lap "the boots"
+cat "$TIMES" "$LOGS"/*.time 2>/dev/null
 echo "check: took $(($(date +%s) - t0)) s"
 if [ -n "$KERNEL_VARIANT" ]; then
 	# The first line of each report of the kernel, as vm-init printed
