@@ -50,10 +50,16 @@ lap() { # lap NAME: the seconds since the last lap
 
 # scripts/series-check.sh --ci, each of its steps a check.
 series_steps() {
-	local log status rest rc
+	local log
 	log=$(mktemp)
 	scripts/series-check.sh --ci >"$log" 2>&1
-	rc=$?
+	series_results "$log" $?
+}
+
+# Records the steps of a series-check.sh --ci run from its log $1 (which it
+# removes) and exit status $2; returns that status.
+series_results() {
+	local log=$1 rc=$2 status rest
 	while read -r _ status rest; do
 		[ "$status" = PASS ]
 		record "series: $rest" $?
@@ -69,10 +75,22 @@ series_steps() {
 # What does not depend on the kernel variant: the lints, the host tests and
 # the runner's own boots.
 normal_only() {
+	# The patch series (make series: checkpatch, git am onto the clean
+	# tree, and the final tree's build, incremental in the cache) runs
+	# beside the lints and host tests, and so do the runner's own boots
+	# once the clippy step has rebuilt the module they load: none of them
+	# keeps both host cores busy, and side by side they take about half
+	# as long as one after the other.
+	local series_log series_pid
+	series_log=$(mktemp)
+	scripts/series-check.sh --ci >"$series_log" 2>&1 &
+	series_pid=$!
+
 	for l in $(scripts/lint.sh --list); do
 		scripts/lint.sh "$l"
 		record "lint:$l" $?
 		lap "lint:$l"
+		[ "$l" != clippy ] || runner_boots_start
 	done
 
 	# The module's kernel-independent logic, and the vfio-user device model,
@@ -106,15 +124,18 @@ normal_only() {
 		--manifest-path tools/vfio-user-device/Cargo.toml
 	lap "host tests"
 
-	# The patch series (make series): checkpatch, git am onto the clean
-	# tree, and the final tree's build, incremental in the cache.
-	series_steps
-	lap "series"
+	wait $series_pid
+	series_results "$series_log" $?
+	lap "the series (beside the above)"
+	runner_boots_finish
+	lap "the runner's own boots (beside the above)"
+}
 
-	# The runner itself: a status goes through, and a kernel warning fails a run.
-	# These boots do nothing, so a short time limit: a hung VM must not eat the
-	# run's budget, and must not pass for a failing command either.
-	# The three boots run side by side.
+# The runner itself: a status goes through, and a kernel warning fails a run.
+# These boots do nothing, so a short time limit: a hung VM must not eat the
+# run's budget, and must not pass for a failing command either. The four
+# boots run side by side, started by runner_boots_start.
+runner_boots_start() {
 	make -s -C "$KBUILD" M="$REPO/scripts/vm-warn" "${KMAKE_ARGS[@]}" modules >/dev/null
 	VM_TIMEOUT=300 scripts/vm.sh true >/dev/null 2>&1 &
 	true_pid=$!
@@ -127,6 +148,10 @@ normal_only() {
 	IOMMUFD_IMPL=none VM_TIMEOUT=300 VM_KNOWN_WARN=drivers/iommu/iommufd/device.c:1732 \
 		scripts/vm.sh "insmod $REPO/scripts/vm-warn/vm_warn.ko" >"$RESULTS.known" 2>&1 &
 	known_pid=$!
+}
+
+runner_boots_finish() {
+	local false_rc warn_rc known_rc
 	wait $true_pid
 	record "vm: true passes" $?
 	wait $false_pid
@@ -142,7 +167,6 @@ normal_only() {
 	[ $known_rc -ne 0 ] && grep -q 'WARNING: vm_warn.c' "$RESULTS.known"
 	record "vm: a kernel WARNING not listed as known fails a run that lists one" $? "exit $known_rc"
 	rm -f "$RESULTS.warn" "$RESULTS.known"
-	lap "the runner's own boots"
 }
 if series_modules; then
 	# make check-series: the boots below with the modules of the
