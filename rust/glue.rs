@@ -762,9 +762,10 @@ impl PinSlots {
                 if !Self::is_held(held, i) {
                     return None;
                 }
-                // INVARIANT: By the type invariant slot `i` holds a pin of
-                // this pfn.
-                base.and_then(|b| pfn_page(b.checked_add(i)?))
+                let pfn = base.and_then(|b| b.checked_add(i))?;
+                // SAFETY: By the type invariant slot `i` holds a pin of this
+                // pfn, for as long as the slot does.
+                unsafe { pfn_page(pfn) }
             }
         }
     }
@@ -785,8 +786,10 @@ impl PinSlots {
         let mut pages = Self::each(self.len)?;
         for (k, slot) in pages.iter_mut().enumerate() {
             if Self::is_held(held, k) {
-                // INVARIANT: The pin of slot `k` moves to its pointer.
-                *slot = base.and_then(|b| pfn_page(b.checked_add(k)?));
+                let pfn = base.and_then(|b| b.checked_add(k));
+                // SAFETY: By the type invariant slot `k` holds a pin of this
+                // pfn, which moves to its pointer.
+                *slot = pfn.and_then(|pfn| unsafe { pfn_page(pfn) });
             }
         }
         self.pins = SlotPins::Each(pages);
@@ -811,14 +814,18 @@ impl PinSlots {
             },
             SlotPins::Run { base, held } => {
                 let want = page_pfn(pin.page).checked_sub(i);
+                let bit = 1u64 << (i % 64);
+                let free = held.get(i / 64).is_some_and(|w| w & bit == 0);
+                if i >= self.len || !free || want.is_none() {
+                    return Err(pin);
+                }
                 if held.iter().all(|w| *w == 0) && base.is_none() {
                     *base = want;
                 }
                 let Some(word) = held.get_mut(i / 64) else {
                     return Err(pin);
                 };
-                let bit = 1u64 << (i % 64);
-                if i >= self.len || *word & bit != 0 || want.is_none() || *base != want {
+                if *base != want {
                     return Err(pin);
                 }
                 // INVARIANT: The pin moves from `pin`, not dropped, to the
@@ -841,7 +848,10 @@ impl PinSlots {
                 if *word & bit == 0 {
                     return None;
                 }
-                let page = pfn_page(base.and_then(|b| b.checked_add(i))?)?;
+                let pfn = base.and_then(|b| b.checked_add(i))?;
+                // SAFETY: By the type invariant the slot holds a pin of this
+                // pfn, which moves to the result.
+                let page = unsafe { pfn_page(pfn) }?;
                 *word &= !bit;
                 if held.iter().all(|w| *w == 0) {
                     // Empty: the next pin may start a run anywhere.
@@ -875,12 +885,16 @@ fn page_pfn(page: PinnedPage) -> usize {
     unsafe { iommufd_rs_page_to_pfn(page.0.as_ptr()) }
 }
 
-/// The page of `pfn`, for a pfn that a pin is held on.
-fn pfn_page(pfn: usize) -> Option<PinnedPage> {
+/// The page of `pfn`, as a handle.
+///
+/// # Safety
+///
+/// A pin of the page is held for as long as the handle is used.
+unsafe fn pfn_page(pfn: usize) -> Option<PinnedPage> {
     // SAFETY: The helper only computes the address of the pfn's `struct
     // page` in the memory map.
     let page = unsafe { iommufd_rs_pfn_to_page(pfn) };
-    // INVARIANT: The callers pass pfns that their slots hold pins of.
+    // INVARIANT: By the function's contract the page is pinned.
     NonNull::new(page).map(PinnedPage)
 }
 

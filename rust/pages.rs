@@ -446,15 +446,25 @@ impl Runs {
     /// The bits of the blocks up to `last`, for a fill split off below.
     fn below(&self, last: u64) -> Self {
         let mut runs = Self::new(self.base);
-        runs.head = self.head;
-        let words = last
-            .checked_sub(self.base)
-            .and_then(|k| usize::try_from(k / 64).ok())
-            .unwrap_or(0)
+        let Some(k) = last.checked_sub(self.base) else {
+            return runs;
+        };
+        // The bits up to `last` of a word whose first block is `first`.
+        let keep_to_last = |first: u64, word: u64| match last.checked_sub(first) {
+            Some(n) if n < 63 => word & ((2 << n) - 1),
+            Some(_) => word,
+            None => 0,
+        };
+        runs.head = keep_to_last(self.base, self.head);
+        let words = usize::try_from(k / 64)
+            .unwrap_or(usize::MAX)
             .min(self.tail.len());
         if let Some(tail) = self.tail.get(..words) {
             let mut copy = KVec::new();
             if copy.extend_from_slice(tail, GFP_KERNEL_ACCOUNT).is_ok() {
+                if let Some(w) = copy.last_mut() {
+                    *w = keep_to_last(self.base.saturating_add(64 * words as u64), *w);
+                }
                 runs.tail = copy;
             }
         }
@@ -629,7 +639,7 @@ fn read_run(fill: &Fill, first: u64, n: usize, out: &mut KVVec<PinnedPage>) -> u
     // covering them: one call of `Pages::fill` found the block's pages to
     // be consecutive pfns, and the fill has held them since, so they are
     // consecutive pinned pfns until the callers release them.
-    unsafe {
+    let got = unsafe {
         fill.src.domain.read_back(
             base.wrapping_add(byte),
             base.wrapping_add(next),
@@ -637,7 +647,18 @@ fn read_run(fill: &Fill, first: u64, n: usize, out: &mut KVVec<PinnedPage>) -> u
             true,
             out,
         )
+    };
+    // With debug assertions (the test kernel), each page is looked up too,
+    // as C would: a run that was not one warns.
+    if cfg!(debug_assertions) {
+        let added = out.get(out.len().saturating_sub(got)..).unwrap_or(&[]);
+        let wrong = (0..got as u64)
+            .zip(added)
+            .filter(|&(k, page)| fill.page(first + k) != Some(*page))
+            .count();
+        kernel::warn_on!(wrong != 0);
     }
+    got
 }
 
 /// A contiguous, page-granular range of memory that areas map.

@@ -559,4 +559,74 @@ TEST(rlimit_mode_on_empty_file)
 	close(fd);
 }
 
+/* Whether the 2 MiB at va are backed by a transparent huge page. */
+static bool thp_backed(const void *va)
+{
+	unsigned long start, end, kb;
+	bool in = false, found = false;
+	char line[256];
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in = start <= (uintptr_t)va && (uintptr_t)va < end;
+		else if (in && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			found = kb >= 2048;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A huge page mapped into the domains is read back from them with one
+ * lookup when it is unmapped: the fill recorded its block as one run of
+ * pfns (the test kernel's debug assertions also look up each page, and
+ * warn if one differs). Pinned by an access meanwhile, whole and in part,
+ * the pages are those mapped (the test command compares them), and every
+ * pin goes back.
+ */
+TEST_F(ioas, huge_page_runs)
+{
+	const size_t huge = 2UL << 20;
+	__u64 iova = self->base + (64UL << 20);
+	char *raw, *buf;
+	long pin0;
+	__u32 a[2];
+	int afd;
+
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	buf = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	madvise(buf, huge, MADV_HUGEPAGE);
+	memset(buf, 0x5a, huge);
+	if (!thp_backed(buf)) {
+		munmap(raw, 2 * huge);
+		SKIP(return, "no transparent huge page");
+	}
+	pin0 = vm_pin_pages();
+
+	test_ioctl_ioas_map_fixed(buf, huge, iova);
+	check_mock_iova(buf, iova, huge);
+	test_cmd_create_access(self->ioas, &afd,
+			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
+	test_cmd_access_pages(afd, iova, huge, buf, &a[0]);
+	test_cmd_access_pages(afd, iova + 100 * PSZ, 50 * PSZ, buf + 100 * PSZ,
+			      &a[1]);
+	ASSERT_EQ(pin0 + 512, vm_pin_pages());
+	test_cmd_destroy_access_pages(afd, a[0]);
+	test_cmd_destroy_access_pages(afd, a[1]);
+	close(afd);
+	/* the domains hold it still, if there are any */
+	ASSERT_EQ(pin0 + (variant->mock_domains ? 512 : 0), vm_pin_pages());
+	check_mock_iova(buf, iova, huge);
+
+	test_ioctl_ioas_unmap_all(self->ioas);
+	ASSERT_EQ(pin0, vm_pin_pages());
+	check_mock_unmapped(iova);
+	munmap(raw, 2 * huge);
+}
+
 TEST_HARNESS_MAIN
