@@ -749,6 +749,11 @@ impl PinSlots {
         Ok(pages)
     }
 
+    /// Whether no bit of `held` is set.
+    fn none_held(held: &[u64; RUN_SLOTS / 64]) -> bool {
+        held.iter().all(|w| *w == 0)
+    }
+
     /// Whether bit `i` of `held` is set.
     fn is_held(held: &[u64; RUN_SLOTS / 64], i: usize) -> bool {
         held.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
@@ -777,7 +782,7 @@ impl PinSlots {
             return Ok(());
         };
         let want = page_pfn(page).checked_sub(i);
-        if held.iter().all(|w| *w == 0) && base.is_none() {
+        if Self::none_held(held) && base.is_none() {
             *base = want;
         }
         if want.is_some() && *base == want {
@@ -819,7 +824,7 @@ impl PinSlots {
                 if i >= self.len || !free || want.is_none() {
                     return Err(pin);
                 }
-                if held.iter().all(|w| *w == 0) && base.is_none() {
+                if Self::none_held(held) && base.is_none() {
                     *base = want;
                 }
                 let Some(word) = held.get_mut(i / 64) else {
@@ -853,7 +858,7 @@ impl PinSlots {
                 // pfn, which moves to the result.
                 let page = unsafe { pfn_page(pfn) }?;
                 *word &= !bit;
-                if held.iter().all(|w| *w == 0) {
+                if Self::none_held(held) {
                     // Empty: the next pin may start a run anywhere.
                     *base = None;
                 }

@@ -399,11 +399,17 @@ impl Runs {
         }
     }
 
+    /// The index of the word of `block` (0 for `head`, `w` for
+    /// `tail[w - 1]`) and its bit there; none below `base`.
+    fn place(&self, block: u64) -> Option<(usize, u32)> {
+        let k = block.checked_sub(self.base)?;
+        Some((usize::try_from(k / 64).ok()?, (k % 64) as u32))
+    }
+
     /// The word of `block` and its bit, if the map has room for it.
     fn word(&mut self, block: u64) -> Option<(&mut u64, u32)> {
-        let k = block.checked_sub(self.base)?;
-        let bit = (k % 64) as u32;
-        match usize::try_from(k / 64).ok()? {
+        let (w, bit) = self.place(block)?;
+        match w {
             0 => Some((&mut self.head, bit)),
             w => self.tail.get_mut(w - 1).map(|word| (word, bit)),
         }
@@ -411,15 +417,14 @@ impl Runs {
 
     /// Whether `block` is contiguous.
     fn get(&self, block: u64) -> bool {
-        let Some(k) = block.checked_sub(self.base) else {
+        let Some((w, bit)) = self.place(block) else {
             return false;
         };
-        let word = match usize::try_from(k / 64) {
-            Ok(0) => self.head,
-            Ok(w) => self.tail.get(w - 1).copied().unwrap_or(0),
-            Err(_) => 0,
+        let word = match w {
+            0 => self.head,
+            w => self.tail.get(w - 1).copied().unwrap_or(0),
         };
-        word >> (k % 64) & 1 != 0
+        word >> bit & 1 != 0
     }
 
     /// Records whether `block` is contiguous. Making room can fail, and a
@@ -427,10 +432,7 @@ impl Runs {
     /// which costs only its lookups.
     fn set(&mut self, block: u64, contiguous: bool) {
         if contiguous && self.word(block).is_none() {
-            let words = block
-                .checked_sub(self.base)
-                .and_then(|k| usize::try_from(k / 64).ok());
-            if let Some(words) = words {
+            if let Some((words, _)) = self.place(block) {
                 let _ = self.tail.resize(words, 0, GFP_KERNEL_ACCOUNT);
             }
         }
